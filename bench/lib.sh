@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Helpers shared by the benchmarks in bench/.  Source it; it defines functions
+# and variables only (no side effects besides `REPO`).
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+bench_die() { echo "bench: $*" >&2; exit 1; }
+bench_note() { echo "bench: $*" >&2; }
+
+# bench_make_bundle DIR ROOTFS ARG...
+# A bundle in DIR whose config.json is `runc spec`'s default (the config both
+# runtimes are compared on) with process.args = ARG..., terminal false and
+# root.path = ROOTFS (absolute, shared read-only by all runs).
+bench_make_bundle() {
+        local dir=$1 rootfs=$2; shift 2
+        local runc=${RUNC:-/usr/sbin/runc}
+        mkdir -p "$dir"
+        rm -f "$dir/config.json"
+        (cd "$dir" && "$runc" spec) || bench_die "'$runc spec' failed"
+        local args="" a
+        for a in "$@"; do args+="${args:+, }\"$a\""; done
+        if command -v jq >/dev/null; then
+                local argsjson="[$args]"
+                jq --argjson a "$argsjson" --arg r "$rootfs" \
+                   '.process.args = $a | .process.terminal = false | .root.path = $r' \
+                   "$dir/config.json" >"$dir/config.json.new"
+        else
+                # runc spec's layout is fixed: "terminal": true, "args": [ "sh" ], "path": "rootfs"
+                sed -e 's/"terminal": true/"terminal": false/' \
+                    -e "s|^\([[:space:]]*\)\"sh\"\$|\1$args|" \
+                    -e "s|\"path\": \"rootfs\"|\"path\": \"$rootfs\"|" \
+                    "$dir/config.json" >"$dir/config.json.new"
+        fi
+        mv "$dir/config.json.new" "$dir/config.json"
+        grep -q '"terminal": false' "$dir/config.json" &&
+                grep -qF "\"$rootfs\"" "$dir/config.json" ||
+                bench_die "could not edit $dir/config.json"
+}
+
+# bench_cleanup_root RUNTIME ROOT: force-delete every container a runtime
+# still has under ROOT (by `list -q` and by state directory name, so it works
+# even when `list` does not), then remove ROOT.
+bench_cleanup_root() {
+        local rt=$1 root=$2 id
+        [ -d "$root" ] || return 0
+        {
+                "$rt" --root "$root" list -q 2>/dev/null || true
+                for id in "$root"/*/; do if [ -d "$id" ]; then basename "$id"; fi; done
+        } | sort -u | while read -r id; do
+                [ -n "$id" ] || continue
+                "$rt" --root "$root" delete --force "$id" >/dev/null 2>&1 ||
+                        bench_note "could not delete container $id of $rt"
+        done
+        rm -rf "$root" || bench_note "could not remove $root"
+}
+
+# bench_compile SRC OUT: build a helper with the host gcc.
+bench_compile() {
+        "${CC:-gcc}" -O2 -Wall -Wextra -Werror -o "$2" "$1" || bench_die "compiling $1 failed"
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* cocoon: global options and subcommand dispatch. */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "log.h"
+#include "runtime/sandbox.h"
+
+static const struct cli_command *const commands[] = {
+        &cmd_create, &cmd_delete, &cmd_exec, &cmd_features, &cmd_kill, &cmd_list,
+        &cmd_ps,     &cmd_run,    &cmd_spec, &cmd_start,    &cmd_state,
+};
+
+static void print_version(void) {
+        const struct scmp_version *v = seccomp_version();
+        printf("cocoon version %s\ncommit: %s\nspec: %s\nlibseccomp: %u.%u.%u\n", COCOON_VERSION, COCOON_COMMIT,
+               OCI_VERSION, v->major, v->minor, v->micro);
+}
+
+static void print_help(void) {
+        printf("NAME:\n   cocoon - a sandboxed OCI container runtime\n\n"
+               "USAGE:\n   cocoon [global options] command [command options] [arguments...]\n\n"
+               "COMMANDS:\n");
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+                printf("   %-10s %s\n", commands[i]->name, commands[i]->summary);
+        printf("\nGLOBAL OPTIONS:\n"
+               "   --root value          root directory for container state (default: \"/run/cocoon\")\n"
+               "   --log value           log file (default: stderr only)\n"
+               "   --log-format value    log format: text or json (default: \"text\")\n"
+               "   --debug               enable debug logging\n"
+               "   --systemd-cgroup      manage cgroups through systemd (not supported yet)\n"
+               "   --sandbox value       none, sentry or vm (default: \"none\"; sentry and vm are not available yet)\n"
+               "   --help, -h            show help\n"
+               "   --version, -v         print the version\n");
+}
+
+/* Global option value: "--opt value" or "--opt=value". */
+static const char *take_value(int argc, char **argv, int *i, const char *name) {
+        size_t n = strlen(name);
+        const char *a = argv[*i];
+        if (a[n] == '=')
+                return a + n + 1;
+        if (*i + 1 >= argc) {
+                log_error_errno(-EINVAL, "global option %s needs a value", name);
+                return NULL;
+        }
+        return argv[++*i];
+}
+
+static bool is_opt(const char *a, const char *name) {
+        size_t n = strlen(name);
+        /* accept both "--root" and runc-style "-root" */
+        if (a[0] == '-' && a[1] != '-' && !strncmp(a + 1, name + 2, n - 2) && (a[n - 1] == 0 || a[n - 1] == '='))
+                return true;
+        return !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
+}
+
+int main(int argc, char **argv) {
+        struct cocoon_ctx ctx = {
+                .root = "/run/cocoon",
+                .log = {.fd = -1, .format = LOG_FORMAT_TEXT, .forward_fd = -1},
+                .sandbox = SANDBOX_NONE,
+        };
+        log_setup(&ctx.log);
+        const char *log_path = NULL, *log_format = NULL;
+        int i;
+        for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+                const char *a = argv[i], *v;
+                if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+                        print_help();
+                        return 0;
+                }
+                if (!strcmp(a, "--version") || !strcmp(a, "-v")) {
+                        print_version();
+                        return 0;
+                }
+                if (is_opt(a, "--debug"))
+                        ctx.log.debug = true;
+                else if (is_opt(a, "--systemd-cgroup"))
+                        ctx.systemd_cgroup = true;
+                else if (is_opt(a, "--root")) {
+                        if (!(v = take_value(argc, argv, &i, "--root")))
+                                return 1;
+                        ctx.root = v;
+                } else if (is_opt(a, "--log")) {
+                        if (!(log_path = take_value(argc, argv, &i, "--log")))
+                                return 1;
+                } else if (is_opt(a, "--log-format")) {
+                        if (!(log_format = take_value(argc, argv, &i, "--log-format")))
+                                return 1;
+                } else if (is_opt(a, "--sandbox")) {
+                        if (!(v = take_value(argc, argv, &i, "--sandbox")))
+                                return 1;
+                        if (sandbox_from_name(v, &ctx.sandbox) < 0) {
+                                log_error_errno(-EINVAL, "--sandbox: unknown sandbox \"%s\" (none, sentry or vm)", v);
+                                return 1;
+                        }
+                } else if (is_opt(a, "--criu") || is_opt(a, "--rootless")) {
+                        /* runc options that containerd may pass; accepted and unused */
+                        if (strchr(a, '=') == NULL && i + 1 < argc && argv[i + 1][0] != '-')
+                                i++;
+                } else {
+                        log_error_errno(-EINVAL, "unknown global option %s (see 'cocoon --help')", a);
+                        return 1;
+                }
+        }
+        if (log_format) {
+                if (!strcmp(log_format, "json"))
+                        ctx.log.format = LOG_FORMAT_JSON;
+                else if (strcmp(log_format, "text")) {
+                        log_error_errno(-EINVAL, "--log-format: unknown format \"%s\" (text or json)", log_format);
+                        return 1;
+                }
+        }
+        if (log_path) {
+                ctx.log.fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+                if (ctx.log.fd < 0) {
+                        log_error_errno(-errno, "--log %s", log_path);
+                        return 1;
+                }
+        }
+        if (ctx.systemd_cgroup) {
+                log_error_errno(-EOPNOTSUPP, "--systemd-cgroup is not supported yet: cocoon manages cgroupfs directly");
+                return 1;
+        }
+        if (i >= argc) {
+                print_help();
+                return 1;
+        }
+        const char *name = argv[i];
+        if (!strcmp(name, "help")) {
+                if (i + 1 < argc)
+                        for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+                                if (!strcmp(commands[k]->name, argv[i + 1])) {
+                                        cli_help(commands[k]);
+                                        return 0;
+                                }
+                print_help();
+                return 0;
+        }
+        for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+                if (!strcmp(commands[k]->name, name)) {
+                        int r = commands[k]->run(&ctx, argc - i, argv + i);
+                        /* >0 is an exit status passed through (run, exec); <0 an error already logged */
+                        return r < 0 ? 1 : r;
+                }
+        log_error_errno(-EINVAL, "unknown command \"%s\" (see 'cocoon --help')", name);
+        return 1;
+}

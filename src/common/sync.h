@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The parent <-> child handshake used while a container (or an exec'd
+ * process) is being set up.  A SOCK_SEQPACKET socketpair keeps message
+ * boundaries, so every message is one fixed-size record; a closed peer reads
+ * as EOF, which the other side treats as "the child died".
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "log.h"
+
+enum sync_type {
+        SYNC_GO = 1,         /* parent -> child: continue */
+        SYNC_USERMAP,        /* child -> parent: write my uid/gid maps now */
+        SYNC_PID,            /* stage 1 -> parent: value = pid of the process that will exec */
+        SYNC_READY,          /* child -> parent: set-up complete, waiting for start */
+        SYNC_ERROR,          /* child -> parent: value = -errno, msg = the one error line */
+        SYNC_WARNING,        /* child -> parent: msg to log as a warning; set-up goes on */
+        SYNC_HOOKS,          /* child -> parent: run createRuntime hooks now (reserved) */
+};
+
+struct sync_msg {
+        int32_t type;
+        int32_t value;
+        char msg[LOG_FORWARD_MAX];
+};
+
+int sync_send(int fd, enum sync_type type, int32_t value);
+/* Receive one message; -EPIPE when the peer is gone. */
+int sync_recv(int fd, struct sync_msg *m);
+/* Receive and require `type`; a SYNC_ERROR from the child is logged and its errno returned. */
+int sync_expect(int fd, enum sync_type type, int32_t *value);
+void sync_send_error(int fd, int err, const char *msg);
+void sync_send_warning(int fd, const char *msg);

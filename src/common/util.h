@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Whole-file I/O; return 0 or -errno and do not log (callers add context). */
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, int flags);
+/* write to tmp + fsync-free rename: readers see the old or the new file, never a torn one */
+int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+/* write a short string to an existing file (cgroup and /proc knobs) */
+int write_string(const char *path, const char *s);
+
+int mkdir_p(const char *path, mode_t mode);
+/* Remove a directory tree below dirfd/name, not crossing mount points. */
+int rm_rf_at(int dirfd, const char *name);
+
+char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool str_startswith(const char *s, const char *prefix);
+int parse_int(const char *s, int *ret);
+int parse_uint32(const char *s, uint32_t *ret);
+
+/* RFC 3339 with nanoseconds, UTC ("2006-01-02T15:04:05.999999999Z" as runc prints). */
+void format_rfc3339(char *buf, size_t len, const struct timespec *ts);
+
+/* The start time of a process in clock ticks (field 22 of /proc/PID/stat),
+ * and its state letter; used to recognise a recycled pid. */
+int proc_stat(pid_t pid, unsigned long long *start_time, char *state);
+
+/* signal name ("TERM", "SIGTERM", "15") -> number */
+int signal_from_string(const char *s);
+
+/* Loop on EINTR. */
+ssize_t read_full(int fd, void *buf, size_t len);
+ssize_t write_full(int fd, const void *buf, size_t len);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container's cgroup on every hierarchy the host mounts: pure v1, pure
+ * v2, and the hybrid layout (v1 controllers plus a cgroup2 "unified" mount)
+ * that crun refuses and runc accepts.  A container joins one directory per
+ * hierarchy; relative cgroupsPath values are resolved against the caller's
+ * own cgroup in each hierarchy (they differ per hierarchy on v1), so the
+ * resolved absolute paths are recorded at create time and reused by every
+ * later command.
+ *
+ * Resource limits are applied by part 2 on top of this structure.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum cgroup_layout {
+        CGROUP_LAYOUT_V1,
+        CGROUP_LAYOUT_HYBRID,
+        CGROUP_LAYOUT_V2,
+};
+
+struct cgroup_dir {
+        char *mount;       /* hierarchy mount point, e.g. /sys/fs/cgroup/memory */
+        char *controllers; /* comma-separated ("cpu,cpuacct", "name=systemd"), "" for v2 */
+        bool v2;
+        char *path;        /* absolute within the hierarchy, e.g. /cocoon/ID */
+        char *created;     /* topmost directory we created (removed on destroy), or NULL */
+};
+
+struct cgroup {
+        enum cgroup_layout layout;
+        struct cgroup_dir *dirs;
+        size_t n_dirs;
+};
+
+int cgroup_detect_layout(enum cgroup_layout *ret);
+const char *cgroup_layout_name(enum cgroup_layout l);
+
+/* Resolve `cgroups_path` (NULL: /cocoon/<id>) on every hierarchy and create the directories. */
+int cgroup_setup(const char *cgroups_path, const char *id, struct cgroup **ret);
+/* Move `pid` (all its threads) into the container's cgroup on every hierarchy. */
+int cgroup_enter(const struct cgroup *cg, pid_t pid);
+/* The pids in the container's cgroup (from the first hierarchy that lists them). */
+int cgroup_pids(const struct cgroup *cg, pid_t **ret, size_t *n);
+/* Signal every process in the cgroup; -ESRCH races are ignored. */
+int cgroup_signal_all(const struct cgroup *cg, int sig);
+/* SIGKILL everything left, wait for it to go, remove the directories we made. */
+int cgroup_destroy(const struct cgroup *cg);
+
+json_t *cgroup_to_json(const struct cgroup *cg);
+int cgroup_from_json(json_t *j, struct cgroup **ret);
+void cgroup_free(struct cgroup *cg);

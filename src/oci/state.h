@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The persisted record of one container: <root>/<id>/state.json.
+ *
+ * It holds what later commands need and cannot recompute: the init pid and
+ * its start time (so a recycled pid is never mistaken for the container),
+ * the bundle, the cgroup we created, the sandbox kind.  The OCI "status" is
+ * not stored: it is derived from the live process each time it is asked for.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cocoon_state {
+        char *id;
+        pid_t pid;
+        unsigned long long start_time; /* clock ticks since boot, /proc/PID/stat field 22 */
+        char *bundle;
+        char *rootfs;
+        char *created; /* RFC 3339 */
+        char *owner;   /* "" unless rootless */
+        json_t *annotations; /* owned, object */
+        char *sandbox;       /* "none", "sentry", "vm" */
+        json_t *cgroup;      /* owned; opaque here, written and read by linux/cgroup.c */
+        bool config_saved;    /* a copy of config.json sits beside state.json */
+};
+
+int state_save(int dirfd, const struct cocoon_state *s);
+int state_load(int dirfd, const char *id, struct cocoon_state **ret);
+void state_free(struct cocoon_state *s);
+
+/* The OCI `state` document for `status`. */
+json_t *state_to_oci(const struct cocoon_state *s, const char *status);

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Opening, locking and inspecting containers; kill, delete, state, list.
+ *
+ * Locking: every command that acts on a container holds flock(LOCK_EX) on
+ * the container's state directory for its whole duration, so commands on
+ * one container serialize and commands on different containers never wait
+ * for each other.  `list` reads without locking: state.json is replaced
+ * atomically, so it sees either the old or the new record.
+ */
+#include "runtime/container.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "linux/cgroup.h"
+#include "runtime/sandbox.h"
+#include "util.h"
+
+const char *container_status_name(enum container_status s) {
+        switch (s) {
+        case STATUS_CREATING:
+                return "creating";
+        case STATUS_CREATED:
+                return "created";
+        case STATUS_RUNNING:
+                return "running";
+        case STATUS_PAUSED:
+                return "paused";
+        case STATUS_STOPPED:
+                return "stopped";
+        }
+        return "unknown";
+}
+
+bool container_id_valid(const char *id) {
+        if (!id || !*id || !strcmp(id, ".") || !strcmp(id, "..") || strlen(id) > 1024)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("_+-.", *p))
+                        return false;
+        return true;
+}
+
+void container_close(struct container *c) {
+        if (!c)
+                return;
+        if (c->dirfd >= 0)
+                close(c->dirfd); /* releases the flock */
+        state_free(c->state);
+        free(c->id);
+        free(c);
+}
+
+void container_closep(struct container **c) {
+        container_close(*c);
+}
+
+int container_open(struct cocoon_ctx *ctx, const char *id, struct container **ret) {
+        if (!container_id_valid(id))
+                return log_error_errno(-EINVAL, "invalid container id \"%s\"", id ? id : "");
+        _cleanup_free_ char *path = strdup_printf("%s/%s", ctx->root, id);
+        if (!path)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return log_error_errno(-ENOENT, "container \"%s\" does not exist", id);
+                return log_error_errno(-errno, "open %s", path);
+        }
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(-errno, "lock %s", path);
+        /* A concurrent delete may have removed the directory while we waited. */
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_nlink == 0)
+                return log_error_errno(-ENOENT, "container \"%s\" does not exist", id);
+        struct container *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->dirfd = TAKE_FD(fd);
+        c->id = strdup(id);
+        int r = state_load(c->dirfd, id, &c->state);
+        if (r < 0) {
+                container_close(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+static enum container_status status_of(int dirfd, const struct cocoon_state *s) {
+        unsigned long long st;
+        char pstate;
+        if (s->pid <= 0 || proc_stat(s->pid, &st, &pstate) < 0)
+                return STATUS_STOPPED;
+        if (st != s->start_time || pstate == 'Z' || pstate == 'X')
+                return STATUS_STOPPED;
+        if (faccessat(dirfd, "exec.sock", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return STATUS_CREATED;
+        return STATUS_RUNNING;
+}
+
+enum container_status container_status(const struct container *c) {
+        return status_of(c->dirfd, c->state);
+}
+
+int container_load_spec(const struct container *c, struct oci_spec **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = read_file_at(c->dirfd, "config.json", &text, &len);
+        if (r < 0)
+                return log_error_errno(r, "read saved config of container \"%s\"", c->id);
+        return oci_spec_parse(text, len, "config.json", ret);
+}
+
+int container_state(struct cocoon_ctx *ctx, const char *id, json_t **ret) {
+        _cleanup_(container_closep) struct container *c = NULL;
+        int r = container_open(ctx, id, &c);
+        if (r < 0)
+                return r;
+        *ret = state_to_oci(c->state, container_status_name(container_status(c)));
+        return 0;
+}
+
+int container_list(struct cocoon_ctx *ctx, json_t **ret) {
+        json_t *a = json_array();
+        _cleanup_closedir_ DIR *d = opendir(ctx->root);
+        if (!d) {
+                if (errno == ENOENT) {
+                        *ret = a;
+                        return 0;
+                }
+                json_decref(a);
+                return log_error_errno(-errno, "open %s", ctx->root);
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || !container_id_valid(de->d_name))
+                        continue;
+                _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                _cleanup_free_ char *text = NULL;
+                if (read_file_at(fd, "state.json", &text, NULL) < 0)
+                        continue; /* still being created, or being deleted */
+                struct cocoon_state *s = NULL;
+                /* a corrupt record is reported (by state_load) and skipped */
+                if (state_load(fd, de->d_name, &s) < 0)
+                        continue;
+                json_array_append_new(a, state_to_oci(s, container_status_name(status_of(fd, s))));
+                state_free(s);
+        }
+        *ret = a;
+        return 0;
+}
+
+/* Signal the init unless its pid was recycled: a pidfd pins the process we checked. */
+static int signal_init(const struct container *c, int sig) {
+        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
+        if (pidfd < 0)
+                return -ESRCH;
+        unsigned long long st;
+        char ps;
+        if (proc_stat(c->state->pid, &st, &ps) < 0 || st != c->state->start_time) {
+                close(pidfd);
+                return -ESRCH;
+        }
+        int r = (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+        r = r < 0 ? -errno : 0;
+        close(pidfd);
+        return r;
+}
+
+static int load_cgroup(const struct container *c, struct cgroup **ret) {
+        if (!c->state->cgroup) {
+                *ret = NULL;
+                return 0;
+        }
+        int r = cgroup_from_json(c->state->cgroup, ret);
+        if (r < 0)
+                return log_error_errno(r, "state of container \"%s\": bad cgroup record", c->id);
+        return 0;
+}
+
+int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
+        _cleanup_(container_closep) struct container *c = NULL;
+        int r = container_open(ctx, id, &c);
+        if (r < 0)
+                return r;
+        enum container_status st = container_status(c);
+        if (st == STATUS_STOPPED)
+                return log_error_errno(-ESRCH, "container \"%s\" is not running", id);
+        if (all) {
+                struct cgroup *cg = NULL;
+                r = load_cgroup(c, &cg);
+                if (r < 0)
+                        return r;
+                if (cg) {
+                        r = cgroup_signal_all(cg, sig);
+                        cgroup_free(cg);
+                        return r;
+                }
+        }
+        r = signal_init(c, sig);
+        if (r == -ESRCH)
+                return log_error_errno(r, "container \"%s\" is not running", id);
+        if (r < 0)
+                return log_error_errno(r, "send signal %d to container \"%s\"", sig, id);
+        return 0;
+}
+
+/* Wait (bounded) for the init to disappear after SIGKILL; it may not be our child. */
+static void wait_gone(const struct container *c) {
+        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
+        if (pidfd < 0)
+                return;
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+                ;
+        close(pidfd);
+}
+
+int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
+        _cleanup_(container_closep) struct container *c = NULL;
+        int r = container_open(ctx, id, &c);
+        if (r < 0) {
+                /* `delete --force` of a half-written container still cleans up what is there */
+                if (force && r != -ENOENT && container_id_valid(id)) {
+                        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (rootfd >= 0 && rm_rf_at(rootfd, id) == 0)
+                                return 0;
+                }
+                return r;
+        }
+        enum container_status st = container_status(c);
+        if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force)
+                return log_error_errno(-EBUSY, "cannot delete container \"%s\" that is not stopped: %s (use --force)",
+                                       id, container_status_name(st));
+        if (st != STATUS_STOPPED) {
+                /* A created container is deleted without --force, as runc does:
+                 * its init never ran the user's program. */
+                signal_init(c, SIGKILL);
+                wait_gone(c);
+        }
+        struct cgroup *cg = NULL;
+        r = load_cgroup(c, &cg);
+        if (r < 0)
+                return r;
+        int ret = 0;
+        if (cg) {
+                ret = cgroup_destroy(cg);
+                cgroup_free(cg);
+        }
+        enum sandbox_kind kind;
+        const struct sandbox_ops *ops;
+        if (sandbox_from_name(c->state->sandbox, &kind) == 0 && sandbox_lookup(kind, &ops) == 0 && ops->destroy) {
+                r = ops->destroy(ctx, c);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return log_error_errno(-errno, "open %s", ctx->root);
+        r = rm_rf_at(rootfd, id);
+        if (r < 0)
+                return log_error_errno(r, "remove state of container \"%s\"", id);
+        return ret;
+}
+
+int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n) {
+        _cleanup_(container_closep) struct container *c = NULL;
+        int r = container_open(ctx, id, &c);
+        if (r < 0)
+                return r;
+        struct cgroup *cg = NULL;
+        r = load_cgroup(c, &cg);
+        if (r < 0)
+                return r;
+        if (!cg) {
+                *ret = NULL;
+                *n = 0;
+                return 0;
+        }
+        r = cgroup_pids(cg, ret, n);
+        cgroup_free(cg);
+        if (r < 0)
+                return log_error_errno(r, "list processes of container \"%s\"", id);
+        return 0;
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `create`: everything up to a container whose init waits for `start`.
+ *
+ * The state directory is created first (mkdir is the atomic "this id is
+ * ours" step) and locked; every later failure unwinds in reverse order, so
+ * a failed create leaves no directory, cgroup, process or mount behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "linux/cgroup.h"
+#include "linux/spawn.h"
+#include "runtime/container.h"
+#include "runtime/sandbox.h"
+#include "util.h"
+
+static void spec_freep(struct oci_spec **s) {
+        oci_spec_free(*s);
+}
+
+static void cgroup_freep(struct cgroup **c) {
+        cgroup_free(*c);
+}
+
+/* Rules that runc enforces before doing anything. */
+static int validate(const struct oci_spec *spec, const struct create_opts *o) {
+        if (!spec->process)
+                return log_error_errno(-EINVAL, "config.json: process: required to create a container");
+        bool has[64] = {0};
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
+                int t = spec->linux.namespaces[i].type;
+                for (int b = 0; b < 64; b++)
+                        if (t == (1 << b))
+                                has[b] = true;
+        }
+#define HAS(flag) has[__builtin_ctz(flag)]
+        if (spec->hostname && *spec->hostname && !HAS(CLONE_NEWUTS))
+                return log_error_errno(-EINVAL, "config.json: hostname: requires a new uts namespace");
+        if (spec->domainname && *spec->domainname && !HAS(CLONE_NEWUTS))
+                return log_error_errno(-EINVAL, "config.json: domainname: requires a new uts namespace");
+        if (spec->linux.has_time_offsets && !HAS(0x80 /* CLONE_NEWTIME */))
+                return log_error_errno(-EINVAL, "config.json: linux.timeOffsets: requires a new time namespace");
+        bool new_user = false;
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+                if (spec->linux.namespaces[i].type == CLONE_NEWUSER && !spec->linux.namespaces[i].path)
+                        new_user = true;
+        if (new_user && (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings))
+                return log_error_errno(-EINVAL, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
+        if (!HAS(CLONE_NEWUSER) && (spec->linux.n_uid_mappings || spec->linux.n_gid_mappings))
+                return log_error_errno(-EINVAL, "config.json: linux.uidMappings: mappings given without a user namespace");
+#undef HAS
+        if (spec->process->terminal && !o->console_socket && o->console_fd < 0)
+                return log_error_errno(-EINVAL, "process.terminal is true: --console-socket is required (cocoon will detach)");
+        if (!spec->process->terminal && o->console_socket)
+                return log_error_errno(-EINVAL, "--console-socket given but process.terminal is false in config.json");
+        return 0;
+}
+
+static int connect_console(const char *path) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof sa.sun_path)
+                return log_error_errno(-ENAMETOOLONG, "--console-socket %s", path);
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(-errno, "socket");
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                int e = -errno;
+                close(fd);
+                return log_error_errno(e, "connect to --console-socket %s", path);
+        }
+        return fd;
+}
+
+static int write_pid_file(const char *path, pid_t pid) {
+        char abs[PATH_MAX], buf[32];
+        snprintf(buf, sizeof buf, "%d", pid);
+        /* tmp + rename in the target's directory: a reader never sees an empty pid file */
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        const char *name = path;
+        _cleanup_close_ int dfd = -1;
+        if (slash) {
+                *slash = 0;
+                name = slash + 1;
+                dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } else
+                dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return log_error_errno(-errno, "--pid-file %s", path);
+        int r = write_file_atomic_at(dfd, name, buf, strlen(buf), 0644);
+        if (r < 0)
+                return log_error_errno(r, "write --pid-file %s", realpath(path, abs) ? abs : path);
+        return 0;
+}
+
+int container_create(struct cocoon_ctx *ctx, const char *id, const struct create_opts *o, pid_t *ret_pid) {
+        int r;
+        if (!container_id_valid(id))
+                return log_error_errno(-EINVAL, "invalid container id \"%s\" (allowed: letters, digits, _ + - .)", id);
+        const struct sandbox_ops *ops;
+        r = sandbox_lookup(ctx->sandbox, &ops);
+        if (r < 0)
+                return r;
+
+        char bundle[PATH_MAX];
+        if (!realpath(o->bundle ? o->bundle : ".", bundle))
+                return log_error_errno(-errno, "bundle %s", o->bundle ? o->bundle : ".");
+        _cleanup_(spec_freep) struct oci_spec *spec = NULL;
+        r = oci_spec_load(bundle, &spec);
+        if (r < 0)
+                return r;
+        r = validate(spec, o);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *root_in = spec->root_path[0] == '/' ? strdup(spec->root_path)
+                                                                 : strdup_printf("%s/%s", bundle, spec->root_path);
+        char rootfs[PATH_MAX];
+        if (!root_in)
+                return -ENOMEM;
+        if (!realpath(root_in, rootfs))
+                return log_error_errno(-errno, "config.json: root.path: rootfs %s", root_in);
+        struct stat st;
+        if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+                return log_error_errno(-ENOTDIR, "config.json: root.path: rootfs %s", rootfs);
+
+        /* --- claim the id --- */
+        r = mkdir_p(ctx->root, 0711);
+        if (r < 0)
+                return log_error_errno(r, "create state root %s", ctx->root);
+        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return log_error_errno(-errno, "open %s", ctx->root);
+        if (mkdirat(rootfd, id, 0711) < 0) {
+                if (errno == EEXIST)
+                        return log_error_errno(-EEXIST, "container \"%s\" already exists", id);
+                return log_error_errno(-errno, "create state directory %s/%s", ctx->root, id);
+        }
+        _cleanup_close_ int dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0 || flock(dirfd, LOCK_EX) < 0) {
+                r = log_error_errno(-errno, "lock state directory %s/%s", ctx->root, id);
+                unlinkat(rootfd, id, AT_REMOVEDIR);
+                return r;
+        }
+
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        _cleanup_close_ int listen_fd = -1, console_fd = -1;
+        pid_t pid = -1;
+        struct cocoon_state s = {0};
+
+        /* the saved config is what exec uses later: the bundle may change */
+        _cleanup_free_ char *text = json_dumps(spec->json, JSON_COMPACT);
+        if (!text) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = write_file_atomic_at(dirfd, "config.json", text, strlen(text), 0600);
+        if (r < 0) {
+                r = log_error_errno(r, "save config of container \"%s\"", id);
+                goto fail;
+        }
+
+        r = cgroup_setup(spec->linux.cgroups_path, id, &cg);
+        if (r < 0)
+                goto fail;
+
+        listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/exec.sock", dirfd);
+        if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(listen_fd, 1) < 0) {
+                r = log_error_errno(-errno, "create the start socket of container \"%s\"", id);
+                goto fail;
+        }
+        if (o->console_fd >= 0)
+                console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+        else if (o->console_socket) {
+                console_fd = connect_console(o->console_socket);
+                if (console_fd < 0) {
+                        r = console_fd;
+                        goto fail;
+                }
+        }
+
+        struct sandbox_create sc = {
+                .ctx = ctx,
+                .id = id,
+                .spec = spec,
+                .opts = o,
+                .bundle = bundle,
+                .rootfs = rootfs,
+                .cgroup = cg,
+                .exec_listen_fd = listen_fd,
+                .console_fd = console_fd,
+        };
+        r = ops->create(&sc, &pid);
+        if (r < 0)
+                goto fail;
+
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char created[64];
+        format_rfc3339(created, sizeof created, &now);
+        s = (struct cocoon_state){
+                .id = (char *) id,
+                .pid = pid,
+                .bundle = bundle,
+                .rootfs = rootfs,
+                .created = created,
+                .owner = (char *) "",
+                .annotations = spec->annotations,
+                .sandbox = (char *) ops->name,
+                .cgroup = cgroup_to_json(cg),
+                .config_saved = true,
+        };
+        r = proc_stat(pid, &s.start_time, NULL);
+        if (r < 0) {
+                r = log_error_errno(r, "container \"%s\" init exited during create", id);
+                goto fail;
+        }
+        r = state_save(dirfd, &s);
+        json_decref(s.cgroup);
+        if (r < 0)
+                goto fail;
+        if (o->pid_file && (r = write_pid_file(o->pid_file, pid)) < 0)
+                goto fail;
+        *ret_pid = pid;
+        return 0;
+
+fail:
+        spawn_abort(pid);
+        if (cg)
+                cgroup_destroy(cg);
+        rm_rf_at(rootfd, id);
+        return r;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* `exec`: a new process in a live container's namespaces and cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "linux/cgroup.h"
+#include "runtime/container.h"
+#include "runtime/sandbox.h"
+#include "util.h"
+
+static void spec_freep(struct oci_spec **s) {
+        oci_spec_free(*s);
+}
+
+static void cgroup_freep(struct cgroup **c) {
+        cgroup_free(*c);
+}
+
+int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_process *p, const struct exec_opts *o,
+                   pid_t *ret_pid) {
+        _cleanup_(container_closep) struct container *c = NULL;
+        int r = container_open(ctx, id, &c);
+        if (r < 0)
+                return r;
+        enum container_status st = container_status(c);
+        if (st == STATUS_STOPPED)
+                return log_error_errno(-ESRCH, "cannot exec in container \"%s\": it is stopped", id);
+        if (st == STATUS_PAUSED)
+                return log_error_errno(-EBUSY, "cannot exec in container \"%s\": it is paused", id);
+        if (p->terminal && !o->console_socket && o->console_fd < 0)
+                return log_error_errno(-EINVAL, "--tty requires --console-socket when detached");
+        if (!p->terminal && o->console_socket)
+                return log_error_errno(-EINVAL, "--console-socket requires --tty (process.terminal)");
+
+        _cleanup_(spec_freep) struct oci_spec *spec = NULL;
+        r = container_load_spec(c, &spec);
+        if (r < 0)
+                return r;
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        if (c->state->cgroup && (r = cgroup_from_json(c->state->cgroup, &cg)) < 0)
+                return log_error_errno(r, "state of container \"%s\": bad cgroup record", id);
+        enum sandbox_kind kind;
+        const struct sandbox_ops *ops;
+        r = sandbox_from_name(c->state->sandbox, &kind);
+        if (r < 0)
+                return log_error_errno(r, "state of container \"%s\": unknown sandbox \"%s\"", id, c->state->sandbox);
+        r = sandbox_lookup(kind, &ops);
+        if (r < 0)
+                return r;
+
+        _cleanup_close_ int console_fd = -1;
+        if (o->console_fd >= 0)
+                console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+        else if (o->console_socket) {
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                if (strlen(o->console_socket) >= sizeof sa.sun_path)
+                        return log_error_errno(-ENAMETOOLONG, "--console-socket %s", o->console_socket);
+                strcpy(sa.sun_path, o->console_socket);
+                console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (console_fd < 0 || connect(console_fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                        return log_error_errno(-errno, "connect to --console-socket %s", o->console_socket);
+        }
+
+        struct sandbox_exec se = {
+                .ctx = ctx,
+                .c = c,
+                .spec = spec,
+                .process = p,
+                .opts = o,
+                .cgroup = cg,
+                .console_fd = console_fd,
+        };
+        pid_t pid;
+        r = ops->exec(&se, &pid);
+        if (r < 0)
+                return r;
+        if (o->pid_file) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%d", pid);
+                r = write_file_at(AT_FDCWD, o->pid_file, buf, strlen(buf), O_CREAT | O_TRUNC);
+                if (r < 0)
+                        return log_error_errno(r, "write --pid-file %s", o->pid_file);
+        }
+        *ret_pid = pid;
+        return 0;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage 2: the container's init (or an exec'd process) applying the OCI
+ * config to itself before execve.  Order follows runc, which the kernel's
+ * rules mostly dictate: mounts need CAP_SYS_ADMIN, so they come before the
+ * capability drop; the pty comes after /dev/pts exists; rlimits and
+ * oom_score_adj while still privileged; identity last but for
+ * no_new_privs (and, in part 2, seccomp, which must be the very last).
+ *
+ * Every error is forwarded to the parent (log_forward_to) and this process
+ * exits; the parent prints the single error line and cleans up.
+ */
+#include "runtime/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "linux/process.h"
+#include "linux/rootfs.h"
+#include "linux/terminal.h"
+#include "log.h"
+#include "sync.h"
+#include "util.h"
+
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static int loopback_up(void) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(-errno, "socket for loopback set-up");
+        struct ifreq ifr = {0};
+        strcpy(ifr.ifr_name, "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return log_error_errno(-errno, "get flags of lo");
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return log_error_errno(-errno, "bring lo up");
+        return 0;
+}
+
+/* The process's environment plus the socket-activation variables runc adds. */
+static char **build_env(const struct oci_process *p, int listen_fds) {
+        size_t n = 0;
+        while (p->env && p->env[n])
+                n++;
+        char **env = calloc(n + 3, sizeof *env);
+        if (!env)
+                return NULL;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (listen_fds > 0 && (str_startswith(p->env[i], "LISTEN_FDS=") ||
+                                       str_startswith(p->env[i], "LISTEN_PID=")))
+                        continue;
+                env[k++] = p->env[i];
+        }
+        if (listen_fds > 0) {
+                /* the program will be pid 1 in its namespace, as runc assumes too */
+                env[k++] = strdup_printf("LISTEN_FDS=%d", listen_fds);
+                env[k++] = strdup("LISTEN_PID=1");
+        }
+        return env;
+}
+
+/* Credentials, limits and cwd: shared by init_container and init_exec. */
+static int finish_process(const struct init_args *a, const struct oci_process *p, char **ret_path) {
+        int r = process_apply_rlimits(p);
+        if (r < 0)
+                return r;
+        r = process_set_oom_score_adj(p);
+        if (r < 0)
+                return r;
+        /* Look the program up while we can still read everything, as runc does,
+         * so that a missing binary fails `create`, not silently at `start`. */
+        r = process_find_executable(p->args[0], p->env, ret_path);
+        if (r < 0)
+                return r;
+        /* chdir before switching user (a cwd only root can reach works, as in
+         * runc); if root is refused (root_squash, userns), retry as the user. */
+        bool chdir_later = false;
+        if (chdir(p->cwd) < 0) {
+                if (errno != EACCES && errno != EPERM)
+                        return process_chdir(p);
+                chdir_later = true;
+        }
+        r = process_close_fds_from(3 + a->listen_fds + a->preserve_fds);
+        if (r < 0)
+                return r;
+        r = process_apply_identity(p);
+        if (r < 0)
+                return r;
+        if (chdir_later) {
+                r = process_chdir(p);
+                if (r < 0)
+                        return r;
+        }
+        r = process_apply_no_new_privs(p);
+        if (r < 0)
+                return r;
+        if (a->spec->has_linux && a->spec->linux.seccomp)
+                return log_error_errno(-EOPNOTSUPP, "config.json: linux.seccomp: OCI seccomp profiles are not supported yet");
+        if (p->apparmor_profile && *p->apparmor_profile)
+                log_warn("process.apparmorProfile \"%s\" is not applied (AppArmor support is not implemented yet)",
+                         p->apparmor_profile);
+        if (p->selinux_label && *p->selinux_label)
+                log_warn("process.selinuxLabel is not applied (SELinux support is not implemented yet)");
+        return 0;
+}
+
+int init_container(void *arg, int sync_fd) {
+        const struct init_args *a = arg;
+        const struct oci_spec *spec = a->spec;
+        const struct oci_process *p = a->process;
+        int r;
+
+        if (!a->no_new_keyring) {
+                /* Kernel keyrings are not namespaced: give the container its own session keyring
+                 * so it cannot read the caller's keys. */
+                if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+                        return log_error_errno(-errno, "create a session keyring");
+        }
+        if (a->new_netns && (r = loopback_up()) < 0)
+                return r;
+        if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+                return log_error_errno(-errno, "set hostname \"%s\"", spec->hostname);
+        if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+                return log_error_errno(-errno, "set domainname \"%s\"", spec->domainname);
+
+        /* relative bind sources are relative to the bundle */
+        if (chdir(a->bundle) < 0)
+                return log_error_errno(-errno, "chdir %s", a->bundle);
+        struct rootfs_config rc = {
+                .spec = spec,
+                .rootfs = a->rootfs,
+                .no_pivot = a->no_pivot,
+                .in_userns = a->in_userns,
+        };
+        r = rootfs_prepare(&rc);
+        if (r < 0)
+                return r;
+        if (p->terminal) {
+                r = terminal_setup(a->console_fd, p->user.uid, (gid_t) -1, p->console_height, p->console_width, true);
+                if (r < 0)
+                        return r;
+                close(a->console_fd);
+        }
+        r = rootfs_finalize(&rc);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *path = NULL;
+        r = finish_process(a, p, &path);
+        if (r < 0)
+                return r;
+        char **env = build_env(p, a->listen_fds);
+        if (!env)
+                return log_error_errno(-ENOMEM, "environment");
+
+        /* From here on we belong to the container, not to the cocoon that made us. */
+        prctl(PR_SET_PDEATHSIG, 0);
+        if (sync_send(sync_fd, SYNC_READY, 0) < 0)
+                _exit(1);
+        int conn;
+        do
+                conn = accept4(a->exec_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        while (conn < 0 && errno == EINTR);
+        if (conn < 0)
+                _exit(127);
+        close(a->exec_listen_fd);
+        execve(path, p->args, env);
+        dprintf(conn, "exec: \"%s\": %s", path, strerror(errno));
+        _exit(127);
+}
+
+int init_exec(void *arg, int sync_fd) {
+        const struct init_args *a = arg;
+        const struct oci_process *p = a->process;
+        int r;
+
+        /* setns(mnt) left us at the namespace's root mount, which is not the
+         * container's root after pivot_root or --no-pivot: use the init's root. */
+        if (fchdir(a->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                return log_error_errno(-errno, "enter the container's root");
+        close(a->root_fd);
+        if (p->terminal) {
+                r = terminal_setup(a->console_fd, p->user.uid, (gid_t) -1, p->console_height, p->console_width, false);
+                if (r < 0)
+                        return r;
+                close(a->console_fd);
+        }
+        _cleanup_free_ char *path = NULL;
+        r = finish_process(a, p, &path);
+        if (r < 0)
+                return r;
+        char **env = build_env(p, a->listen_fds);
+        if (!env)
+                return log_error_errno(-ENOMEM, "environment");
+        prctl(PR_SET_PDEATHSIG, 0);
+        if (sync_send(sync_fd, SYNC_READY, 0) < 0)
+                _exit(1);
+        /* sync_fd is close-on-exec: the parent reads EOF when execve succeeds */
+        execve(path, p->args, env);
+        log_error_errno(-errno, "exec: \"%s\"", path);
+        _exit(127);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One interface, three sandboxes (none, sentry, vm).  The lifecycle code in
+ * runtime/ is shared; what differs is how the container's first process and
+ * exec'd processes come to life and what must be torn down afterwards.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include "linux/cgroup.h"
+#include "oci/spec.h"
+#include "runtime/container.h"
+
+/* Everything `create` has prepared before the sandbox starts the init. */
+struct sandbox_create {
+        struct cocoon_ctx *ctx;
+        const char *id;
+        const struct oci_spec *spec;
+        const struct create_opts *opts;
+        const char *bundle; /* absolute */
+        const char *rootfs; /* absolute, resolved */
+        const struct cgroup *cgroup;
+        int exec_listen_fd; /* the init accepts on it; `start` connects */
+        int console_fd;     /* connected --console-socket, or -1 */
+};
+
+struct sandbox_exec {
+        struct cocoon_ctx *ctx;
+        const struct container *c;
+        const struct oci_spec *spec; /* the container's */
+        const struct oci_process *process;
+        const struct exec_opts *opts;
+        const struct cgroup *cgroup;
+        int console_fd;
+};
+
+struct sandbox_ops {
+        const char *name;
+        /* Start the init, stopped before the user's program; returns its pid. */
+        int (*create)(const struct sandbox_create *sc, pid_t *ret_pid);
+        /* Start an additional process; returns its pid (a child of the caller). */
+        int (*exec)(const struct sandbox_exec *se, pid_t *ret_pid);
+        /* Release sandbox resources after the container's processes are gone. */
+        int (*destroy)(struct cocoon_ctx *ctx, const struct container *c);
+};
+
+int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret);
+int sandbox_from_name(const char *name, enum sandbox_kind *ret);
+const char *sandbox_name(enum sandbox_kind kind);
+
+extern const struct sandbox_ops sandbox_none_ops;

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `none` sandbox: namespaces, cgroups and (in part 2) seccomp, as runc.
+ * The workload talks to the host kernel directly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "linux/spawn.h"
+#include "runtime/init.h"
+#include "runtime/sandbox.h"
+#include "sync.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static void close_joins(struct spawn_config *cfg) {
+        for (size_t i = 0; i < cfg->n_join; i++)
+                close(cfg->join[i].fd);
+        cfg->n_join = 0;
+}
+
+static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
+        const struct oci_spec *spec = sc->spec;
+        struct spawn_config cfg = {.cgroup = sc->cgroup};
+        int r;
+
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
+                const struct oci_namespace *ns = &spec->linux.namespaces[i];
+                if (!ns->path) {
+                        cfg.new_flags |= ns->type;
+                        continue;
+                }
+                int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        r = log_error_errno(-errno, "config.json: linux.namespaces[%zu].path: open %s", i, ns->path);
+                        close_joins(&cfg);
+                        return r;
+                }
+                cfg.join[cfg.n_join++] = (struct spawn_join){.type = ns->type, .fd = fd};
+        }
+        cfg.uid_map = spec->linux.uid_mappings;
+        cfg.n_uid_map = spec->linux.n_uid_mappings;
+        cfg.gid_map = spec->linux.gid_mappings;
+        cfg.n_gid_map = spec->linux.n_gid_mappings;
+        if (spec->linux.has_time_offsets && (cfg.new_flags & CLONE_NEWTIME)) {
+                cfg.time_offsets = true;
+                cfg.monotonic_secs = spec->linux.monotonic_secs;
+                cfg.monotonic_nsecs = spec->linux.monotonic_nsecs;
+                cfg.boottime_secs = spec->linux.boottime_secs;
+                cfg.boottime_nsecs = spec->linux.boottime_nsecs;
+        }
+        struct init_args a = {
+                .spec = spec,
+                .process = spec->process,
+                .bundle = sc->bundle,
+                .rootfs = sc->rootfs,
+                .no_pivot = sc->opts->no_pivot,
+                .no_new_keyring = sc->opts->no_new_keyring,
+                .in_userns = (cfg.new_flags & CLONE_NEWUSER) != 0,
+                .new_netns = (cfg.new_flags & CLONE_NEWNET) != 0,
+                .listen_fds = sc->opts->listen_fds,
+                .preserve_fds = sc->opts->preserve_fds,
+                .exec_listen_fd = sc->exec_listen_fd,
+                .console_fd = sc->console_fd,
+                .root_fd = -1,
+        };
+        cfg.stage2 = init_container;
+        cfg.arg = &a;
+        pid_t pid;
+        int sync_fd;
+        r = spawn_process(&cfg, &pid, &sync_fd);
+        close_joins(&cfg);
+        if (r < 0)
+                return r;
+        r = sync_expect(sync_fd, SYNC_READY, NULL);
+        close(sync_fd);
+        if (r < 0) {
+                if (r == -EPIPE)
+                        r = log_error_errno(r, "container init died during set-up");
+                spawn_abort(pid);
+                return r;
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
+        struct spawn_config cfg = {.cgroup = se->cgroup};
+        pid_t init = se->c->state->pid;
+        int r = spawn_join_namespaces_of(init, &cfg);
+        if (r < 0) {
+                close_joins(&cfg);
+                return r;
+        }
+        char root[64];
+        snprintf(root, sizeof root, "/proc/%d/root", init);
+        int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) {
+                r = log_error_errno(-errno, "open %s", root);
+                close_joins(&cfg);
+                return r;
+        }
+        struct init_args a = {
+                .spec = se->spec,
+                .process = se->process,
+                .listen_fds = se->opts->listen_fds,
+                .preserve_fds = se->opts->preserve_fds,
+                .exec_listen_fd = -1,
+                .console_fd = se->console_fd,
+                .root_fd = root_fd,
+        };
+        cfg.stage2 = init_exec;
+        cfg.arg = &a;
+        pid_t pid;
+        int sync_fd;
+        r = spawn_process(&cfg, &pid, &sync_fd);
+        close_joins(&cfg);
+        close(root_fd);
+        if (r < 0)
+                return r;
+        r = sync_expect(sync_fd, SYNC_READY, NULL);
+        if (r == 0) {
+                /* EOF: execve succeeded and closed the child's end; an error message: it failed */
+                struct sync_msg m;
+                int e = sync_recv(sync_fd, &m);
+                if (e == 0 && m.type == SYNC_ERROR)
+                        r = log_error_raw(m.value, m.msg);
+        }
+        close(sync_fd);
+        if (r < 0) {
+                spawn_abort(pid);
+                return r;
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+const struct sandbox_ops sandbox_none_ops = {
+        .name = "none",
+        .create = none_create,
+        .exec = none_exec,
+        .destroy = NULL,
+};

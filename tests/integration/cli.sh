@@ -1,0 +1,188 @@
+# shellcheck shell=bash
+# The command line: help, version, bad commands and flags, global options.
+
+SUBCOMMANDS="spec create start run exec kill delete state list ps features"
+
+test_version() {
+        assert_ok cocoon --version
+        assert_match "$out" '[vV]ersion' "--version output"
+        assert_match "$out" '[0-9]+\.[0-9]+' "--version output"
+        assert_eq "" "$err" "stderr of --version"
+}
+
+test_help_top_level() {
+        local h
+        for h in --help -h; do
+                assert_ok cocoon $h
+                local s
+                for s in $SUBCOMMANDS; do
+                        assert_contains "$out" "$s" "cocoon $h"
+                done
+        done
+        # `help` alone (no arguments) behaves like runc: usage, exit 0
+        assert_ok cocoon help
+        assert_contains "$out" "create" "cocoon help"
+}
+
+test_help_every_subcommand() {
+        local s h
+        for s in $SUBCOMMANDS; do
+                for h in --help -h; do
+                        capture cocoon "$s" "$h"
+                        [ "$rc" = 0 ] || fail "cocoon $s $h: exit $rc: $err"
+                        [ -n "$out" ] || fail "cocoon $s $h printed nothing on stdout"
+                        assert_contains "$out" "$s" "cocoon $s $h"
+                done
+        done
+        # help for options that the subcommands take
+        assert_ok cocoon create --help
+        assert_contains "$out" "--bundle" "create --help"
+        assert_contains "$out" "--pid-file" "create --help"
+        assert_contains "$out" "--console-socket" "create --help"
+        assert_ok cocoon exec --help
+        assert_contains "$out" "--process" "exec --help"
+        assert_contains "$out" "--user" "exec --help"
+        assert_ok cocoon kill --help
+        assert_contains "$out" "--all" "kill --help"
+        assert_ok cocoon delete --help
+        assert_contains "$out" "--force" "delete --help"
+}
+
+test_unknown_command() {
+        assert_fail cocoon frobnicate
+        assert_error_line
+        assert_contains "$err" "frobnicate"
+}
+
+test_unknown_global_flag() {
+        assert_fail cocoon --frobnicate list
+        assert_error_line
+        assert_contains "$err" "frobnicate"
+}
+
+test_unknown_subcommand_flags() {
+        local s
+        for s in $SUBCOMMANDS; do
+                assert_fail cocoon "$s" --no-such-flag x
+                assert_error_line
+                assert_contains "$err" "no-such-flag" "cocoon $s --no-such-flag"
+        done
+}
+
+test_missing_and_extra_arguments() {
+        local s
+        for s in start state delete kill ps exec create run; do
+                assert_fail cocoon "$s"
+                assert_error_line
+        done
+        assert_fail cocoon state a b
+        assert_error_line
+        assert_fail cocoon start a b
+        assert_error_line
+        assert_fail cocoon delete a b
+        assert_error_line
+        assert_fail cocoon kill a KILL extra
+        assert_error_line
+}
+
+test_option_missing_value() {
+        assert_fail cocoon create --bundle
+        assert_error_line
+        assert_fail cocoon --root
+        assert_error_line
+        assert_fail cocoon --log-format
+        assert_error_line
+}
+
+test_bad_log_format() {
+        assert_fail cocoon --log-format yaml list
+        assert_error_line
+        assert_contains "$err" "yaml"
+}
+
+test_sandbox_not_available() {
+        local B=$T/b s id form
+        make_bundle "$B" /bin/true
+        for s in sentry vm; do
+                for form in sep eq; do
+                        id=$(new_id)
+                        if [ $form = sep ]; then
+                                capture "$COCOON" --root "$ROOT" --sandbox $s run --bundle "$B" "$id"
+                        else
+                                capture "$COCOON" --root "$ROOT" --sandbox=$s run --bundle "$B" "$id"
+                        fi
+                        [ "$rc" != 0 ] || fail "--sandbox $s run succeeded"
+                        assert_error_line
+                        assert_contains "$err" "not available" "--sandbox $s"
+                        assert_contains "$err" "$s" "--sandbox $s"
+                        [ ! -e "$ROOT/$id" ] || fail "--sandbox $s left $ROOT/$id"
+                done
+        done
+        id=$(new_id)
+        assert_fail "$COCOON" --root "$ROOT" --sandbox sentry create --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "not available"
+        assert_fail "$COCOON" --root "$ROOT" --sandbox bogus run --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "bogus"
+        # none works
+        id=$(new_id)
+        assert_ok "$COCOON" --root "$ROOT" --sandbox none run --bundle "$B" "$id"
+        assert_ok "$COCOON" --root "$ROOT" --sandbox=none run --bundle "$B" "$(new_id)"
+}
+
+test_systemd_cgroup_unsupported() {
+        local B=$T/b id
+        make_bundle "$B" /bin/true
+        id=$(new_id)
+        assert_fail "$COCOON" --root "$ROOT" --systemd-cgroup run --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "systemd"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+}
+
+test_global_option_forms() {
+        local B=$T/b id
+        make_bundle "$B" /bin/true
+        id=$(new_id)
+        assert_ok "$COCOON" --root="$ROOT" create --bundle="$B" "$id"
+        assert_ok "$COCOON" --root "$ROOT" state "$id"
+        assert_eq created "$(json_get 'd["status"]' <<<"$out")"
+        assert_ok "$COCOON" --root="$ROOT" delete "$id"
+        id=$(new_id)
+        assert_ok cocoon create -b "$B" "$id"
+        assert_ok cocoon delete "$id"
+        # --debug is accepted and does not break the command's output
+        assert_ok cocoon --debug list -q
+        assert_eq "" "$out" "list -q with --debug"
+}
+
+test_root_option_is_used() {
+        local B=$T/b id
+        make_bundle "$B" /bin/true
+        id=$(new_id)
+        [ ! -e "$ROOT" ] || fail "root exists before the test"
+        assert_ok cocoon create --bundle "$B" "$id"
+        [ -d "$ROOT/$id" ] || fail "no state directory $ROOT/$id"
+        [ -f "$ROOT/$id/state.json" ] || fail "no $ROOT/$id/state.json"
+        # a different root does not see it
+        assert_fail "$COCOON" --root "$T/other-root" state "$id"
+        assert_ok cocoon delete "$id"
+        [ ! -e "$ROOT/$id" ] || fail "state directory still there after delete"
+}
+
+test_features() {
+        assert_ok cocoon features
+        local v
+        v=$(json_get 'd["ociVersionMax"]' <<<"$out") || fail "features: not JSON with ociVersionMax: $out"
+        assert_match "$v" '^1\.' "ociVersionMax"
+        v=$(json_get '" ".join(d["linux"]["namespaces"])' <<<"$out")
+        local ns
+        for ns in pid network ipc uts mount user cgroup; do
+                assert_contains " $v " " $ns " "features linux.namespaces"
+        done
+        v=$(json_get '" ".join(d["linux"]["capabilities"])' <<<"$out")
+        assert_contains "$v" "CAP_SYS_ADMIN" "features linux.capabilities"
+        v=$(json_get '" ".join(d["mountOptions"])' <<<"$out")
+        assert_contains " $v " " nosuid " "features mountOptions"
+}

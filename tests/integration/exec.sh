@@ -1,0 +1,233 @@
+# shellcheck shell=bash
+# cocoon exec into a running container.
+
+# exec_setup: a running container $ID from bundle $B (sleep), init pid $IP.
+exec_setup() {
+        B=$T/b
+        make_bundle "$B" /bin/sleep 1000
+        ID=$(new_id)
+        start_ctr "$B" "$ID"
+        IP=$(pid_of "$ID")
+}
+
+test_exec_inline_args() {
+        exec_setup
+        assert_ok cocoon exec "$ID" /bin/echo hello world
+        assert_eq "hello world" "$out"
+        # PATH lookup from the container's env
+        assert_ok cocoon exec "$ID" echo via-path
+        assert_eq via-path "$out"
+        # options after the id belong to the command
+        assert_ok cocoon exec "$ID" sh -c 'echo "$0 $1"' --x -y
+        assert_eq "--x -y" "$out"
+        destroy "$ID"
+}
+
+test_exec_exit_code() {
+        exec_setup
+        assert_rc 3 cocoon exec "$ID" sh -c 'exit 3'
+        assert_rc 0 cocoon exec "$ID" true
+        assert_rc 1 cocoon exec "$ID" false
+        # a command killed by a signal: 128+N as runc
+        assert_rc 137 cocoon exec "$ID" sh -c 'kill -9 $$'
+        assert_eq running "$(status_of "$ID")" "status after execs"
+        destroy "$ID"
+}
+
+test_exec_stdio() {
+        exec_setup
+        capture_in "piped input" cocoon exec "$ID" cat
+        assert_eq 0 "$rc"
+        assert_eq "piped input" "$out" "stdin -> stdout"
+        assert_ok cocoon exec "$ID" sh -c 'echo err >&2; echo out'
+        assert_eq out "$out"
+        assert_eq err "$err"
+        destroy "$ID"
+}
+
+test_exec_process_file() {
+        exec_setup
+        cat >"$T/process.json" <<'J'
+{
+  "terminal": false,
+  "user": {"uid": 0, "gid": 0},
+  "args": ["/bin/sh", "-c", "echo $FOO; pwd"],
+  "env": ["FOO=from-process-json", "PATH=/bin:/usr/bin"],
+  "cwd": "/tmp"
+}
+J
+        assert_ok cocoon exec --process "$T/process.json" "$ID"
+        assert_eq "from-process-json
+/tmp" "$out"
+        assert_ok cocoon exec -p "$T/process.json" "$ID"
+        assert_ok cocoon exec --process="$T/process.json" "$ID"
+        # bad process files give one error line
+        echo '{"args": "x"' >"$T/bad.json"
+        assert_fail cocoon exec --process "$T/bad.json" "$ID"
+        assert_error_line
+        echo '{"args": 5, "cwd": "/"}' >"$T/bad2.json"
+        assert_fail cocoon exec --process "$T/bad2.json" "$ID"
+        assert_error_line
+        assert_contains "$err" "args"
+        assert_fail cocoon exec --process "$T/missing.json" "$ID"
+        assert_error_line
+        destroy "$ID"
+}
+
+test_exec_env() {
+        exec_setup
+        assert_ok cocoon exec --env FOO=bar -e X=1 --env=Y=2 "$ID" env
+        assert_contains "$out" "FOO=bar"
+        assert_contains "$out" "X=1"
+        assert_contains "$out" "Y=2"
+        # the config's env is kept
+        assert_contains "$out" "PATH=" "env"
+        # --env overrides a config value
+        assert_ok cocoon exec --env PATH=/bin:/sbin "$ID" sh -c 'echo $PATH'
+        assert_eq /bin:/sbin "$out"
+        destroy "$ID"
+}
+
+test_exec_cwd() {
+        exec_setup
+        assert_ok cocoon exec --cwd /tmp "$ID" pwd
+        assert_eq /tmp "$out"
+        assert_ok cocoon exec --cwd=/etc "$ID" pwd
+        assert_eq /etc "$out"
+        assert_ok cocoon exec "$ID" pwd
+        assert_eq / "$out" "default cwd"
+        destroy "$ID"
+}
+
+test_exec_user() {
+        exec_setup
+        assert_ok cocoon exec --user 1000:1000 "$ID" id
+        assert_eq "uid=1000 gid=1000 groups=1000" "$out" "id"
+        assert_ok cocoon exec -u 1000:1001 "$ID" sh -c 'id -u; id -g'
+        assert_eq "1000
+1001" "$out"
+        # uid alone: gid 0, as runc
+        assert_ok cocoon exec --user 1000 "$ID" id -g
+        assert_eq 0 "$out"
+        assert_ok cocoon exec --user 1000:1000 --additional-gids 10 --additional-gids 20 "$ID" id -G
+        assert_eq "1000 10 20" "$out" "id -G with --additional-gids"
+        destroy "$ID"
+}
+
+cap_eff_has() { # HEXMASK BIT
+        python3 -c 'import sys; sys.exit(0 if int(sys.argv[1],16) >> int(sys.argv[2]) & 1 else 1)' "$1" "$2"
+}
+
+test_exec_cap() {
+        exec_setup
+        local m
+        assert_ok cocoon exec "$ID" sh -c 'grep CapEff /proc/self/status'
+        m=$(awk '{print $2}' <<<"$out")
+        cap_eff_has "$m" 21 && fail "CAP_SYS_ADMIN in a default exec: $m"
+        assert_ok cocoon exec --cap CAP_SYS_ADMIN "$ID" sh -c 'grep CapEff /proc/self/status'
+        m=$(awk '{print $2}' <<<"$out")
+        cap_eff_has "$m" 21 || fail "CAP_SYS_ADMIN missing with --cap: $m"
+        # the config's caps stay (runc default: CAP_KILL = 5)
+        cap_eff_has "$m" 5 || fail "CAP_KILL missing with --cap: $m"
+        assert_ok cocoon exec --cap CAP_SYS_ADMIN --cap CAP_NET_ADMIN "$ID" sh -c 'grep CapBnd /proc/self/status'
+        m=$(awk '{print $2}' <<<"$out")
+        cap_eff_has "$m" 12 || fail "CAP_NET_ADMIN missing from bounding with --cap: $m"
+        assert_fail cocoon exec --cap CAP_NOPE "$ID" true
+        assert_error_line
+        assert_contains "$err" "CAP_NOPE"
+        destroy "$ID"
+}
+
+test_exec_detach() {
+        exec_setup
+        local t0 t1
+        t0=$(date +%s)
+        assert_ok timeout 20 "$COCOON" $CC_GLOBAL exec --detach "$ID" sh -c 'sleep 0.5; echo done >/tmp/detached'
+        t1=$(date +%s)
+        [ $((t1 - t0)) -lt 3 ] || fail "exec --detach waited"
+        [ ! -e "$B/rootfs/tmp/detached" ] || fail "exec --detach waited for the command"
+        wait_file "$B/rootfs/tmp/detached"
+        assert_ok cocoon exec -d "$ID" true
+        destroy "$ID"
+}
+
+test_exec_pid_file() {
+        exec_setup
+        local p
+        assert_ok cocoon exec -d --pid-file "$T/exec.pid" "$ID" sleep 999
+        p=$(cat "$T/exec.pid")
+        track_pid "$p"
+        pid_alive "$p" || fail "exec pid $p not alive"
+        assert_contains "$(tr '\0' ' ' </proc/"$p"/cmdline)" "sleep 999" "cmdline of the pid-file pid"
+        # the exec'd process is in the container's namespaces
+        local ns
+        for ns in pid mnt net ipc uts; do
+                assert_eq "$(readlink /proc/"$IP"/ns/$ns)" "$(readlink /proc/"$p"/ns/$ns)" "$ns namespace of the exec"
+        done
+        destroy "$ID"
+        wait_pid_gone "$p"
+}
+
+test_exec_sees_init() {
+        exec_setup
+        assert_ok cocoon exec "$ID" cat /proc/1/cmdline
+        assert_eq "sleep1000" "$(tr -d '\0' <<<"$out")" "/proc/1/cmdline inside"
+        assert_ok cocoon exec "$ID" sh -c 'echo $$'
+        [ "$out" != 1 ] || fail "exec'd process is pid 1"
+        assert_ok cocoon exec "$ID" cat /etc/hostname
+        destroy "$ID"
+}
+
+test_exec_stopped_container_fails() {
+        local B=$T/b id
+        make_bundle "$B" /bin/true
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        wait_status "$id" stopped
+        assert_fail cocoon exec "$id" true
+        assert_error_line
+        assert_ok cocoon delete "$id"
+}
+
+test_exec_missing_executable() {
+        exec_setup
+        assert_fail cocoon exec "$ID" nope-not-here
+        assert_error_line
+        assert_contains "$err" "nope-not-here"
+        assert_contains "$err" "executable file not found"
+        assert_eq running "$(status_of "$ID")" "status after failed exec"
+        destroy "$ID"
+}
+
+test_exec_no_command() {
+        exec_setup
+        assert_fail cocoon exec "$ID"
+        assert_error_line
+        destroy "$ID"
+}
+
+test_exec_tty() {
+        exec_setup
+        console_receiver "$T/console.sock" "$T/console.out"
+        assert_ok cocoon exec --tty --console-socket "$T/console.sock" "$ID" sh -c 'test -t 0 && test -t 1 && echo IS-A-TTY; tty'
+        wait_pid_gone "$console_pid"
+        local o
+        o=$(tr -d '\r' <"$T/console.out")
+        assert_contains "$o" "IS-A-TTY" "console output"
+        assert_contains "$o" "/dev/pts/" "console output"
+        assert_eq "" "$out" "stdout of exec -t (goes to the console)"
+        # -t without a console socket in detached mode is an error
+        assert_fail cocoon exec -d -t "$ID" true
+        assert_error_line
+        destroy "$ID"
+}
+
+test_exec_many() {
+        exec_setup
+        local i
+        for i in 1 2 3 4 5 6 7 8; do
+                assert_ok cocoon exec "$ID" echo "$i"
+                assert_eq "$i" "$out"
+        done
+        destroy "$ID"
+}
