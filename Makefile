@@ -7,7 +7,6 @@ GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 CFLAGS_BASE := -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
                -Wshadow -Wformat=2 -Wvla -fno-strict-aliasing -g \
-               -DCOCOON_VERSION='"$(VERSION)"' -DCOCOON_COMMIT='"$(GIT_REV)"' \
                -Isrc -Isrc/common
 OPT      ?= -O2
 SAN      ?=
@@ -34,6 +33,9 @@ deps:
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# only main.o carries the version, so a new commit does not rebuild the tree
+$(BUILD)/src/cli/main.o: CFLAGS += -DCOCOON_VERSION='"$(VERSION)"' -DCOCOON_COMMIT='"$(GIT_REV)"'
 
 $(BUILD)/libcocoon.a: $(LIB_OBJS)
 	@rm -f $@

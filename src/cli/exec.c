@@ -98,7 +98,7 @@ static int on_opt(int idx, const char *arg, void *ud) {
         case OPT_PRESERVE_FDS:
                 return cli_parse_nonneg("preserve-fds", arg, &e->o.preserve_fds);
         case OPT_CGROUP:
-                return log_error_errno(-EOPNOTSUPP, "exec --cgroup (joining a sub-cgroup) is not supported yet");
+                return log_fail(-EOPNOTSUPP, "exec --cgroup (joining a sub-cgroup) is not supported yet");
         case OPT_IGNORE_PAUSED:
                 return 0;
         }
@@ -131,18 +131,9 @@ static int build_process(struct cocoon_ctx *ctx, const char *id, struct exec_cli
                          struct oci_process **ret) {
         int r;
         if (e->process_file) {
-                _cleanup_free_ char *text = NULL;
-                r = read_file_at(AT_FDCWD, e->process_file, &text, NULL);
-                if (r < 0)
-                        return log_error_errno(r, "--process %s", e->process_file);
-                json_error_t jerr;
-                json_t *j = json_loads(text, 0, &jerr);
-                if (!j)
-                        return log_error_errno(-EINVAL, "--process %s: line %d column %d: %s", e->process_file,
-                                               jerr.line, jerr.column, jerr.text);
-                r = oci_process_parse(j, e->process_file, "", ret);
-                json_decref(j);
-                return r;
+                if (argc > 0)
+                        return cli_usage_error(&cmd_exec, "a command cannot be combined with --process");
+                return oci_process_load(e->process_file, ret);
         }
         if (argc == 0)
                 return cli_usage_error(&cmd_exec, "a command is required (or --process FILE)");
@@ -181,7 +172,7 @@ static int build_process(struct cocoon_ctx *ctx, const char *id, struct exec_cli
                 if (colon)
                         *colon = 0;
                 if (parse_uint32(u, &p->user.uid) < 0 || (colon && parse_uint32(colon + 1, &p->user.gid) < 0))
-                        return log_error_errno(-EINVAL, "--user \"%s\": expected UID[:GID] (numbers)", e->user);
+                        return log_fail(-EINVAL, "--user \"%s\": expected UID[:GID] (numbers)", e->user);
                 if (!colon)
                         p->user.gid = 0;
         }
@@ -193,12 +184,12 @@ static int build_process(struct cocoon_ctx *ctx, const char *id, struct exec_cli
                 p->user.n_additional_gids = e->n_gids;
                 for (size_t i = 0; i < e->n_gids; i++)
                         if (parse_uint32(e->gids[i], &p->user.additional_gids[i]) < 0)
-                                return log_error_errno(-EINVAL, "--additional-gids \"%s\": not a number", e->gids[i]);
+                                return log_fail(-EINVAL, "--additional-gids \"%s\": not a number", e->gids[i]);
         }
         for (size_t i = 0; i < e->n_caps; i++) {
                 int cap = oci_cap_from_name(e->caps[i]);
                 if (cap < 0)
-                        return log_error_errno(-EINVAL, "--cap \"%s\": unknown capability", e->caps[i]);
+                        return log_fail(-EINVAL, "--cap \"%s\": unknown capability", e->caps[i]);
                 uint64_t bit = 1ULL << cap;
                 p->has_caps = true;
                 p->caps.bounding |= bit;

@@ -24,7 +24,7 @@ static int run_kill(struct cocoon_ctx *ctx, int argc, char **argv) {
         if (argc - first == 2) {
                 sig = signal_from_string(argv[first + 1]);
                 if (sig < 0)
-                        return log_error_errno(-EINVAL, "kill: unknown signal \"%s\"", argv[first + 1]);
+                        return log_fail(-EINVAL, "kill: unknown signal \"%s\"", argv[first + 1]);
         }
         return container_kill(ctx, argv[first], sig, all);
 }

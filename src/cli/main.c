@@ -47,7 +47,7 @@ static const char *take_value(int argc, char **argv, int *i, const char *name) {
         if (a[n] == '=')
                 return a + n + 1;
         if (*i + 1 >= argc) {
-                log_error_errno(-EINVAL, "global option %s needs a value", name);
+                log_fail(-EINVAL, "global option %s needs a value", name);
                 return NULL;
         }
         return argv[++*i];
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
                         if (!(v = take_value(argc, argv, &i, "--sandbox")))
                                 return 1;
                         if (sandbox_from_name(v, &ctx.sandbox) < 0) {
-                                log_error_errno(-EINVAL, "--sandbox: unknown sandbox \"%s\" (none, sentry or vm)", v);
+                                log_fail(-EINVAL, "--sandbox: unknown sandbox \"%s\" (none, sentry or vm)", v);
                                 return 1;
                         }
                 } else if (is_opt(a, "--criu") || is_opt(a, "--rootless")) {
@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
                         if (strchr(a, '=') == NULL && i + 1 < argc && argv[i + 1][0] != '-')
                                 i++;
                 } else {
-                        log_error_errno(-EINVAL, "unknown global option %s (see 'cocoon --help')", a);
+                        log_fail(-EINVAL, "unknown global option %s (see 'cocoon --help')", a);
                         return 1;
                 }
         }
@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
                 if (!strcmp(log_format, "json"))
                         ctx.log.format = LOG_FORMAT_JSON;
                 else if (strcmp(log_format, "text")) {
-                        log_error_errno(-EINVAL, "--log-format: unknown format \"%s\" (text or json)", log_format);
+                        log_fail(-EINVAL, "--log-format: unknown format \"%s\" (text or json)", log_format);
                         return 1;
                 }
         }
@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
                 }
         }
         if (ctx.systemd_cgroup) {
-                log_error_errno(-EOPNOTSUPP, "--systemd-cgroup is not supported yet: cocoon manages cgroupfs directly");
+                log_fail(-EOPNOTSUPP, "--systemd-cgroup is not supported yet: cocoon manages cgroupfs directly");
                 return 1;
         }
         if (i >= argc) {
@@ -150,6 +150,6 @@ int main(int argc, char **argv) {
                         /* >0 is an exit status passed through (run, exec); <0 an error already logged */
                         return r < 0 ? 1 : r;
                 }
-        log_error_errno(-EINVAL, "unknown command \"%s\" (see 'cocoon --help')", name);
+        log_fail(-EINVAL, "unknown command \"%s\" (see 'cocoon --help')", name);
         return 1;
 }

@@ -32,7 +32,7 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        return log_error_errno(-EINVAL, "%s: %s (see 'cocoon %s --help')", cmd->name, msg, cmd->name);
+        return log_fail(-EINVAL, "%s: %s (see 'cocoon %s --help')", cmd->name, msg, cmd->name);
 }
 
 int cli_parse(const struct cli_command *cmd, int argc, char **argv, cli_opt_cb cb, void *ud, int *ret_first) {
@@ -103,7 +103,7 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, cli_opt_cb c
 int cli_parse_nonneg(const char *opt, const char *s, int *ret) {
         int v;
         if (parse_int(s, &v) < 0 || v < 0)
-                return log_error_errno(-EINVAL, "--%s: \"%s\" is not a non-negative number", opt, s);
+                return log_fail(-EINVAL, "--%s: \"%s\" is not a non-negative number", opt, s);
         *ret = v;
         return 0;
 }

@@ -41,7 +41,7 @@ static int run_spec(struct cocoon_ctx *ctx, int argc, char **argv) {
                 return log_error_errno(-ENOMEM, "spec: generate config.json");
         r = write_file_at(dfd, "config.json", text, strlen(text), O_CREAT | O_EXCL);
         if (r == -EEXIST)
-                return log_error_errno(r, "spec: %s/config.json already exists; remove it first", dir);
+                return log_fail(r, "spec: %s/config.json already exists; remove it first", dir);
         if (r < 0)
                 return log_error_errno(r, "spec: write %s/config.json", dir);
         return 0;

@@ -100,6 +100,15 @@ int log_error_errno(int err, const char *fmt, ...) {
         return log_error_raw(err, msg);
 }
 
+int log_fail(int err, const char *fmt, ...) {
+        char msg[LOG_FORWARD_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        return log_error_raw(err, msg);
+}
+
 void log_warn(const char *fmt, ...) {
         char msg[LOG_FORWARD_MAX];
         va_list ap;

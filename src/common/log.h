@@ -31,6 +31,8 @@ void log_setup(struct log_config *cfg);
 void log_forward_to(int fd);
 
 int log_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, without ": strerror" — for messages that already say everything. */
+int log_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_error(err, ...) log_error_errno((err), __VA_ARGS__)
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -116,12 +116,16 @@ int caps_set_ambient(uint64_t ambient) {
                 if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long) cap, 0, 0) < 0) {
                         char name[32];
                         /* The kernel requires an ambient cap to be both permitted and
-                         * inheritable, and refuses with EPERM otherwise. */
-                        if (errno == EPERM)
-                                return log_error_errno(-EPERM,
-                                                       "raise ambient capability %s (it must also be in the "
-                                                       "permitted and inheritable sets)",
-                                                       caps_name(cap, name, sizeof name));
+                         * inheritable, and refuses with EPERM otherwise.  runc's own
+                         * default spec lists ambient caps without inheritable ones and
+                         * runc skips them silently; we do the same, or that spec
+                         * would not run. */
+                        if (errno == EPERM) {
+                                log_debug("ambient capability %s not raised: it is not in the permitted and "
+                                          "inheritable sets",
+                                          caps_name(cap, name, sizeof name));
+                                continue;
+                        }
                         return log_error_errno(-errno, "raise ambient capability %s",
                                                caps_name(cap, name, sizeof name));
                 }

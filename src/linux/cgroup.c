@@ -164,6 +164,34 @@ static bool path_is_sane(const char *p) {
         return true;
 }
 
+/* A new v1 cpuset starts with empty cpus and mems, and nothing can join it:
+ * inherit the parent's, as runc does. */
+static int cpuset_inherit(const char *dir) {
+        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                char path[PATH_MAX + 32], parent[PATH_MAX + 64];
+                snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+                _cleanup_free_ char *cur = NULL;
+                if (read_file_at(AT_FDCWD, path, &cur, NULL) < 0)
+                        continue;
+                if (cur[0] && cur[0] != '\n')
+                        continue;
+                snprintf(parent, sizeof parent, "%s", dir);
+                char *slash = strrchr(parent, '/');
+                if (!slash)
+                        continue;
+                snprintf(slash, sizeof parent - (size_t) (slash - parent), "/%s", files[i]);
+                _cleanup_free_ char *val = NULL;
+                int r = read_file_at(AT_FDCWD, parent, &val, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "read %s", parent);
+                r = write_string(path, val);
+                if (r < 0)
+                        return log_error_errno(r, "write %s", path);
+        }
+        return 0;
+}
+
 /* mkdir -p below `mount`, remembering the first directory we had to create. */
 static int make_dirs(struct cgroup_dir *d) {
         char full[PATH_MAX];
@@ -179,6 +207,11 @@ static int make_dirs(struct cgroup_dir *d) {
                 if (mkdir(full, 0755) == 0) {
                         if (!d->created && !(d->created = strdup(full + base)))
                                 return -ENOMEM;
+                        if (!d->v2 && strstr(d->controllers, "cpuset")) {
+                                int r = cpuset_inherit(full);
+                                if (r < 0)
+                                        return r;
+                        }
                 } else if (errno != EEXIST)
                         return log_error_errno(-errno, "create cgroup %s", full);
                 *p = saved;

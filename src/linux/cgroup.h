@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "oci/spec.h"
+
 enum cgroup_layout {
         CGROUP_LAYOUT_V1,
         CGROUP_LAYOUT_HYBRID,
@@ -49,6 +51,10 @@ int cgroup_pids(const struct cgroup *cg, pid_t **ret, size_t *n);
 int cgroup_signal_all(const struct cgroup *cg, int sig);
 /* SIGKILL everything left, wait for it to go, remove the directories we made. */
 int cgroup_destroy(const struct cgroup *cg);
+
+struct oci_spec;
+/* linux.resources onto the container's directories (before any process joins). */
+int cgroup_apply_resources(const struct cgroup *cg, const struct oci_spec *spec);
 
 json_t *cgroup_to_json(const struct cgroup *cg);
 int cgroup_from_json(json_t *j, struct cgroup **ret);

@@ -230,14 +230,13 @@ int mnt_current_flags(int fd, unsigned long *ret) {
         return 0;
 }
 
-int mnt_remount_keep(int fd, unsigned long flags, const char *what) {
+int mnt_remount_keep(int fd, const char *target, unsigned long flags, const char *what) {
         unsigned long cur;
         int r = mnt_current_flags(fd, &cur);
         if (r < 0)
                 return log_error_errno(r, "%s: statfs", what);
         flags |= cur & MNT_LOCK_FLAGS;
-        char p[PROCFD_PATH_MAX];
-        if (mount(NULL, procfd_path(p, fd), NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+        if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
                 return log_error_errno(-errno, "%s: remount", what);
         return 0;
 }
@@ -446,7 +445,7 @@ static int bind_remount(const struct mnt_req *r, int fd) {
         if (mount(NULL, procfd_path(p, fd), NULL, flags, NULL) == 0)
                 return 0;
         int err = -errno;
-        unsigned long cur;
+        unsigned long cur = 0;
         if (err != -EPERM || mnt_current_flags(fd, &cur) < 0)
                 goto fail;
         if (cur & r->clear_flags & MNT_LOCK_FLAGS)
@@ -709,9 +708,9 @@ static int mount_cgroup_v1(const struct mount_ctx *ctx, const struct mnt_req *r)
                 k = open_dest(ctx, r, MNT_NO_CREATE, 0, &fd);
                 if (k < 0)
                         return k;
-                char what[PATH_MAX];
+                char what[PATH_MAX], p[PROCFD_PATH_MAX];
                 snprintf(what, sizeof what, "%s: \"%s\"", r->what, r->dest);
-                return mnt_remount_keep(fd, MS_RDONLY, what);
+                return mnt_remount_keep(fd, procfd_path(p, fd), MS_RDONLY, what);
         }
         return 0;
 }
@@ -730,6 +729,32 @@ static int mount_cgroup_v2(const struct mount_ctx *ctx, const struct mnt_req *r)
         int k = mount_fs(ctx, &m);
         if (k <= 0)
                 return k;
+
+        if (ctx->cgroupns) {
+                /*
+                 * Our own cgroup namespace may mount cgroup2; the refusal is
+                 * EBUSY because the destination already is the root of a
+                 * cgroup2 mount of the same superblock (the host's, brought in
+                 * by the rbind of /sys that replaces sysfs in a user
+                 * namespace), which the kernel refuses to stack on itself.
+                 * Cover it with an empty tmpfs and mount on that.  The bind
+                 * fallback below is no option here: /proc/self/cgroup paths
+                 * are relative to the namespace, not to the host's hierarchy.
+                 */
+                struct mnt_req cover = {
+                        .what = r->what,
+                        .source = "tmpfs",
+                        .dest = r->dest,
+                        .type = "tmpfs",
+                        .data = "mode=755",
+                        .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                };
+                k = mount_fs(ctx, &cover);
+                if (k < 0)
+                        return k;
+                m.may_fall_back = false;
+                return mount_fs(ctx, &m);
+        }
 
         _cleanup_free_ char *cgroups = NULL, *src = NULL;
         k = read_all("/proc/self/cgroup", &cgroups);
@@ -760,7 +785,7 @@ static int mount_cgroup(const struct mount_ctx *ctx, const struct mnt_req *r) {
         return mount_cgroup_v1(ctx, r);
 }
 
-static int mount_one(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what) {
+static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what) {
         struct mnt_req r = {
                 .what = what,
                 .source = om->source,
@@ -771,9 +796,13 @@ static int mount_one(const struct mount_ctx *ctx, const struct oci_mount *om, co
                 .clear_flags = om->clear_flags,
                 .propagation = om->propagation,
         };
-        if (!om->destination || om->destination[0] != '/')
-                return log_error_errno(-EINVAL, "%s: destination \"%s\" must be an absolute path", what,
-                                       om->destination ? om->destination : "");
+        if (!om->destination || !*om->destination)
+                return log_error_errno(-EINVAL, "%s: mount has no destination", what);
+        /* runc still accepts (deprecated) relative destinations, relative to
+         * "/"; resolution in the root treats them so anyway. */
+        if (om->destination[0] != '/')
+                log_warn("%s: destination \"%s\" is not absolute, taken relative to \"/\"", what,
+                         om->destination);
         if (om->bind || streq(om->type, "bind")) {
                 r.flags |= MS_BIND;
                 return mount_bind(ctx, &r);
@@ -808,6 +837,28 @@ static int mount_one(const struct mount_ctx *ctx, const struct oci_mount *om, co
                 .propagation = om->propagation,
         };
         return mount_bind(ctx, &b);
+}
+
+/*
+ * Recursive options ("rro", "rnosuid", ...) apply to the mount and every
+ * submount at once, which only mount_setattr(AT_RECURSIVE) can do; a plain
+ * remount would leave submounts of an rbind writable.
+ */
+static int mount_one(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what) {
+        int k = mount_one_plain(ctx, om, what);
+        if (k < 0 || !(om->rec_attr_set | om->rec_attr_clr))
+                return k;
+        struct mnt_req r = {.what = what, .dest = om->destination};
+        _cleanup_close_ int fd = -1;
+        k = open_dest(ctx, &r, MNT_NO_CREATE, 0, &fd);
+        if (k < 0)
+                return k;
+        struct mount_attr attr = {.attr_set = om->rec_attr_set, .attr_clr = om->rec_attr_clr};
+        if (om->rec_attr_set & MOUNT_ATTR__ATIME)
+                attr.attr_clr |= MOUNT_ATTR__ATIME; /* the atime mode is a field, not a flag */
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                return log_error_errno(-errno, "%s: apply recursive mount options to \"%s\"", what, om->destination);
+        return 0;
 }
 
 int mounts_apply(int rootfd, const struct rootfs_config *c) {

@@ -47,9 +47,10 @@ int mnt_current_flags(int fd, unsigned long *ret);
 /* MS_BIND|MS_REMOUNT the mount whose root is `fd` with `flags` (per-mount
  * flags only) plus the lockable flags it already has, so that a remount that
  * only means to add MS_RDONLY never clears nosuid/nodev/noexec nor trips
- * over flags locked in a user namespace.  `what` names the request in
- * the error ("readonlyPaths[2] \"/proc/sys\""). */
-int mnt_remount_keep(int fd, unsigned long flags, const char *what);
+ * over flags locked in a user namespace.  `target` is the path mount(2)
+ * gets for it (normally procfd_path(fd)); `what` names the request in the
+ * error ("linux.readonlyPaths[2]: \"/proc/sys\""). */
+int mnt_remount_keep(int fd, const char *target, unsigned long flags, const char *what);
 
 /* ---- /proc/self/mountinfo ---- */
 

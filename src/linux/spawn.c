@@ -73,6 +73,8 @@ static const char *ns_name(int type) {
 /* Stage 1: never returns. */
 static _Noreturn void stage1(const struct spawn_config *c, int sync_fd) {
         int r;
+        for (size_t i = 0; i < c->n_close_fds; i++)
+                close(c->close_fds[i]);
         log_forward_to(sync_fd);
         /* If cocoon dies mid-way, nothing may be left half set up. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -39,6 +39,11 @@ struct spawn_config {
         int64_t monotonic_secs, boottime_secs;
         uint32_t monotonic_nsecs, boottime_nsecs;
         const struct cgroup *cgroup; /* joined before any namespace is created; may be NULL */
+        /* Closed first thing in stage 1: fds that must not outlive the caller
+         * in a long-lived child, above all the container's lock (flock is
+         * shared by every process holding the open file). */
+        int close_fds[4];
+        size_t n_close_fds;
         /* Runs in stage 2 with errors forwarded over sync_fd; returns only on failure. */
         int (*stage2)(void *arg, int sync_fd);
         void *arg;

@@ -100,7 +100,7 @@ int fd_recv(int sock, int *ret_fd) {
 
         int err = 0;
         if (n == 0 && nfds == 0)
-                err = log_error_errno(-EPIPE, "receive fd: peer closed the socket");
+                err = -EPIPE; /* not an error for callers that only may get an fd */
         else if (msg.msg_flags & MSG_CTRUNC)
                 err = log_error_errno(-EPROTO, "receive fd: too many fds (control data truncated)");
         else if ((size_t) n > FD_NAME_MAX - 1 || (msg.msg_flags & MSG_TRUNC))

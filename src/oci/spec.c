@@ -482,7 +482,7 @@ static int process_parse(struct ctx *c, json_t *obj, const char *where, struct o
         json_t *cs = member(obj, "consoleSize");
         if (cs) {
                 jpath_t cp = jp_key(where, "consoleSize");
-                uint32_t h, w;
+                uint32_t h = 0, w = 0;
                 if ((r = check_object(c, cs, cp.s)) < 0 ||
                     (r = get_u32(c, member(cs, "height"), jp_key(cp.s, "height").s, &h)) < 0 ||
                     (r = get_u32(c, member(cs, "width"), jp_key(cp.s, "width").s, &w)) < 0)
@@ -504,7 +504,7 @@ static int process_parse(struct ctx *c, json_t *obj, const char *where, struct o
                 return missing(c, ap.s);
         if ((r = get_strv(c, args, ap.s, false, &p->args)) < 0)
                 return r;
-        if (!p->args[0])
+        if (!p->args || !p->args[0])
                 return fail(c, ap.s, "must not be empty");
 
         jpath_t envp = jp_key(where, "env");
@@ -544,7 +544,7 @@ static int process_parse(struct ctx *c, json_t *obj, const char *where, struct o
 
         json_t *oom_adj = member(obj, "oomScoreAdj");
         if (oom_adj) {
-                int64_t v;
+                int64_t v = 0;
                 if ((r = get_int(c, oom_adj, jp_key(where, "oomScoreAdj").s, -1000, 1000, &v)) < 0)
                         return r;
                 p->oom_score_adj = (int) v;
@@ -566,41 +566,48 @@ int oci_process_parse(json_t *obj, const char *name, const char *where, struct o
         return process_parse(&c, obj, where ? where : "", ret);
 }
 
+static void *memdup(const void *src, size_t size) {
+        void *d = malloc(size);
+        return d ? memcpy(d, src, size) : NULL;
+}
+
+/* Copy the owned parts of `p` into `d`, which starts as a shallow copy with
+ * every owned pointer cleared, so a failure leaves only what was made to free. */
+static int process_copy_owned(struct oci_process *d, const struct oci_process *p) {
+        if ((p->cwd && !(d->cwd = strdup(p->cwd))) || (p->args && !(d->args = strv_dup(p->args))) ||
+            (p->env && !(d->env = strv_dup(p->env))) ||
+            (p->apparmor_profile && !(d->apparmor_profile = strdup(p->apparmor_profile))) ||
+            (p->selinux_label && !(d->selinux_label = strdup(p->selinux_label))))
+                return -ENOMEM;
+        if (p->user.n_additional_gids > 0 &&
+            !(d->user.additional_gids =
+                      memdup(p->user.additional_gids, p->user.n_additional_gids * sizeof(uint32_t))))
+                return -ENOMEM;
+        if (p->n_rlimits > 0 && !(d->rlimits = memdup(p->rlimits, p->n_rlimits * sizeof *p->rlimits)))
+                return -ENOMEM;
+        d->io_priority = json_incref(p->io_priority);
+        d->scheduler = json_incref(p->scheduler);
+        return 0;
+}
+
 struct oci_process *oci_process_dup(const struct oci_process *p) {
         if (!p)
                 return NULL;
-        __attribute__((cleanup(oci_process_freep))) struct oci_process *d = calloc(1, sizeof *d);
+        struct oci_process *d = calloc(1, sizeof *d);
         if (!d)
                 return NULL;
         *d = *p;
-        /* Clear every owned pointer first so a failed copy frees only what it made. */
         d->cwd = NULL;
         d->args = d->env = NULL;
         d->user.additional_gids = NULL;
         d->rlimits = NULL;
         d->apparmor_profile = d->selinux_label = NULL;
-        d->io_priority = json_incref(p->io_priority);
-        d->scheduler = json_incref(p->scheduler);
-
-        if ((p->cwd && !(d->cwd = strdup(p->cwd))) || (p->args && !(d->args = strv_dup(p->args))) ||
-            (p->env && !(d->env = strv_dup(p->env))) ||
-            (p->apparmor_profile && !(d->apparmor_profile = strdup(p->apparmor_profile))) ||
-            (p->selinux_label && !(d->selinux_label = strdup(p->selinux_label))))
+        d->io_priority = d->scheduler = NULL;
+        if (process_copy_owned(d, p) < 0) {
+                oci_process_free(d);
                 return NULL;
-        if (p->user.n_additional_gids > 0) {
-                d->user.additional_gids = malloc(p->user.n_additional_gids * sizeof(uint32_t));
-                if (!d->user.additional_gids)
-                        return NULL;
-                memcpy(d->user.additional_gids, p->user.additional_gids,
-                       p->user.n_additional_gids * sizeof(uint32_t));
         }
-        if (p->n_rlimits > 0) {
-                d->rlimits = malloc(p->n_rlimits * sizeof *p->rlimits);
-                if (!d->rlimits)
-                        return NULL;
-                memcpy(d->rlimits, p->rlimits, p->n_rlimits * sizeof *p->rlimits);
-        }
-        return TAKE_PTR(d);
+        return d;
 }
 
 /* ---- mounts ------------------------------------------------------------------------------- */
@@ -859,7 +866,7 @@ static int parse_hook(const struct ctx *c, json_t *v, const char *path, struct o
                 return r;
         json_t *t = member(v, "timeout");
         if (t) {
-                int64_t timeout;
+                int64_t timeout = 0;
                 jpath_t tp = jp_key(path, "timeout");
                 if ((r = get_int(c, t, tp.s, INT_MIN, INT_MAX, &timeout)) < 0)
                         return r;
@@ -1197,7 +1204,7 @@ static void oci_spec_freep(struct oci_spec **s) {
  * int64 range back into integers, so every module sees the types it expects
  * and only the unrepresentable values stay reals. */
 static bool is_int64(double d) {
-        return d >= -0x1p63 && d < 0x1p63 && (double) (int64_t) d == d;
+        return d >= (double) INT64_MIN && d < 9223372036854775808.0 && (double) (int64_t) d == d;
 }
 
 static int integers_from_reals(json_t *v) {

@@ -30,15 +30,16 @@ struct oci_id_mapping {
 };
 
 struct oci_mount {
-        char *destination;
+        char *destination;    /* absolute (a relative one is warned about and prefixed with "/") */
         char *source;         /* may be NULL (tmpfs, proc, ...) */
         char *type;           /* may be NULL: treated as "bind" when options say bind */
-        char **options;       /* NULL-terminated, as written */
+        char **options;       /* NULL-terminated, as written; never NULL after parsing */
         /* Derived from options by oci_mount_options_parse(): */
         unsigned long flags;       /* MS_* to set (MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...) */
         unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) for bind remounts */
         unsigned long propagation; /* MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE, with MS_REC for r* */
-        char *data;                /* comma-joined options the kernel takes as data (size=, mode=, ...) */
+        char *data;                /* comma-joined options the kernel takes as data (size=, mode=, ...);
+                                      NULL when there are none */
         bool bind;                 /* "bind" or "rbind" option, or type "bind" */
         bool idmap;                /* "idmap"/"ridmap", or mount-level mappings given (part 2) */
         bool idmap_recursive;      /* "ridmap" */
@@ -55,7 +56,7 @@ struct oci_mount {
 
 struct oci_namespace {
         int type;   /* CLONE_NEWPID, CLONE_NEWNET, ... */
-        char *path; /* NULL: create a new one */
+        char *path; /* NULL (absent or ""): create a new one */
 };
 
 struct oci_device {
@@ -138,7 +139,7 @@ struct oci_linux {
         uint32_t monotonic_nsecs, boottime_nsecs;
         struct oci_device *devices;
         size_t n_devices;
-        char *cgroups_path;        /* NULL when absent */
+        char *cgroups_path;        /* NULL when absent or "" */
         unsigned long rootfs_propagation; /* MS_* or 0 when absent */
         char **masked_paths;       /* NULL-terminated, may be NULL */
         char **readonly_paths;     /* NULL-terminated, may be NULL */
@@ -153,8 +154,8 @@ struct oci_spec {
         struct oci_process *process; /* NULL when absent */
         char *root_path;             /* as written (relative to the bundle or absolute) */
         bool root_readonly;
-        char *hostname;   /* NULL when absent */
-        char *domainname; /* NULL when absent */
+        char *hostname;   /* NULL when absent or "" (runc leaves it alone then) */
+        char *domainname; /* NULL when absent or "" */
         struct oci_mount *mounts;
         size_t n_mounts;
         struct oci_hook *hooks[OCI_HOOK_KIND_MAX];

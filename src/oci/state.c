@@ -66,14 +66,14 @@ int state_load(int dirfd, const char *id, struct cocoon_state **ret) {
         _cleanup_free_ char *text = NULL;
         int r = read_file_at(dirfd, STATE_FILE, &text, NULL);
         if (r == -ENOENT)
-                return log_error_errno(-ENOENT, "container \"%s\" does not exist", id);
+                return log_fail(-ENOENT, "container \"%s\" does not exist", id);
         if (r < 0)
                 return log_error_errno(r, "read state of container \"%s\"", id);
         json_error_t jerr;
         json_t *o = json_loads(text, 0, &jerr);
         if (!json_is_object(o)) {
                 json_decref(o);
-                return log_error_errno(-EUCLEAN, "state of container \"%s\" is corrupt (%s); use delete --force",
+                return log_fail(-EUCLEAN, "state of container \"%s\" is corrupt (%s); use delete --force",
                                        id, jerr.text);
         }
         struct cocoon_state *s = calloc(1, sizeof *s);
@@ -97,7 +97,7 @@ int state_load(int dirfd, const char *id, struct cocoon_state **ret) {
         json_decref(o);
         if (!s->id || !s->bundle || !s->sandbox) {
                 state_free(s);
-                return log_error_errno(-EUCLEAN, "state of container \"%s\" is corrupt (missing fields); use delete --force", id);
+                return log_fail(-EUCLEAN, "state of container \"%s\" is corrupt (missing fields); use delete --force", id);
         }
         *ret = s;
         return 0;

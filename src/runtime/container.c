@@ -70,14 +70,14 @@ void container_closep(struct container **c) {
 
 int container_open(struct cocoon_ctx *ctx, const char *id, struct container **ret) {
         if (!container_id_valid(id))
-                return log_error_errno(-EINVAL, "invalid container id \"%s\"", id ? id : "");
+                return log_fail(-EINVAL, "invalid container id \"%s\"", id ? id : "");
         _cleanup_free_ char *path = strdup_printf("%s/%s", ctx->root, id);
         if (!path)
                 return -ENOMEM;
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
-                        return log_error_errno(-ENOENT, "container \"%s\" does not exist", id);
+                        return log_fail(-ENOENT, "container \"%s\" does not exist", id);
                 return log_error_errno(-errno, "open %s", path);
         }
         while (flock(fd, LOCK_EX) < 0)
@@ -86,7 +86,7 @@ int container_open(struct cocoon_ctx *ctx, const char *id, struct container **re
         /* A concurrent delete may have removed the directory while we waited. */
         struct stat st;
         if (fstat(fd, &st) < 0 || st.st_nlink == 0)
-                return log_error_errno(-ENOENT, "container \"%s\" does not exist", id);
+                return log_fail(-ENOENT, "container \"%s\" does not exist", id);
         struct container *c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
@@ -202,7 +202,7 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
                 return r;
         enum container_status st = container_status(c);
         if (st == STATUS_STOPPED)
-                return log_error_errno(-ESRCH, "container \"%s\" is not running", id);
+                return log_fail(-ESRCH, "container \"%s\" is not running", id);
         if (all) {
                 struct cgroup *cg = NULL;
                 r = load_cgroup(c, &cg);
@@ -216,7 +216,7 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         }
         r = signal_init(c, sig);
         if (r == -ESRCH)
-                return log_error_errno(r, "container \"%s\" is not running", id);
+                return log_fail(r, "container \"%s\" is not running", id);
         if (r < 0)
                 return log_error_errno(r, "send signal %d to container \"%s\"", sig, id);
         return 0;
@@ -247,7 +247,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         }
         enum container_status st = container_status(c);
         if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force)
-                return log_error_errno(-EBUSY, "cannot delete container \"%s\" that is not stopped: %s (use --force)",
+                return log_fail(-EBUSY, "cannot delete container \"%s\" that is not stopped: %s (use --force)",
                                        id, container_status_name(st));
         if (st != STATUS_STOPPED) {
                 /* A created container is deleted without --force, as runc does:

@@ -38,7 +38,7 @@ static void cgroup_freep(struct cgroup **c) {
 /* Rules that runc enforces before doing anything. */
 static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         if (!spec->process)
-                return log_error_errno(-EINVAL, "config.json: process: required to create a container");
+                return log_fail(-EINVAL, "config.json: process: required to create a container");
         bool has[64] = {0};
         for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
                 int t = spec->linux.namespaces[i].type;
@@ -48,24 +48,27 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         }
 #define HAS(flag) has[__builtin_ctz(flag)]
         if (spec->hostname && *spec->hostname && !HAS(CLONE_NEWUTS))
-                return log_error_errno(-EINVAL, "config.json: hostname: requires a new uts namespace");
+                return log_fail(-EINVAL, "config.json: hostname: requires a new uts namespace");
         if (spec->domainname && *spec->domainname && !HAS(CLONE_NEWUTS))
-                return log_error_errno(-EINVAL, "config.json: domainname: requires a new uts namespace");
+                return log_fail(-EINVAL, "config.json: domainname: requires a new uts namespace");
         if (spec->linux.has_time_offsets && !HAS(0x80 /* CLONE_NEWTIME */))
-                return log_error_errno(-EINVAL, "config.json: linux.timeOffsets: requires a new time namespace");
+                return log_fail(-EINVAL, "config.json: linux.timeOffsets: requires a new time namespace");
         bool new_user = false;
         for (size_t i = 0; i < spec->linux.n_namespaces; i++)
                 if (spec->linux.namespaces[i].type == CLONE_NEWUSER && !spec->linux.namespaces[i].path)
                         new_user = true;
         if (new_user && (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings))
-                return log_error_errno(-EINVAL, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
+                return log_fail(-EINVAL, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
         if (!HAS(CLONE_NEWUSER) && (spec->linux.n_uid_mappings || spec->linux.n_gid_mappings))
-                return log_error_errno(-EINVAL, "config.json: linux.uidMappings: mappings given without a user namespace");
+                return log_fail(-EINVAL, "config.json: linux.uidMappings: mappings given without a user namespace");
 #undef HAS
+        for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
+                if (spec->n_hooks[k])
+                        return log_fail(-EOPNOTSUPP, "config.json: hooks: OCI hooks are not supported yet by this build of cocoon");
         if (spec->process->terminal && !o->console_socket && o->console_fd < 0)
-                return log_error_errno(-EINVAL, "process.terminal is true: --console-socket is required (cocoon will detach)");
+                return log_fail(-EINVAL, "process.terminal is true: --console-socket is required (cocoon will detach)");
         if (!spec->process->terminal && o->console_socket)
-                return log_error_errno(-EINVAL, "--console-socket given but process.terminal is false in config.json");
+                return log_fail(-EINVAL, "--console-socket given but process.terminal is false in config.json");
         return 0;
 }
 
@@ -112,7 +115,7 @@ static int write_pid_file(const char *path, pid_t pid) {
 int container_create(struct cocoon_ctx *ctx, const char *id, const struct create_opts *o, pid_t *ret_pid) {
         int r;
         if (!container_id_valid(id))
-                return log_error_errno(-EINVAL, "invalid container id \"%s\" (allowed: letters, digits, _ + - .)", id);
+                return log_fail(-EINVAL, "invalid container id \"%s\" (allowed: letters, digits, _ + - .)", id);
         const struct sandbox_ops *ops;
         r = sandbox_lookup(ctx->sandbox, &ops);
         if (r < 0)
@@ -134,10 +137,10 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         if (!root_in)
                 return -ENOMEM;
         if (!realpath(root_in, rootfs))
-                return log_error_errno(-errno, "config.json: root.path: rootfs %s", root_in);
+                return log_fail(-errno, "config.json: root.path: rootfs %s", root_in);
         struct stat st;
         if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
-                return log_error_errno(-ENOTDIR, "config.json: root.path: rootfs %s", rootfs);
+                return log_fail(-ENOTDIR, "config.json: root.path: rootfs %s", rootfs);
 
         /* --- claim the id --- */
         r = mkdir_p(ctx->root, 0711);
@@ -148,7 +151,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 return log_error_errno(-errno, "open %s", ctx->root);
         if (mkdirat(rootfd, id, 0711) < 0) {
                 if (errno == EEXIST)
-                        return log_error_errno(-EEXIST, "container \"%s\" already exists", id);
+                        return log_fail(-EEXIST, "container \"%s\" already exists", id);
                 return log_error_errno(-errno, "create state directory %s/%s", ctx->root, id);
         }
         _cleanup_close_ int dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -176,6 +179,9 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         }
 
         r = cgroup_setup(spec->linux.cgroups_path, id, &cg);
+        if (r < 0)
+                goto fail;
+        r = cgroup_apply_resources(cg, spec);
         if (r < 0)
                 goto fail;
 
@@ -206,6 +212,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 .cgroup = cg,
                 .exec_listen_fd = listen_fd,
                 .console_fd = console_fd,
+                .lock_fds = {dirfd, rootfd},
         };
         r = ops->create(&sc, &pid);
         if (r < 0)

@@ -32,13 +32,13 @@ int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_proc
                 return r;
         enum container_status st = container_status(c);
         if (st == STATUS_STOPPED)
-                return log_error_errno(-ESRCH, "cannot exec in container \"%s\": it is stopped", id);
+                return log_fail(-ESRCH, "cannot exec in container \"%s\": it is stopped", id);
         if (st == STATUS_PAUSED)
-                return log_error_errno(-EBUSY, "cannot exec in container \"%s\": it is paused", id);
+                return log_fail(-EBUSY, "cannot exec in container \"%s\": it is paused", id);
         if (p->terminal && !o->console_socket && o->console_fd < 0)
-                return log_error_errno(-EINVAL, "--tty requires --console-socket when detached");
+                return log_fail(-EINVAL, "--tty requires --console-socket when detached");
         if (!p->terminal && o->console_socket)
-                return log_error_errno(-EINVAL, "--console-socket requires --tty (process.terminal)");
+                return log_fail(-EINVAL, "--console-socket requires --tty (process.terminal)");
 
         _cleanup_(spec_freep) struct oci_spec *spec = NULL;
         r = container_load_spec(c, &spec);

@@ -108,7 +108,7 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         if (r < 0)
                 return r;
         if (a->spec->has_linux && a->spec->linux.seccomp)
-                return log_error_errno(-EOPNOTSUPP, "config.json: linux.seccomp: OCI seccomp profiles are not supported yet");
+                return log_fail(-EOPNOTSUPP, "config.json: linux.seccomp: OCI seccomp profiles are not supported yet");
         if (p->apparmor_profile && *p->apparmor_profile)
                 log_warn("process.apparmorProfile \"%s\" is not applied (AppArmor support is not implemented yet)",
                          p->apparmor_profile);

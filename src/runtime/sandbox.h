@@ -23,6 +23,7 @@ struct sandbox_create {
         const struct cgroup *cgroup;
         int exec_listen_fd; /* the init accepts on it; `start` connects */
         int console_fd;     /* connected --console-socket, or -1 */
+        int lock_fds[2];    /* the state directory (locked) and --root: not for the init */
 };
 
 struct sandbox_exec {

@@ -25,7 +25,7 @@ int container_start(struct cocoon_ctx *ctx, const char *id) {
                 return r;
         enum container_status st = container_status(c);
         if (st != STATUS_CREATED)
-                return log_error_errno(-EINVAL, "cannot start container \"%s\": it is %s, not created", id,
+                return log_fail(-EINVAL, "cannot start container \"%s\": it is %s, not created", id,
                                        container_status_name(st));
 
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

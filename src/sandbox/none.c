@@ -29,7 +29,11 @@ static void close_joins(struct spawn_config *cfg) {
 
 static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         const struct oci_spec *spec = sc->spec;
-        struct spawn_config cfg = {.cgroup = sc->cgroup};
+        struct spawn_config cfg = {
+                .cgroup = sc->cgroup,
+                .close_fds = {sc->lock_fds[0], sc->lock_fds[1]},
+                .n_close_fds = 2,
+        };
         int r;
 
         for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
@@ -93,7 +97,11 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
 }
 
 static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
-        struct spawn_config cfg = {.cgroup = se->cgroup};
+        struct spawn_config cfg = {
+                .cgroup = se->cgroup,
+                .close_fds = {se->c->dirfd},
+                .n_close_fds = 1,
+        };
         pid_t init = se->c->state->pid;
         int r = spawn_join_namespaces_of(init, &cfg);
         if (r < 0) {

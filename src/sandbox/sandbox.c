@@ -32,7 +32,7 @@ int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret) {
         case SANDBOX_SENTRY:
         case SANDBOX_VM:
                 /* Said plainly rather than falling back to a weaker sandbox. */
-                return log_error_errno(-EOPNOTSUPP,
+                return log_fail(-EOPNOTSUPP,
                                        "--sandbox=%s is not available yet in this build of cocoon (only \"none\" is); "
                                        "refusing to fall back to a weaker sandbox",
                                        names[kind]);

@@ -18,7 +18,8 @@ test_run_killed_by_signal() {
         # runc: a container killed by signal N makes `run` exit 128+N
         local B=$T/b id sig n
         make_bundle "$B" /bin/sleep 1000
-        for sig in KILL TERM; do
+        # (only KILL: pid 1 of a pid namespace ignores signals it has no handler for)
+        for sig in KILL; do
                 id=$(new_id)
                 cocoon run --bundle "$B" "$id" >"$T/out" 2>"$T/err" &
                 local rp=$!

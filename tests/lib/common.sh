@@ -153,7 +153,7 @@ assert_error_line() {
 # json_get EXPR [FILE]: evaluate a python expression with `d` bound to the JSON
 # document read from FILE (or stdin).  Strings print raw, other values as JSON.
 json_get() {
-        python3 - "$1" "${2:--}" <<'PY'
+        python3 -c '
 import json, sys
 expr, src = sys.argv[1], sys.argv[2]
 d = json.load(sys.stdin if src == "-" else open(src))
@@ -166,7 +166,7 @@ elif isinstance(v, (int, float)):
     print(v)
 else:
     print(json.dumps(v, sort_keys=True))
-PY
+' "$1" "${2:--}"
 }
 
 # edit_config BUNDLE 'python statement' ...: edit BUNDLE/config.json in place;
@@ -211,9 +211,10 @@ make_bundle() {
         shift
         mkdir -p "$dir/rootfs"
         cp -a "$ROOTFS/." "$dir/rootfs/"
+        chmod 755 "$dir/rootfs" # mkrootfs makes it 0700: non-root users need to reach /bin
         (cd "$dir" && "$COCOON" spec) || fail "cocoon spec failed in $dir"
         [ -f "$dir/config.json" ] || fail "cocoon spec wrote no config.json"
-        edit_config "$dir" 'c["process"]["terminal"]=False'
+        edit_config "$dir" 'c["process"]["terminal"]=False' 'c["root"]["readonly"]=False'
         if [ $# -gt 0 ]; then
                 set_args "$dir" "$@"
         fi

@@ -519,10 +519,10 @@ static int child_identity_bad_ambient(void *arg) {
                 .caps = {.bounding = BIT(CAP_KILL), .effective = BIT(CAP_KILL), .permitted = BIT(CAP_KILL),
                          .ambient = BIT(CAP_KILL)},
         };
-        struct capture c;
-        CHECK(capture_begin(&c) == 0);
-        CHECK(process_apply_identity(&p) == -EPERM);
-        CHECK(strstr(capture_end(&c), "CAP_KILL"));
+        /* runc's default spec asks for ambient caps without inheritable ones;
+         * like runc we skip them rather than refuse the container. */
+        CHECK(process_apply_identity(&p) == 0);
+        CHECK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0) == 0);
         return 0;
 }
 

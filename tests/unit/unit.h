@@ -177,7 +177,7 @@ __attribute__((unused)) static const char *unit_data_dir(void) {
                         char cand[PATH_MAX + 32];
                         snprintf(cand, sizeof cand, "%s/tests/unit/data", exe);
                         if (strlen(cand) < sizeof dir && access(cand, F_OK) == 0) {
-                                snprintf(dir, sizeof dir, "%s", cand);
+                                memcpy(dir, cand, strlen(cand) + 1);
                                 return dir;
                         }
                 }
