@@ -39,13 +39,10 @@ static void cgroup_freep(struct cgroup **c) {
 static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         if (!spec->process)
                 return log_fail(-EINVAL, "config.json: process: required to create a container");
-        bool has[64] = {0};
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
-                int t = spec->linux.namespaces[i].type;
-                for (int b = 0; b < 64; b++)
-                        if (t == (1 << b))
-                                has[b] = true;
-        }
+        bool has[32] = {0}; /* indexed by the bit of the CLONE_NEW* flag */
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+                if (spec->linux.namespaces[i].type)
+                        has[__builtin_ctz((unsigned) spec->linux.namespaces[i].type)] = true;
 #define HAS(flag) has[__builtin_ctz(flag)]
         if (spec->hostname && *spec->hostname && !HAS(CLONE_NEWUTS))
                 return log_fail(-EINVAL, "config.json: hostname: requires a new uts namespace");

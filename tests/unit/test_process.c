@@ -702,11 +702,11 @@ static int test_fd_passing(void) {
         CHECK(fd_recv(sv[1], &got) == -EPROTO);
         capture_end(&c);
 
-        /* Peer gone. */
+        /* Peer gone: -EPIPE, and quietly (run/exec ask for a master that may never come). */
         close(sv[0]);
         CHECK(capture_begin(&c) == 0);
         CHECK(fd_recv(sv[1], &got) == -EPIPE);
-        CHECK(strstr(capture_end(&c), "peer closed"));
+        CHECK(strcmp(capture_end(&c), "") == 0);
         close(sv[1]);
         CHECK(count_fds() == before);
         return 0;
