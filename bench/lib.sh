@@ -2,6 +2,7 @@
 # Helpers shared by the benchmarks in bench/.  Source it; it defines functions
 # and variables only (no side effects besides `REPO`).
 
+# shellcheck disable=SC2034  # used by the scripts that source this file
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 bench_die() { echo "bench: $*" >&2; exit 1; }
@@ -32,9 +33,10 @@ bench_make_bundle() {
                     "$dir/config.json" >"$dir/config.json.new"
         fi
         mv "$dir/config.json.new" "$dir/config.json"
-        grep -q '"terminal": false' "$dir/config.json" &&
-                grep -qF "\"$rootfs\"" "$dir/config.json" ||
+        if ! grep -q '"terminal": false' "$dir/config.json" ||
+                ! grep -qF "\"$rootfs\"" "$dir/config.json"; then
                 bench_die "could not edit $dir/config.json"
+        fi
 }
 
 # bench_cleanup_root RUNTIME ROOT: force-delete every container a runtime

@@ -117,3 +117,9 @@ if [ -n "$(field runsc median_ms)" ]; then
                 printf "lifecycle median vs runsc: cocoon %.1f ms, runsc %.1f ms, ratio %.2fx\n", c, s, c / s }'
 fi
 [ -z "$runsc_note" ] || echo "$runsc_note"
+for name in cocoon runc runsc; do
+        u=$(field "$name" unreaped)
+        if [ -n "$u" ] && [ "$u" != 0 ]; then
+                echo "note: $u of $name's container processes were not re-parented to the driver (exit seen by pidfd, status not checked)"
+        fi
+done

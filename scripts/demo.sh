@@ -26,11 +26,11 @@ read -r -a flags <<<"${COCOON_FLAGS:-}"
 state_root=/run/cocoon
 had_root=0
 [ -d "$state_root" ] && had_root=1
+# shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
         set +e
-        if [ -d "$state_root/$id" ]; then
-                "$cocoon" "${flags[@]}" delete --force "$id" >/dev/null 2>&1
-        fi
+        # `run` deletes the container when it ends; this is for ^C and failures.
+        "$cocoon" "${flags[@]}" delete --force "$id" >/dev/null 2>&1
         rm -rf "$bundle"
         [ "$had_root" = 1 ] || rmdir "$state_root" 2>/dev/null
         return 0
@@ -95,5 +95,5 @@ else
         "$cocoon" "${flags[@]}" run --bundle "$bundle" "$id" </dev/null || rc=$?
 fi
 echo "------------------------------------------------------------------"
-echo "demo: container exited with status $rc"
+echo "demo: cocoon run exited with status $rc (the container's own status when it ran)"
 exit "$rc"

@@ -9,6 +9,7 @@ bb=/bin/busybox
 if [ -x "$dst/bin/busybox" ] && cmp -s "$bb" "$dst/bin/busybox"; then exit 0; fi
 tmp=$(mktemp -d "${dst%/*}/.rootfs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # mktemp makes it 0700; the container's users must traverse /
 mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home,var,run}
 chmod 1777 "$tmp/tmp"
 cp "$bb" "$tmp/bin/busybox"

@@ -9,9 +9,10 @@
 #   ROOTFS        busybox rootfs (default build/rootfs)
 #   UNIT_DIR      unit test binaries (default build/asan/unit)
 #   QUICK=1       skip tests/integration/*.slow.sh
-#   TEST_TIMEOUT  seconds per test function (default 60)
+#   TEST_TIMEOUT  seconds per test function (default 30)
 #   KEEP=1        keep the temporary directories
 #   VERBOSE=1     print the output of passing tests too
+#   TRACE=1       run the tests with set -x (use with a filter)
 #
 # Every test_* function runs in its own bash with errexit, a fresh temp dir $T,
 # a fresh state root $ROOT and a token unique to the test (in every container id
@@ -32,7 +33,7 @@ fi
 COCOON=$(abspath "$COCOON")
 ROOTFS=$(abspath "${ROOTFS:-build/rootfs}")
 UNIT_DIR=$(abspath "${UNIT_DIR:-build/asan/unit}")
-TEST_TIMEOUT=${TEST_TIMEOUT:-60}
+TEST_TIMEOUT=${TEST_TIMEOUT:-30}
 FILTER=${1:-}
 TESTS_DIR=$SRC/tests
 export COCOON ROOTFS TESTS_DIR
@@ -159,7 +160,10 @@ if mode == "procs":
     while found and time.time() < deadline:
         time.sleep(0.05)
         found = leaked_processes()
-    for pid, desc in sorted(found.items()):
+    for i, (pid, desc) in enumerate(sorted(found.items())):
+        if i == 10:
+            print(f"... and {len(found) - 10} more leaked processes")
+            break
         print("leaked process: " + desc)
     for pid in found:
         try:
@@ -179,19 +183,26 @@ check_leaks() {
         local token=$1 tpid=$2 t=$3 root=$4 mounts_before=$5
         local leaks=0 id d
 
-        # 1. container state left in the root
+        # 1. processes (killed once reported, so that locks they hold go away)
+        python3 "$WORK/leakcheck.py" procs "$token" "$tpid" "$t/.pids" 1 || leaks=1
+
+        # 2. container state left in the root: report, then delete --force
         if [ -d "$root" ]; then
+                local ids=()
                 for d in "$root"/*; do
                         [ -e "$d" ] || continue
-                        id=${d##*/}
-                        echo "leaked state: $d"
-                        leaks=1
-                        COCOON_TEST_TOKEN=$token timeout -k 2 20 "$COCOON" --root "$root" delete --force "$id" >/dev/null 2>&1
+                        ids+=("${d##*/}")
                 done
+                if [ ${#ids[@]} -gt 0 ]; then
+                        echo "leaked state: ${#ids[@]} container(s) in $root: ${ids[*]}"
+                        leaks=1
+                        for id in "${ids[@]}"; do
+                                COCOON_TEST_TOKEN=$token timeout -k 1 5 "$COCOON" --root "$root" delete --force "$id" >/dev/null 2>&1
+                        done
+                        # what the deletes did not stop
+                        python3 "$WORK/leakcheck.py" procs "$token" "$tpid" "$t/.pids" 1 >/dev/null
+                fi
         fi
-
-        # 2. processes
-        python3 "$WORK/leakcheck.py" procs "$token" "$tpid" "$t/.pids" 2 || leaks=1
 
         # 3. mounts in our namespace that the test made
         local m
@@ -210,12 +221,15 @@ check_leaks() {
         done < <(mounts_of | grep -vxF -f "$mounts_before" | awk -v tok="$token" 'index($2, tok) {print $2}' | sort -r)
 
         # 4. cgroups named after the test's containers
-        local cg
-        while read -r cg; do
-                [ -n "$cg" ] || continue
-                echo "leaked cgroup: $cg"
+        local cgs
+        cgs=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "*$token*" 2>/dev/null)
+        if [ -n "$cgs" ]; then
                 leaks=1
-        done < <(find /sys/fs/cgroup -maxdepth 6 -type d -name "*$token*" 2>/dev/null | sort -r)
+                # one line per cgroup name, with the hierarchies it is in
+                printf '%s\n' "$cgs" | awk '{ n=$0; sub(".*/", "", n); h=$0; sub("^/sys/fs/cgroup/", "", h); sub("/.*", "", h);
+                        c[n]++; if (!(n in e)) e[n]=$0; hs[n]=hs[n] " " h }
+                        END { for (n in c) printf "leaked cgroup: %s (in %d hierarchies:%s; e.g. %s)\n", n, c[n], hs[n], e[n] }' | sort | head -n 10
+        fi
         find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "*$token*" -exec rmdir {} \; 2>/dev/null
 
         # 5. network namespaces the test created (named after the token)
@@ -268,6 +282,7 @@ run_one() {
                         set -eE
                         shopt -s inherit_errexit
                         trap '\''echo "ERROR: ${BASH_SOURCE[0]##*/}:$LINENO: command failed (status $?): $BASH_COMMAND" >&2'\'' ERR
+                        [ -z "${TRACE:-}" ] || set -x
                         "$2"
                 ' "$fn" "$file" "$fn"
         ) >"$t/.log" 2>&1 </dev/null &

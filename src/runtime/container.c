@@ -235,6 +235,12 @@ static void wait_gone(const struct container *c) {
 
 int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         _cleanup_(container_closep) struct container *c = NULL;
+        /* runc: deleting a container that does not exist with --force succeeds */
+        if (force && container_id_valid(id)) {
+                _cleanup_free_ char *path = strdup_printf("%s/%s", ctx->root, id);
+                if (path && access(path, F_OK) < 0 && errno == ENOENT)
+                        return 0;
+        }
         int r = container_open(ctx, id, &c);
         if (r < 0) {
                 /* `delete --force` of a half-written container still cleans up what is there */

@@ -49,12 +49,33 @@ static int loopback_up(void) {
         return 0;
 }
 
-/* The process's environment plus the socket-activation variables runc adds. */
+/* HOME from the container's own /etc/passwd (we are inside its root now), "/" if unknown. */
+static char *home_of(uid_t uid) {
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        char *line = NULL, *home = NULL;
+        size_t cap = 0;
+        while (f && !home && getline(&line, &cap, f) > 0) {
+                char *fields[7] = {0}, *s = line;
+                int n = 0;
+                /* strsep keeps empty fields, which passwd lines have */
+                while (n < 7 && (fields[n] = strsep(&s, ":\n")))
+                        n++;
+                uint32_t u;
+                if (n >= 6 && fields[2] && parse_uint32(fields[2], &u) == 0 && u == uid && fields[5] && *fields[5])
+                        home = strdup(fields[5]);
+        }
+        free(line);
+        return home ? home : strdup("/");
+}
+
+/* The process's environment plus what runc adds: HOME when unset, and the
+ * socket-activation variables. */
 static char **build_env(const struct oci_process *p, int listen_fds) {
         size_t n = 0;
+        bool has_home = false;
         while (p->env && p->env[n])
-                n++;
-        char **env = calloc(n + 3, sizeof *env);
+                has_home |= str_startswith(p->env[n++], "HOME=");
+        char **env = calloc(n + 4, sizeof *env);
         if (!env)
                 return NULL;
         size_t k = 0;
@@ -63,6 +84,10 @@ static char **build_env(const struct oci_process *p, int listen_fds) {
                                        str_startswith(p->env[i], "LISTEN_PID=")))
                         continue;
                 env[k++] = p->env[i];
+        }
+        if (!has_home) {
+                _cleanup_free_ char *home = home_of(p->user.uid);
+                env[k++] = strdup_printf("HOME=%s", home ? home : "/");
         }
         if (listen_fds > 0) {
                 /* the program will be pid 1 in its namespace, as runc assumes too */
@@ -148,6 +173,9 @@ int init_container(void *arg, int sync_fd) {
         r = rootfs_prepare(&rc);
         if (r < 0)
                 return r;
+        /* runc creates a missing cwd (as root, inside the container's root) */
+        if (p->cwd && (r = mkdir_p(p->cwd, 0755)) < 0)
+                return log_error_errno(r, "create cwd \"%s\" set in config.json", p->cwd);
         if (p->terminal) {
                 r = terminal_setup(a->console_fd, p->user.uid, (gid_t) -1, p->console_height, p->console_width, true);
                 if (r < 0)

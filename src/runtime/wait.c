@@ -82,12 +82,8 @@ int container_wait_child(pid_t pid, int master) {
                         ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
                         if (n > 0)
                                 write_full(master, buf, (size_t) n);
-                        else {
-                                /* EOF on our stdin: the pty's EOF character ends the reader's input */
-                                stdin_open = false;
-                                char eof = 4;
-                                write_full(master, &eof, 1);
-                        }
+                        else
+                                stdin_open = false; /* as runc: stdin EOF is not forwarded into a terminal */
                 }
                 if (!(pf[0].revents & POLLIN))
                         continue;

@@ -60,8 +60,8 @@ test_concurrent_delete_same_container() {
         for round in 1 2 3; do
                 id=$(new_id)
                 start_ctr "$B" "$id"
-                ( cocoon delete --force "$id" >"$T/d1.out" 2>"$T/d1.err"; echo $? >"$T/d1.rc" ) &
-                ( cocoon delete --force "$id" >"$T/d2.out" 2>"$T/d2.err"; echo $? >"$T/d2.rc" ) &
+                ( r=0; cocoon delete --force "$id" >"$T/d1.out" 2>"$T/d1.err" || r=$?; echo $r >"$T/d1.rc" ) &
+                ( r=0; cocoon delete --force "$id" >"$T/d2.out" 2>"$T/d2.err" || r=$?; echo $r >"$T/d2.rc" ) &
                 wait
                 local r1 r2
                 r1=$(cat "$T/d1.rc")
@@ -124,20 +124,20 @@ test_lock_is_per_container() {
         # commands on b go through while a is locked
         local t0 t1
         t0=$(date +%s%N)
-        assert_ok timeout 10 "$COCOON" $CC_GLOBAL start "$b"
-        assert_ok timeout 10 "$COCOON" $CC_GLOBAL state "$b"
-        assert_ok timeout 10 "$COCOON" $CC_GLOBAL kill "$b" KILL
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL start "$b"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL state "$b"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL kill "$b" KILL
         wait_status "$b" stopped
-        assert_ok timeout 10 "$COCOON" $CC_GLOBAL delete "$b"
-        assert_ok timeout 10 "$COCOON" $CC_GLOBAL list -q
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL delete "$b"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL list -q
         t1=$(date +%s%N)
         [ $(((t1 - t0) / 1000000)) -lt 8000 ] || fail "commands on b were slow while a was locked"
         # a modifying command on a waits for the lock
         capture timeout 2 "$COCOON" $CC_GLOBAL delete --force "$a"
         assert_eq 124 "$rc" "delete of a locked container must wait for the lock (rc)"
-        assert_eq running "$(status_of "$a")" "status of a after the blocked delete"
         release_lock
-        assert_ok timeout 10 "$COCOON" $CC_GLOBAL delete --force "$a"
+        assert_eq running "$(status_of "$a")" "status of a after the blocked delete"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL delete --force "$a"
 }
 
 test_parallel_exec() {
@@ -154,4 +154,41 @@ test_parallel_exec() {
                 assert_eq "0 $i" "$(cat "$T/x/$i")" "exec $i"
         done
         destroy "$id"
+}
+
+test_long_exec_does_not_block_other_commands() {
+        # containerd runs `exec` for as long as the process lives and meanwhile
+        # calls state, kill, ps and more execs on the same container
+        local B=$T/b id
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        cocoon exec "$id" sh -c 'echo started >/tmp/long; sleep 1000' >/dev/null 2>&1 &
+        track_pid $!
+        wait_file "$B/rootfs/tmp/long"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL state "$id"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL ps --format json "$id"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL exec "$id" true
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL list -q
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL kill --all "$id" KILL
+        wait_status "$id" stopped
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL delete "$id"
+}
+
+test_foreground_run_does_not_block_other_commands() {
+        local B=$T/b id
+        make_bundle "$B" /bin/sh -c 'echo started >/started; exec sleep 1000'
+        id=$(new_id)
+        cocoon run --bundle "$B" "$id" >/dev/null 2>&1 &
+        local rp=$!
+        track_pid "$rp"
+        wait_file "$B/rootfs/started"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL state "$id"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL exec "$id" true
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL ps "$id"
+        assert_ok timeout 5 "$COCOON" $CC_GLOBAL kill "$id" KILL
+        local r=0
+        wait "$rp" || r=$?
+        assert_eq 137 "$r" "exit code of run"
+        assert_fail cocoon state "$id"
 }

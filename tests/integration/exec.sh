@@ -245,3 +245,74 @@ test_exec_many() {
         done
         destroy "$ID"
 }
+
+test_exec_forwards_signals() {
+        exec_setup
+        "$COCOON" $CC_GLOBAL exec "$ID" sh -c 'trap "echo got-term >/exec-sig; exit 43" TERM; echo ready >/exec-ready; while :; do sleep 0.05; done' >/dev/null 2>&1 &
+        local ep=$!
+        track_pid "$ep"
+        wait_file "$B/rootfs/exec-ready"
+        kill -TERM "$ep"
+        local r=0
+        wait "$ep" || r=$?
+        assert_eq got-term "$(cat "$B/rootfs/exec-sig" 2>/dev/null)" "signal seen by the exec'd process"
+        assert_eq 43 "$r" "exit code of exec"
+        destroy "$ID"
+}
+
+test_exec_bad_cwd_and_user() {
+        exec_setup
+        assert_fail cocoon exec --cwd /no/such/dir "$ID" true
+        assert_error_line
+        assert_fail cocoon exec --user nobody-by-name-x "$ID" true
+        assert_error_line
+        cat >"$T/p.json" <<'J'
+{"terminal": true, "args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}}
+J
+        # a terminal without a console socket, detached: error
+        assert_fail cocoon exec -d --process "$T/p.json" "$ID"
+        assert_error_line
+        assert_eq running "$(status_of "$ID")" "status after failed execs"
+        destroy "$ID"
+}
+
+test_exec_into_created_container() {
+        # runc allows exec into a created container (the init has not run yet)
+        local B=$T/b id
+        make_bundle "$B" /bin/sh -c 'echo ran >/ran; sleep 1000'
+        id=$(new_id)
+        create_ctr "$B" "$id"
+        capture cocoon exec "$id" sh -c 'echo exec-ok'
+        local ref_rc=$rc ref_out=$out
+        [ ! -e "$B/rootfs/ran" ] || fail "exec started the init's program"
+        assert_eq created "$(status_of "$id")" "status after exec"
+        if [ "$ref_rc" = 0 ]; then
+                assert_eq exec-ok "$ref_out"
+        else
+                assert_error_line
+        fi
+        destroy "$id"
+}
+
+test_exec_in_user_namespace() {
+        B=$T/b
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" "c['linux']['namespaces'].append({'type':'user'})" \
+                'c["linux"]["uidMappings"]=[{"containerID":0,"hostID":300000,"size":65536}]' \
+                'c["linux"]["gidMappings"]=[{"containerID":0,"hostID":300000,"size":65536}]'
+        chown -R 300000:300000 "$B/rootfs"
+        ID=$(new_id)
+        start_ctr "$B" "$ID"
+        assert_ok cocoon exec "$ID" sh -c 'id -u; cat /proc/self/uid_map'
+        assert_eq "0
+0 300000 65536" "$(echo "$out" | sed 's/  */ /g; s/^ //')"
+        assert_ok cocoon exec -u 1000:1000 "$ID" id -u
+        assert_eq 1000 "$out"
+        local p
+        assert_ok cocoon exec -d --pid-file "$T/e.pid" "$ID" sleep 999
+        p=$(cat "$T/e.pid")
+        track_pid "$p"
+        assert_eq "$(readlink /proc/"$(pid_of "$ID")"/ns/user)" "$(readlink /proc/"$p"/ns/user)" "user namespace of the exec"
+        assert_eq 300000 "$(awk '/^Uid:/ {print $2}' /proc/"$p"/status)" "host uid of the exec'd process"
+        destroy "$ID"
+}

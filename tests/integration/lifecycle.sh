@@ -275,3 +275,35 @@ test_full_cycle_many_times() {
         done
         [ -z "$(ls -A "$ROOT")" ] || fail "state root not empty: $(ls -A "$ROOT")"
 }
+
+test_create_stdio_is_the_containers() {
+        # containerd's shim: the fds given to `create` are the container's stdio
+        local B=$T/b id
+        make_bundle "$B" /bin/sh -c 'read line; echo "out:$line"; echo "err:$line" >&2'
+        id=$(new_id)
+        echo "from-create-stdin" >"$T/in"
+        cocoon create --bundle "$B" "$id" <"$T/in" >"$T/out" 2>"$T/err" || fail "create: $(cat "$T/err")"
+        track_pid "$(pid_of "$id")"
+        [ ! -s "$T/out" ] || fail "create wrote to stdout: $(cat "$T/out")"
+        capture cocoon start "$id"
+        assert_eq 0 "$rc" "start ($err)"
+        assert_eq "" "$out" "stdout of start"
+        wait_status "$id" stopped
+        assert_eq "out:from-create-stdin" "$(cat "$T/out")" "container stdout (create's)"
+        assert_eq "err:from-create-stdin" "$(cat "$T/err")" "container stderr (create's)"
+        assert_ok cocoon delete "$id"
+}
+
+test_start_after_init_died_fails() {
+        local B=$T/b id p
+        make_bundle "$B" /bin/sh -c 'echo ran >/ran'
+        id=$(new_id)
+        create_ctr "$B" "$id"
+        p=$(pid_of "$id")
+        kill -9 "$p"
+        wait_status "$id" stopped
+        assert_fail cocoon start "$id"
+        assert_error_line
+        [ ! -e "$B/rootfs/ran" ] || fail "the program ran"
+        assert_ok cocoon delete "$id"
+}

@@ -140,3 +140,20 @@ test_run_env_of_caller_not_leaked() {
         assert_not_contains "$out" COCOON_TEST_TOKEN "container env"
         assert_contains "$out" "PATH=" "container env"
 }
+
+test_run_forwards_signals() {
+        # runc run (foreground, no tty) forwards the signals it gets to the container
+        local B=$T/b id rp
+        make_bundle "$B" /bin/sh -c 'trap "echo got-term >/sig; exit 42" TERM; echo ready >/ready; while :; do sleep 0.05; done'
+        id=$(new_id)
+        # (the binary itself, not the `cocoon` shell function, must get the signal)
+        "$COCOON" $CC_GLOBAL run --bundle "$B" "$id" >/dev/null 2>"$T/err" &
+        rp=$!
+        track_pid "$rp"
+        wait_file "$B/rootfs/ready"
+        kill -TERM "$rp"
+        local r=0
+        wait "$rp" || r=$?
+        assert_eq got-term "$(cat "$B/rootfs/sig" 2>/dev/null)" "signal seen by the container"
+        assert_eq 42 "$r" "exit code of run"
+}

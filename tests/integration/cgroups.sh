@@ -1,0 +1,149 @@
+# shellcheck shell=bash
+# The container's cgroups: where they are, that they go away, limits.
+
+# cg_lines PID: "hierarchy-id:controllers:path" lines of the host's view.
+cg_lines() { cat "/proc/$1/cgroup"; }
+
+# cg_dir PID CONTROLLER: the directory of PID's cgroup for one v1 controller
+# (or "" for the unified hierarchy).
+cg_dir() {
+        local pid=$1 ctl=$2 line path mnt
+        if [ -z "$ctl" ]; then
+                line=$(grep '^0::' "/proc/$pid/cgroup")
+                mnt=$(findmnt -n -o TARGET -t cgroup2 | head -n1)
+        else
+                line=$(grep -E "^[0-9]+:([^:]*,)?$ctl(,[^:]*)?:" "/proc/$pid/cgroup")
+                mnt=$(findmnt -n -o TARGET,OPTIONS -t cgroup | awk -v c="$ctl" '{n=split($2,o,","); for(i=1;i<=n;i++) if(o[i]==c) {print $1; exit}}')
+        fi
+        path=${line#*:*:}
+        echo "$mnt$path"
+}
+
+test_cgroup_default_path_and_cleanup() {
+        local B=$T/b id p l
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        create_ctr "$B" "$id"
+        p=$(pid_of "$id")
+        while read -r l; do
+                [[ "$l" == */"$id" ]] || fail "init not in a cgroup named after the container: $l"
+        done < <(cg_lines "$p")
+        local dirs
+        dirs=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id")
+        [ -n "$dirs" ] || fail "no cgroup directory named $id"
+        assert_ok cocoon delete --force "$id"
+        dirs=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id")
+        [ -z "$dirs" ] || fail "cgroup directories left after delete: $dirs"
+}
+
+test_cgroups_path_absolute() {
+        local B=$T/b id p l
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" 'c["linux"]["cgroupsPath"]="/cct-'"$TOKEN"'/inner"'
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        p=$(pid_of "$id")
+        while read -r l; do
+                [[ "$l" == *:/cct-"$TOKEN"/inner ]] || fail "init not in /cct-$TOKEN/inner: $l"
+        done < <(cg_lines "$p")
+        destroy "$id"
+        # the framework checks that /cct-$TOKEN is gone on every hierarchy
+}
+
+test_cgroups_path_relative() {
+        local B=$T/b id p
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" 'c["linux"]["cgroupsPath"]="cct-'"$TOKEN"'"'
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        p=$(pid_of "$id")
+        # relative to the caller's own cgroup, hierarchy by hierarchy
+        local mine theirs
+        mine=$(grep -E '^[0-9]+:memory:' /proc/self/cgroup) || skip "no v1 memory hierarchy"
+        mine=${mine#*:*:}
+        theirs=$(grep -E '^[0-9]+:memory:' "/proc/$p/cgroup")
+        theirs=${theirs#*:*:}
+        assert_eq "${mine%/}/cct-$TOKEN" "$theirs" "memory cgroup of the container"
+        destroy "$id"
+}
+
+test_exec_joins_the_cgroup() {
+        local B=$T/b id p e
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        p=$(pid_of "$id")
+        assert_ok cocoon exec -d --pid-file "$T/e.pid" "$id" sleep 999
+        e=$(cat "$T/e.pid")
+        track_pid "$e"
+        assert_eq "$(cg_lines "$p")" "$(cg_lines "$e")" "cgroups of init and exec"
+        destroy "$id"
+}
+
+test_memory_limit() {
+        local B=$T/b id p d
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" 'c["linux"].setdefault("resources",{})["memory"]={"limit":67108864}'
+        id=$(new_id)
+        start_or_skip "$B" "$id"
+        p=$(pid_of "$id")
+        if grep -qE '^[0-9]+:memory:' "/proc/$p/cgroup"; then
+                d=$(cg_dir "$p" memory)
+                assert_eq 67108864 "$(cat "$d/memory.limit_in_bytes")" "memory.limit_in_bytes"
+        else
+                d=$(cg_dir "$p" "")
+                assert_eq 67108864 "$(cat "$d/memory.max")" "memory.max"
+        fi
+        destroy "$id"
+}
+
+test_pids_limit() {
+        local B=$T/b id p d
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" 'c["linux"].setdefault("resources",{})["pids"]={"limit":5}'
+        id=$(new_id)
+        start_or_skip "$B" "$id"
+        p=$(pid_of "$id")
+        if grep -qE '^[0-9]+:pids:' "/proc/$p/cgroup"; then
+                d=$(cg_dir "$p" pids)
+        else
+                d=$(cg_dir "$p" "")
+        fi
+        assert_eq 5 "$(cat "$d/pids.max")" "pids.max"
+        # and it bites: a fork bomb of 10 sleeps cannot get them all
+        capture cocoon exec "$id" sh -c 'n=0; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & n=$((n+1)); done 2>/dev/null; echo started'
+        destroy "$id"
+}
+
+test_cpu_shares() {
+        local B=$T/b id p d
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" 'c["linux"].setdefault("resources",{})["cpu"]={"shares":512}'
+        id=$(new_id)
+        start_or_skip "$B" "$id"
+        p=$(pid_of "$id")
+        grep -qE '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' "/proc/$p/cgroup" || { destroy "$id"; skip "no v1 cpu hierarchy"; }
+        d=$(cg_dir "$p" cpu)
+        assert_eq 512 "$(cat "$d/cpu.shares")" "cpu.shares"
+        destroy "$id"
+}
+
+test_devices_cgroup_denies_host_devices() {
+        # the default device rules: mknod of a host disk works (CAP_MKNOD) but it
+        # cannot be opened
+        local B=$T/b
+        make_bundle "$B"
+        edit_config "$B" 'c["process"]["capabilities"]["bounding"].append("CAP_MKNOD")' \
+                'c["process"]["capabilities"]["effective"].append("CAP_MKNOD")' \
+                'c["process"]["capabilities"]["permitted"].append("CAP_MKNOD")'
+        local maj min
+        local dev
+        dev=$(findmnt -n -o SOURCE /)
+        [ -b "$dev" ] || skip "the root file system is not on a block device ($dev)"
+        read -r maj min < <(stat -L -c '%t %T' "$dev")
+        maj=$((16#$maj))
+        min=$((16#$min))
+        run_in "$B" /bin/sh -c "mknod /tmp/disk b $maj $min && head -c 512 /tmp/disk | wc -c"
+        note "inside: $out $err"
+        assert_not_contains "$out" "512" "bytes read from the host's disk"
+}
