@@ -105,14 +105,6 @@ static int on_opt(int idx, const char *arg, void *ud) {
         return -EINVAL;
 }
 
-static void spec_freep(struct oci_spec **s) {
-        oci_spec_free(*s);
-}
-
-static void process_freep(struct oci_process **p) {
-        oci_process_free(*p);
-}
-
 static char **strv_append(char **v, const char *const *add, size_t n_add) {
         size_t n = 0;
         while (v && v[n])
@@ -143,11 +135,11 @@ static int build_process(struct cocoon_ctx *ctx, const char *id, struct exec_cli
         r = container_open(ctx, id, &c);
         if (r < 0)
                 return r;
-        _cleanup_(spec_freep) struct oci_spec *spec = NULL;
+        _cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
         r = container_load_spec(c, &spec);
         if (r < 0)
                 return r;
-        _cleanup_(process_freep) struct oci_process *p = oci_process_dup(spec->process);
+        _cleanup_(oci_process_freep) struct oci_process *p = oci_process_dup(spec->process);
         if (!p)
                 return -ENOMEM;
         _cleanup_strv_free_ char **args = calloc((size_t) argc + 1, sizeof *args);
@@ -222,7 +214,7 @@ static int run_exec(struct cocoon_ctx *ctx, int argc, char **argv) {
         if (first >= argc)
                 return cli_usage_error(&cmd_exec, "expects a container id");
         const char *id = argv[first];
-        _cleanup_(process_freep) struct oci_process *p = NULL;
+        _cleanup_(oci_process_freep) struct oci_process *p = NULL;
         r = build_process(ctx, id, &e, argc - first - 1, argv + first + 1, &p);
         if (r < 0)
                 return r;

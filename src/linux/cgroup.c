@@ -32,10 +32,6 @@ const char *cgroup_layout_name(enum cgroup_layout l) {
         return "unknown";
 }
 
-static void cgroup_freep(struct cgroup **cg) {
-        cgroup_free(*cg);
-}
-
 int cgroup_detect_layout(enum cgroup_layout *ret) {
         struct statfs fs;
         if (statfs(CGROUP_ROOT, &fs) < 0)

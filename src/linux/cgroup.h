@@ -59,3 +59,6 @@ int cgroup_apply_resources(const struct cgroup *cg, const struct oci_spec *spec)
 json_t *cgroup_to_json(const struct cgroup *cg);
 int cgroup_from_json(json_t *j, struct cgroup **ret);
 void cgroup_free(struct cgroup *cg);
+static inline void cgroup_freep(struct cgroup **cg) {
+        cgroup_free(*cg);
+}

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <termios.h>
@@ -240,4 +241,20 @@ int terminal_setup(int sock, uid_t uid, gid_t gid, unsigned rows, unsigned cols,
         /* Last, so that the caller only ever receives the master of a
          * terminal that is completely set up. */
         return fd_send(sock, master, path);
+}
+
+int console_connect(const char *path) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof sa.sun_path)
+                return log_error_errno(-ENAMETOOLONG, "--console-socket %s", path);
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(-errno, "socket");
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                int e = -errno;
+                close(fd);
+                return log_error_errno(e, "connect to --console-socket %s", path);
+        }
+        return fd;
 }

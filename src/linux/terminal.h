@@ -21,3 +21,6 @@ int terminal_setup(int sock, uid_t uid, gid_t gid, unsigned rows, unsigned cols,
  * 4095 bytes).  The received fd is close-on-exec. */
 int fd_send(int sock, int fd, const char *name);
 int fd_recv(int sock, int *ret_fd);
+
+/* Connect to a --console-socket path; returns the fd or -errno (logged). */
+int console_connect(const char *path);

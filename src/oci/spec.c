@@ -463,10 +463,6 @@ void oci_process_free(struct oci_process *p) {
         free(p);
 }
 
-static void oci_process_freep(struct oci_process **p) {
-        oci_process_free(*p);
-}
-
 static int process_parse(struct ctx *c, json_t *obj, const char *where, struct oci_process **ret) {
         __attribute__((cleanup(oci_process_freep))) struct oci_process *p = NULL;
         int r;
@@ -1194,10 +1190,6 @@ void oci_spec_free(struct oci_spec *s) {
         free(l->mount_label);
         json_decref(s->json);
         free(s);
-}
-
-static void oci_spec_freep(struct oci_spec **s) {
-        oci_spec_free(*s);
 }
 
 /* After a lossy re-read (see get_u64), turn reals that are whole numbers in

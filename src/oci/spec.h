@@ -170,11 +170,17 @@ int oci_spec_load(const char *bundle, struct oci_spec **ret);
 /* Parse from memory; `name` prefixes error messages (e.g. "config.json"). */
 int oci_spec_parse(const char *text, size_t len, const char *name, struct oci_spec **ret);
 void oci_spec_free(struct oci_spec *spec);
+static inline void oci_spec_freep(struct oci_spec **s) {
+        oci_spec_free(*s);
+}
 
 /* Parse one process object (config.json's "process", or `exec --process FILE`).
  * `where` is the JSON path used in error messages ("process", or the file name). */
 int oci_process_parse(json_t *obj, const char *name, const char *where, struct oci_process **ret);
 void oci_process_free(struct oci_process *p);
+static inline void oci_process_freep(struct oci_process **p) {
+        oci_process_free(*p);
+}
 /* Read and parse a standalone process file (`exec --process FILE`); errors name the file. */
 int oci_process_load(const char *path, struct oci_process **ret);
 /* Deep copy (exec starts from the container's process and overrides fields). */

@@ -184,7 +184,7 @@ static int signal_init(const struct container *c, int sig) {
         return r;
 }
 
-static int load_cgroup(const struct container *c, struct cgroup **ret) {
+int container_load_cgroup(const struct container *c, struct cgroup **ret) {
         if (!c->state->cgroup) {
                 *ret = NULL;
                 return 0;
@@ -205,7 +205,7 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
                 return log_fail(-ESRCH, "container \"%s\" is not running", id);
         if (all) {
                 struct cgroup *cg = NULL;
-                r = load_cgroup(c, &cg);
+                r = container_load_cgroup(c, &cg);
                 if (r < 0)
                         return r;
                 if (cg) {
@@ -262,7 +262,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                 wait_gone(c);
         }
         struct cgroup *cg = NULL;
-        r = load_cgroup(c, &cg);
+        r = container_load_cgroup(c, &cg);
         if (r < 0)
                 return r;
         int ret = 0;
@@ -292,7 +292,7 @@ int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *
         if (r < 0)
                 return r;
         struct cgroup *cg = NULL;
-        r = load_cgroup(c, &cg);
+        r = container_load_cgroup(c, &cg);
         if (r < 0)
                 return r;
         if (!cg) {

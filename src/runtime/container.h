@@ -48,6 +48,9 @@ int container_open(struct cocoon_ctx *ctx, const char *id, struct container **re
 void container_close(struct container *c);
 void container_closep(struct container **c);
 enum container_status container_status(const struct container *c);
+struct cgroup;
+/* The cgroup recorded at create time (*ret NULL if none). */
+int container_load_cgroup(const struct container *c, struct cgroup **ret);
 /* The config.json saved at create time. */
 int container_load_spec(const struct container *c, struct oci_spec **ret);
 

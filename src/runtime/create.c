@@ -23,17 +23,10 @@
 #include "cleanup.h"
 #include "linux/cgroup.h"
 #include "linux/spawn.h"
+#include "linux/terminal.h"
 #include "runtime/container.h"
 #include "runtime/sandbox.h"
 #include "util.h"
-
-static void spec_freep(struct oci_spec **s) {
-        oci_spec_free(*s);
-}
-
-static void cgroup_freep(struct cgroup **c) {
-        cgroup_free(*c);
-}
 
 /* Rules that runc enforces before doing anything. */
 static int validate(const struct oci_spec *spec, const struct create_opts *o) {
@@ -67,22 +60,6 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         if (!spec->process->terminal && o->console_socket)
                 return log_fail(-EINVAL, "--console-socket given but process.terminal is false in config.json");
         return 0;
-}
-
-static int connect_console(const char *path) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof sa.sun_path)
-                return log_error_errno(-ENAMETOOLONG, "--console-socket %s", path);
-        strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return log_error_errno(-errno, "socket");
-        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-                int e = -errno;
-                close(fd);
-                return log_error_errno(e, "connect to --console-socket %s", path);
-        }
-        return fd;
 }
 
 static int write_pid_file(const char *path, pid_t pid) {
@@ -121,7 +98,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         char bundle[PATH_MAX];
         if (!realpath(o->bundle ? o->bundle : ".", bundle))
                 return log_error_errno(-errno, "bundle %s", o->bundle ? o->bundle : ".");
-        _cleanup_(spec_freep) struct oci_spec *spec = NULL;
+        _cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
         r = oci_spec_load(bundle, &spec);
         if (r < 0)
                 return r;
@@ -192,7 +169,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         if (o->console_fd >= 0)
                 console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
         else if (o->console_socket) {
-                console_fd = connect_console(o->console_socket);
+                console_fd = console_connect(o->console_socket);
                 if (console_fd < 0) {
                         r = console_fd;
                         goto fail;

@@ -12,17 +12,10 @@
 
 #include "cleanup.h"
 #include "linux/cgroup.h"
+#include "linux/terminal.h"
 #include "runtime/container.h"
 #include "runtime/sandbox.h"
 #include "util.h"
-
-static void spec_freep(struct oci_spec **s) {
-        oci_spec_free(*s);
-}
-
-static void cgroup_freep(struct cgroup **c) {
-        cgroup_free(*c);
-}
 
 int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_process *p, const struct exec_opts *o,
                    pid_t *ret_pid) {
@@ -40,13 +33,14 @@ int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_proc
         if (!p->terminal && o->console_socket)
                 return log_fail(-EINVAL, "--console-socket requires --tty (process.terminal)");
 
-        _cleanup_(spec_freep) struct oci_spec *spec = NULL;
+        _cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
         r = container_load_spec(c, &spec);
         if (r < 0)
                 return r;
         _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
-        if (c->state->cgroup && (r = cgroup_from_json(c->state->cgroup, &cg)) < 0)
-                return log_error_errno(r, "state of container \"%s\": bad cgroup record", id);
+        r = container_load_cgroup(c, &cg);
+        if (r < 0)
+                return r;
         enum sandbox_kind kind;
         const struct sandbox_ops *ops;
         r = sandbox_from_name(c->state->sandbox, &kind);
@@ -59,15 +53,8 @@ int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_proc
         _cleanup_close_ int console_fd = -1;
         if (o->console_fd >= 0)
                 console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
-        else if (o->console_socket) {
-                struct sockaddr_un sa = {.sun_family = AF_UNIX};
-                if (strlen(o->console_socket) >= sizeof sa.sun_path)
-                        return log_error_errno(-ENAMETOOLONG, "--console-socket %s", o->console_socket);
-                strcpy(sa.sun_path, o->console_socket);
-                console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (console_fd < 0 || connect(console_fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-                        return log_error_errno(-errno, "connect to --console-socket %s", o->console_socket);
-        }
+        else if (o->console_socket && (console_fd = console_connect(o->console_socket)) < 0)
+                return console_fd;
 
         struct sandbox_exec se = {
                 .ctx = ctx,

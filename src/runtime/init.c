@@ -142,6 +142,32 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         return 0;
 }
 
+/* Everything after the filesystem, then tell the parent we are ready. */
+static int finish_and_report(const struct init_args *a, const struct oci_process *p, int sync_fd, char **ret_path,
+                             char ***ret_env) {
+        int r = finish_process(a, p, ret_path);
+        if (r < 0)
+                return r;
+        *ret_env = build_env(p, a->listen_fds);
+        if (!*ret_env)
+                return log_error_errno(-ENOMEM, "environment");
+        /* From here on we belong to the container, not to the cocoon that made us. */
+        prctl(PR_SET_PDEATHSIG, 0);
+        if (sync_send(sync_fd, SYNC_READY, 0) < 0)
+                _exit(1);
+        return 0;
+}
+
+/* The pty for a process with terminal: true; only the init binds /dev/console. */
+static int setup_terminal(const struct init_args *a, const struct oci_process *p, bool bind_console) {
+        if (!p->terminal)
+                return 0;
+        int r = terminal_setup(a->console_fd, p->user.uid, (gid_t) -1, p->console_height, p->console_width,
+                               bind_console);
+        close(a->console_fd);
+        return r;
+}
+
 int init_container(void *arg, int sync_fd) {
         const struct init_args *a = arg;
         const struct oci_spec *spec = a->spec;
@@ -176,28 +202,17 @@ int init_container(void *arg, int sync_fd) {
         /* runc creates a missing cwd (as root, inside the container's root) */
         if (p->cwd && (r = mkdir_p(p->cwd, 0755)) < 0)
                 return log_error_errno(r, "create cwd \"%s\" set in config.json", p->cwd);
-        if (p->terminal) {
-                r = terminal_setup(a->console_fd, p->user.uid, (gid_t) -1, p->console_height, p->console_width, true);
-                if (r < 0)
-                        return r;
-                close(a->console_fd);
-        }
+        if ((r = setup_terminal(a, p, true)) < 0)
+                return r;
         r = rootfs_finalize(&rc);
         if (r < 0)
                 return r;
 
         _cleanup_free_ char *path = NULL;
-        r = finish_process(a, p, &path);
+        char **env = NULL;
+        r = finish_and_report(a, p, sync_fd, &path, &env);
         if (r < 0)
                 return r;
-        char **env = build_env(p, a->listen_fds);
-        if (!env)
-                return log_error_errno(-ENOMEM, "environment");
-
-        /* From here on we belong to the container, not to the cocoon that made us. */
-        prctl(PR_SET_PDEATHSIG, 0);
-        if (sync_send(sync_fd, SYNC_READY, 0) < 0)
-                _exit(1);
         int conn;
         do
                 conn = accept4(a->exec_listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -220,22 +235,13 @@ int init_exec(void *arg, int sync_fd) {
         if (fchdir(a->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
                 return log_error_errno(-errno, "enter the container's root");
         close(a->root_fd);
-        if (p->terminal) {
-                r = terminal_setup(a->console_fd, p->user.uid, (gid_t) -1, p->console_height, p->console_width, false);
-                if (r < 0)
-                        return r;
-                close(a->console_fd);
-        }
+        if ((r = setup_terminal(a, p, false)) < 0)
+                return r;
         _cleanup_free_ char *path = NULL;
-        r = finish_process(a, p, &path);
+        char **env = NULL;
+        r = finish_and_report(a, p, sync_fd, &path, &env);
         if (r < 0)
                 return r;
-        char **env = build_env(p, a->listen_fds);
-        if (!env)
-                return log_error_errno(-ENOMEM, "environment");
-        prctl(PR_SET_PDEATHSIG, 0);
-        if (sync_send(sync_fd, SYNC_READY, 0) < 0)
-                _exit(1);
         /* sync_fd is close-on-exec: the parent reads EOF when execve succeeds */
         execve(path, p->args, env);
         log_error_errno(-errno, "exec: \"%s\"", path);

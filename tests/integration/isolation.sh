@@ -460,3 +460,75 @@ test_host_root_not_visible() {
         assert_not_contains "$out" HOST-VISIBLE
         assert_not_contains "$out" "work" "/ listing"
 }
+
+# mount_summary: mountinfo on stdin -> "mountpoint fstype flags" sorted.
+mount_summary() {
+        python3 -c '
+import sys
+rows = []
+for l in sys.stdin:
+    f = l.split()
+    if len(f) < 7:
+        continue
+    sep = f.index("-")
+    flags = sorted(o for o in f[5].split(",") if o in ("ro", "rw", "nosuid", "nodev", "noexec"))
+    rows.append(" ".join([f[4], f[sep + 1]] + flags))
+print("\n".join(sorted(rows)))
+'
+}
+
+test_default_mounts_like_runc() {
+        # the mount table of a default container: mount point, type and the
+        # per-mount flags, compared with runc on the same bundle
+        bundle_for
+        run_ok "$B" /bin/cat /proc/self/mountinfo
+        local mine theirs
+        mine=$(mount_summary <<<"$out")
+        runc_out "$B" /bin/cat /proc/self/mountinfo
+        theirs=$(mount_summary <<<"$rout")
+        # same mount points and types; cocoon may be stricter (ro for rw, extra
+        # nosuid/nodev/noexec), never looser
+        local diffs
+        diffs=$(python3 -c '
+import sys
+def parse(t):
+    d = {}
+    for l in t.splitlines():
+        f = l.split()
+        d[f[0]] = (f[1], set(f[2:]))
+    return d
+runc, mine = parse(sys.argv[1]), parse(sys.argv[2])
+for mp in sorted(set(runc) | set(mine)):
+    if mp not in mine:
+        print("missing in cocoon:", mp, *runc[mp][0:1]); continue
+    if mp not in runc:
+        print("extra in cocoon:", mp, mine[mp][0]); continue
+    (rt, rf), (mt, mf) = runc[mp], mine[mp]
+    if rt != mt:
+        print(f"{mp}: type {mt}, runc {rt}")
+    looser = {x for x in rf - mf if x != "rw"} | ({"rw"} if "rw" in mf and "ro" in rf else set())
+    if looser:
+        print(f"{mp}: cocoon lacks {sorted(looser)} (runc {sorted(rf)}, cocoon {sorted(mf)})")
+' "$theirs" "$mine")
+        [ -z "$diffs" ] || fail "mount table differs from runc's:
+$diffs"
+}
+
+test_seccomp_profile() {
+        bundle_for
+        edit_config "$B" 'c["linux"]["seccomp"]={"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}'
+        run_or_skip "$B" /bin/sh -c 'mkdir /tmp/newdir 2>&1; test -d /tmp/newdir && echo made; grep Seccomp: /proc/self/status; echo end'
+        assert_contains "$out" "Operation not permitted" "mkdir under the profile"
+        assert_not_contains "$out" made
+        assert_contains "$out" "Seccomp:	2" "seccomp mode"
+}
+
+test_sysctl() {
+        bundle_for
+        edit_config "$B" 'c["linux"]["sysctl"]={"net.ipv4.ip_forward":"1","kernel.msgmax":"12345"}'
+        run_or_skip "$B" /bin/sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax'
+        assert_eq "1
+12345" "$out"
+        # the host's values are untouched (own net and ipc namespaces)
+        assert_ne 12345 "$(cat /proc/sys/kernel/msgmax)" "host kernel.msgmax"
+}

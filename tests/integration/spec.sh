@@ -92,3 +92,16 @@ test_spec_json_is_valid_and_indented() {
         n=$(wc -l <"$T/config.json")
         [ "$n" -gt 20 ] || fail "config.json is not pretty-printed ($n lines)"
 }
+
+test_spec_rootless_is_runnable() {
+        local B=$T/b id
+        mkdir -p "$B/rootfs"
+        cp -a "$ROOTFS/." "$B/rootfs/"
+        chmod 755 "$B/rootfs"
+        assert_ok cocoon spec --rootless --bundle "$B"
+        edit_config "$B" 'c["process"]["terminal"]=False' 'c["process"]["args"]=["/bin/sh","-c","id -u; cat /proc/self/uid_map"]'
+        id=$(new_id)
+        assert_ok cocoon run --bundle "$B" "$id"
+        assert_eq "0
+0 $(id -u) 1" "$(echo "$out" | sed 's/  */ /g; s/^ //')"
+}

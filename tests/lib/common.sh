@@ -343,6 +343,20 @@ $out
 $err"
 }
 
+# run_or_skip BUNDLE CMD...: run_ok, but a "not supported yet" answer from
+# cocoon skips the test.
+run_or_skip() {
+        run_in "$@"
+        case "$err" in
+        *"not supported yet"*) [ "$rc" != 0 ] && skip "$err" ;;
+        esac
+        [ "$rc" = 0 ] || fail "container command failed (rc=$rc): ${*:2}
+--- stdout:
+$out
+--- stderr:
+$err"
+}
+
 # have_cmd NAME: host command available.
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 
