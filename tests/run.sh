@@ -260,7 +260,8 @@ run_one() {
         base=${file##*/}
         base=${base%.sh}
         TESTN=$((TESTN + 1))
-        local token="ct${runid}${TESTN}"
+        local token
+        token=$(printf "ct%s%03d" "$runid" "$TESTN") # fixed width: no token is a prefix of another
         local t="$WORK/$token"
         local root="$t/root"
         mkdir -p "$t"

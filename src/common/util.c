@@ -278,7 +278,7 @@ int signal_from_string(const char *s) {
         }
         char up[32];
         size_t i;
-        for (i = 0; s[i] && i < sizeof up - 1; i++)
+        for (i = 0; i < sizeof up - 1 && s[i]; i++)
                 up[i] = (char) toupper((unsigned char) s[i]);
         up[i] = 0;
         const char *name = str_startswith(up, "SIG") ? up + 3 : up;

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # The container's cgroups: where they are, that they go away, limits.
 
 # cg_lines PID: "hierarchy-id:controllers:path" lines of the host's view.

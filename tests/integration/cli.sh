@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # The command line: help, version, bad commands and flags, global options.
 
 SUBCOMMANDS="spec create start run exec kill delete state list ps features"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # Many containers at once; locking per container.
 
 test_parallel_lifecycles() {
@@ -55,9 +55,9 @@ test_parallel_runs_exit_codes() {
 }
 
 test_concurrent_delete_same_container() {
-        local B=$T/b id round
+        local B=$T/b id
         make_bundle "$B" /bin/sleep 1000
-        for round in 1 2 3; do
+        for _ in 1 2 3; do
                 id=$(new_id)
                 start_ctr "$B" "$id"
                 ( r=0; cocoon delete --force "$id" >"$T/d1.out" 2>"$T/d1.err" || r=$?; echo $r >"$T/d1.rc" ) &

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # terminal: true with --console-socket, as containerd's shim does it.
 
 tty_bundle() {
@@ -123,4 +123,20 @@ test_console_socket_missing() {
         assert_fail cocoon create --console-socket "$T/no-such.sock" --bundle "$B" "$id"
         assert_error_line
         [ ! -e "$ROOT/$id" ] || fail "state left behind"
+}
+
+test_exec_tty_console_size() {
+        B=$T/b
+        make_bundle "$B" /bin/sleep 1000
+        local id
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        cat >"$T/p.json" <<'J'
+{"terminal": true, "consoleSize": {"height": 21, "width": 77}, "args": ["stty", "size"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]}
+J
+        console_receiver "$T/c.sock" "$T/c.out"
+        assert_ok cocoon exec -d --console-socket "$T/c.sock" --process "$T/p.json" "$id"
+        wait_pid_gone "$console_pid"
+        assert_contains "$(tr -d '\r' <"$T/c.out")" "21 77" "stty size in exec"
+        destroy "$id"
 }

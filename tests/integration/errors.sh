@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # Bad input: one clear line on stderr, non-zero exit, nothing left behind.
 
 # expect_create_error B SUBSTRING [run]: create (or run) must fail with one

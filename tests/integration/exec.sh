@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # cocoon exec into a running container.
 
 # exec_setup: a running container $ID from bundle $B (sleep), init pid $IP.
@@ -145,7 +145,7 @@ test_exec_detach() {
         exec_setup
         local t0 t1
         t0=$(date +%s)
-        assert_ok timeout 20 "$COCOON" $CC_GLOBAL exec --detach "$ID" sh -c 'sleep 0.5; echo done >/tmp/detached'
+        assert_ok timeout 20 "$COCOON" $CC_GLOBAL exec --detach "$ID" sh -c 'sleep 2; echo done >/tmp/detached'
         t1=$(date +%s)
         [ $((t1 - t0)) -lt 3 ] || fail "exec --detach waited"
         [ ! -e "$B/rootfs/tmp/detached" ] || fail "exec --detach waited for the command"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # OCI hooks, as runc runs them: state JSON on stdin, in order, failures fatal
 # before start.
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # What the container sees: namespaces, mounts, devices, credentials, limits.
 
 # bundle_for [ARGS...]: $B is a fresh bundle.
@@ -531,4 +531,26 @@ test_sysctl() {
 12345" "$out"
         # the host's values are untouched (own net and ipc namespaces)
         assert_ne 12345 "$(cat /proc/sys/kernel/msgmax)" "host kernel.msgmax"
+}
+
+test_personality() {
+        bundle_for
+        edit_config "$B" 'c["linux"]["personality"]={"domain":"LINUX32"}'
+        run_or_skip "$B" /bin/uname -m
+        assert_match "$out" '^i[3-6]86$' "uname -m under LINUX32"
+}
+
+test_scheduler() {
+        bundle_for
+        edit_config "$B" 'c["process"]["scheduler"]={"policy":"SCHED_BATCH","nice":5}'
+        run_or_skip "$B" /bin/sh -c 'grep -E "^policy" /proc/self/sched | tr -d " "; cut -d" " -f19 /proc/self/stat'
+        assert_eq "policy:3
+5" "$out" "SCHED_BATCH (3) with nice 5"
+}
+
+test_io_priority() {
+        bundle_for
+        edit_config "$B" 'c["process"]["ioPriority"]={"class":"IOPRIO_CLASS_IDLE","priority":0}'
+        run_or_skip "$B" /bin/ionice -p 1
+        assert_contains "$out" "idle" "ionice of the init"
 }

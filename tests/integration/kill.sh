@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # cocoon kill: signals by name and number, --all.
 
 # A container whose init (sh) records the signals it gets in /sig.

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # create / start / state / delete, as containerd's shim drives them.
 
 test_create_does_not_run_the_program() {
@@ -264,9 +264,9 @@ test_state_after_init_killed_from_outside() {
 }
 
 test_full_cycle_many_times() {
-        local B=$T/b id i
+        local B=$T/b id
         make_bundle "$B" /bin/true
-        for i in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
                 id=$(new_id)
                 create_ctr "$B" "$id"
                 assert_ok cocoon start "$id"
@@ -306,4 +306,46 @@ test_start_after_init_died_fails() {
         assert_error_line
         [ ! -e "$B/rootfs/ran" ] || fail "the program ran"
         assert_ok cocoon delete "$id"
+}
+
+test_bundle_path_with_spaces() {
+        local B="$T/my bundle" id
+        make_bundle "$B" /bin/echo spaced
+        id=$(new_id)
+        assert_ok cocoon run --bundle "$B" "$id"
+        assert_eq spaced "$out"
+        id=$(new_id)
+        create_ctr "$B" "$id"
+        assert_eq "$B" "$(json_get 'd["bundle"]' <<<"$(state_of "$id")")" "bundle with spaces"
+        assert_ok cocoon delete --force "$id"
+}
+
+test_long_container_id() {
+        local B=$T/b id
+        make_bundle "$B" /bin/sleep 1000
+        # runc has no length limit below NAME_MAX; 200 characters must work
+        id="$(new_id)-$(printf 'x%.0s' $(seq 1 180))"
+        echo "$id" >>"$T/.ids"
+        create_ctr "$B" "$id"
+        assert_ok cocoon start "$id"
+        assert_ok cocoon exec "$id" true
+        assert_ok cocoon list -q
+        assert_contains "$out" "$id"
+        assert_ok cocoon delete --force "$id"
+}
+
+test_nothing_written_into_the_bundle() {
+        local B=$T/b id before after
+        make_bundle "$B" /bin/true
+        before=$(cd "$B" && ls -A)
+        id=$(new_id)
+        create_ctr "$B" "$id"
+        assert_ok cocoon start "$id"
+        wait_status "$id" stopped
+        after=$(cd "$B" && ls -A)
+        assert_eq "$before" "$after" "bundle directory while the container exists"
+        assert_ok cocoon delete "$id"
+        after=$(cd "$B" && ls -A)
+        assert_eq "$before" "$after" "bundle directory after delete"
+        assert_eq "$(cd "$ROOTFS" && ls -A | sort)" "$(cd "$B/rootfs" && ls -A | sort)" "rootfs top level"
 }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # cocoon run: foreground and detached, exit codes and stdio.
 
 test_run_exit_codes() {
@@ -19,19 +19,18 @@ test_run_killed_by_signal() {
         local B=$T/b id sig n
         make_bundle "$B" /bin/sleep 1000
         # (only KILL: pid 1 of a pid namespace ignores signals it has no handler for)
-        for sig in KILL; do
-                id=$(new_id)
-                cocoon run --bundle "$B" "$id" >"$T/out" 2>"$T/err" &
-                local rp=$!
-                track_pid "$rp"
-                wait_status "$id" running
-                assert_ok cocoon kill "$id" "$sig"
-                local rrc=0
-                wait "$rp" || rrc=$?
-                n=$(kill -l "$sig")
-                assert_eq $((128 + n)) "$rrc" "exit code of run after SIG$sig"
-                assert_fail cocoon state "$id"
-        done
+        sig=KILL
+        id=$(new_id)
+        cocoon run --bundle "$B" "$id" >"$T/out" 2>"$T/err" &
+        local rp=$!
+        track_pid "$rp"
+        wait_status "$id" running
+        assert_ok cocoon kill "$id" "$sig"
+        local rrc=0
+        wait "$rp" || rrc=$?
+        n=$(kill -l "$sig")
+        assert_eq $((128 + n)) "$rrc" "exit code of run after SIG$sig"
+        assert_fail cocoon state "$id"
 }
 
 test_run_stdout_stderr() {

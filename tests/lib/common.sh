@@ -38,11 +38,9 @@ note() { echo "# $*" >&2; }
 # new_id [PREFIX]: a container id unique to this test (recorded for the
 # cgroup-leak check).
 new_id() {
-        local n
-        n=$( (wc -l <"$T/.ids") 2>/dev/null || echo 0)
-        local id="${1:-c}-$TOKEN-$n"
-        echo "$id" >>"$T/.ids"
-        echo "$id"
+        # (flock: tests call this from parallel subshells)
+        flock "$T/.ids" bash -c 'n=$(wc -l <"$1"); id="$2-$3-$n"; echo "$id" >>"$1"; echo "$id"' \
+                _ "$T/.ids" "${1:-c}" "$TOKEN"
 }
 
 # track_pid PID: remember a process the test started; the runner checks it is
