@@ -32,21 +32,25 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 # only main.o carries the version, so a new commit does not rebuild the tree
 $(BUILD)/src/cli/main.o: CFLAGS += -DCOCOON_VERSION='"$(VERSION)"' -DCOCOON_COMMIT='"$(GIT_REV)"'
 
 $(BUILD)/libcocoon.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/cocoon: $(CLI_OBJS) $(BUILD)/libcocoon.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libcocoon.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libcocoon.a $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libcocoon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcocoon.a $(LDFLAGS) $(LDLIBS)
+	@echo "  CC+LD   $@"
+	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcocoon.a $(LDFLAGS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 

@@ -18,6 +18,8 @@
 
 /* Devices every container needs (runc's AllowedDevices). */
 static const char *const default_allow[] = {
+        "c *:* m",     /* mknod of any node is harmless: opening it is what the rules guard */
+        "b *:* m",
         "c 1:3 rwm",   /* null */
         "c 1:5 rwm",   /* zero */
         "c 1:7 rwm",   /* full */
@@ -26,6 +28,7 @@ static const char *const default_allow[] = {
         "c 1:9 rwm",   /* urandom */
         "c 136:* rwm", /* pts/N */
         "c 5:2 rwm",   /* ptmx */
+        "c 5:1 rwm",   /* console */
         "c 10:200 rwm", /* net/tun */
 };
 

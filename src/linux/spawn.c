@@ -127,6 +127,14 @@ static _Noreturn void stage1(const struct spawn_config *c, int sync_fd) {
         if (c->time_offsets && write_time_offsets(c) < 0)
                 _exit(1);
 
+        /* Stage 2 shares the sync socket and must not speak before the
+         * parent has its pid: it waits for EOF on this gate, which it gets
+         * when we exit after sending SYNC_PID. */
+        int gate[2];
+        if (pipe2(gate, O_CLOEXEC) < 0) {
+                log_error_errno(-errno, "pipe");
+                _exit(1);
+        }
         /* CLONE_PARENT: stage 2 becomes cocoon's child, not ours. */
         pid_t pid = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) {
@@ -135,9 +143,15 @@ static _Noreturn void stage1(const struct spawn_config *c, int sync_fd) {
         }
         if (pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
+                close(gate[1]);
+                char b;
+                while (read(gate[0], &b, 1) < 0 && errno == EINTR)
+                        ;
+                close(gate[0]);
                 c->stage2(c->arg, sync_fd);
                 _exit(1);
         }
+        close(gate[0]);
         if (sync_send(sync_fd, SYNC_PID, pid) < 0) {
                 kill(pid, SIGKILL);
                 _exit(1);

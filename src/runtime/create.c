@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "linux/cgroup.h"
 #include "linux/spawn.h"
+#include "linux/sysctl.h"
 #include "linux/terminal.h"
 #include "runtime/container.h"
 #include "runtime/sandbox.h"
@@ -52,6 +53,13 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         if (!HAS(CLONE_NEWUSER) && (spec->linux.n_uid_mappings || spec->linux.n_gid_mappings))
                 return log_fail(-EINVAL, "config.json: linux.uidMappings: mappings given without a user namespace");
 #undef HAS
+        int r = sysctl_validate(spec);
+        if (r < 0)
+                return r;
+        if (spec->linux.intel_rdt)
+                return log_fail(-EOPNOTSUPP, "config.json: linux.intelRdt: Intel RDT is not supported by this build of cocoon");
+        if (spec->linux.mount_label)
+                log_warn("config.json: linux.mountLabel is not applied (SELinux support is not implemented)");
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (spec->n_hooks[k])
                         return log_fail(-EOPNOTSUPP, "config.json: hooks: OCI hooks are not supported yet by this build of cocoon");

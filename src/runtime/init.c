@@ -28,6 +28,8 @@
 #include "cleanup.h"
 #include "linux/process.h"
 #include "linux/rootfs.h"
+#include "linux/sched.h"
+#include "linux/sysctl.h"
 #include "linux/terminal.h"
 #include "log.h"
 #include "sync.h"
@@ -103,6 +105,9 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         if (r < 0)
                 return r;
         r = process_set_oom_score_adj(p);
+        if (r < 0)
+                return r;
+        r = sched_apply(p);
         if (r < 0)
                 return r;
         /* Look the program up while we can still read everything, as runc does,
@@ -199,6 +204,10 @@ int init_container(void *arg, int sync_fd) {
         r = rootfs_prepare(&rc);
         if (r < 0)
                 return r;
+        /* /proc/sys becomes read-only in rootfs_finalize: sysctls go first */
+        r = sysctl_apply(spec);
+        if (r < 0)
+                return r;
         /* runc creates a missing cwd (as root, inside the container's root) */
         if (p->cwd && (r = mkdir_p(p->cwd, 0755)) < 0)
                 return log_error_errno(r, "create cwd \"%s\" set in config.json", p->cwd);
@@ -208,6 +217,9 @@ int init_container(void *arg, int sync_fd) {
         if (r < 0)
                 return r;
 
+        r = personality_apply(spec);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *path = NULL;
         char **env = NULL;
         r = finish_and_report(a, p, sync_fd, &path, &env);

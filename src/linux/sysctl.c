@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * linux.sysctl.  Only sysctls that belong to a namespace the container owns
+ * may be set: ipc ones (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)
+ * need a new ipc namespace, net.* a network namespace of its own, and
+ * kernel.hostname / kernel.domainname a new uts namespace.  Anything else
+ * is global to the host and is refused.
+ */
+#include "linux/sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "util.h"
+
+static bool has_own_ns(const struct oci_spec *spec, int type) {
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+                if (spec->linux.namespaces[i].type == type)
+                        return true; /* new, or joined by path: either way not the host's */
+        return false;
+}
+
+static bool key_safe(const char *key) {
+        if (!*key || key[0] == '/' || key[0] == '.')
+                return false;
+        for (const char *s = key; (s = strstr(s, "..")); s += 2)
+                return false;
+        return true;
+}
+
+int sysctl_validate(const struct oci_spec *spec) {
+        json_t *sys = spec->linux.sysctl;
+        const char *key;
+        json_t *v;
+        if (!sys)
+                return 0;
+        json_object_foreach(sys, key, v) {
+                if (!json_is_string(v))
+                        return log_fail(-EINVAL, "config.json: linux.sysctl.%s: expected a string", key);
+                if (!key_safe(key))
+                        return log_fail(-EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", key);
+                /* runc accepts both "net.ipv4.ip_forward" and "net/ipv4/ip_forward" */
+                char norm[256];
+                snprintf(norm, sizeof norm, "%s", key);
+                for (char *p = norm; *p; p++)
+                        if (*p == '/')
+                                *p = '.';
+                int need;
+                if (str_startswith(norm, "kernel.msg") || !strcmp(norm, "kernel.sem") ||
+                    str_startswith(norm, "kernel.shm") || str_startswith(norm, "fs.mqueue."))
+                        need = CLONE_NEWIPC;
+                else if (str_startswith(norm, "net."))
+                        need = CLONE_NEWNET;
+                else if (!strcmp(norm, "kernel.hostname") || !strcmp(norm, "kernel.domainname"))
+                        need = CLONE_NEWUTS;
+                else
+                        return log_fail(-EPERM, "config.json: linux.sysctl: \"%s\" is not namespaced and would "
+                                                "change the host",
+                                        key);
+                if (!has_own_ns(spec, need))
+                        return log_fail(-EPERM, "config.json: linux.sysctl: \"%s\" requires the container's own %s "
+                                                "namespace",
+                                        key, oci_namespace_to_name(need));
+        }
+        return 0;
+}
+
+int sysctl_apply(const struct oci_spec *spec) {
+        json_t *sys = spec->linux.sysctl;
+        const char *key;
+        json_t *v;
+        if (!sys)
+                return 0;
+        json_object_foreach(sys, key, v) {
+                char path[300];
+                snprintf(path, sizeof path, "/proc/sys/%s", key);
+                if (!strchr(key, '/'))
+                        for (char *p = path + strlen("/proc/sys/"); *p; p++)
+                                if (*p == '.')
+                                        *p = '/';
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+                const char *val = json_string_value(v);
+                if (fd < 0 || write(fd, val, strlen(val)) < 0)
+                        return log_error_errno(-errno, "config.json: linux.sysctl: set %s to \"%s\"", key, val);
+        }
+        return 0;
+}
