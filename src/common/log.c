@@ -141,5 +141,11 @@ void log_debug(const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        emit("debug", msg, config->fd < 0);
+        emit_file("debug", msg);
+        if (config->fd < 0) {
+                char line[LOG_FORWARD_MAX + 32];
+                snprintf(line, sizeof line, "cocoon: debug: %s\n", msg);
+                ssize_t r = write(STDERR_FILENO, line, strlen(line));
+                (void) r;
+        }
 }

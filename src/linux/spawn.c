@@ -218,6 +218,7 @@ int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_sync_fd
                 r = log_error_errno(-EPROTO, "unexpected message %d from the container set-up process", m.type);
                 goto fail;
         }
+        log_debug("spawned pid %d (new namespaces 0x%x, %zu joined)", s2, (unsigned) c->new_flags, c->n_join);
         int status;
         while (waitpid(s1, &status, 0) < 0 && errno == EINTR)
                 ;

@@ -104,7 +104,9 @@ int container_open(struct cocoon_ctx *ctx, const char *id, struct container **re
 static enum container_status status_of(int dirfd, const struct cocoon_state *s) {
         unsigned long long st;
         char pstate;
-        if (s->pid <= 0 || proc_stat(s->pid, &st, &pstate) < 0)
+        if (s->pid == 0)
+                return STATUS_CREATING; /* create has not finished (or was killed: delete cleans up) */
+        if (s->pid < 0 || proc_stat(s->pid, &st, &pstate) < 0)
                 return STATUS_STOPPED;
         if (st != s->start_time || pstate == 'Z' || pstate == 'X')
                 return STATUS_STOPPED;
@@ -252,6 +254,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                 return r;
         }
         enum container_status st = container_status(c);
+        log_debug("delete container \"%s\" (%s%s)", id, container_status_name(st), force ? ", forced" : "");
         if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force)
                 return log_fail(-EBUSY, "cannot delete container \"%s\" that is not stopped: %s (use --force)",
                                        id, container_status_name(st));

@@ -145,11 +145,32 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
 
         _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
         _cleanup_close_ int listen_fd = -1, console_fd = -1;
+        /* every cleanup variable is declared before the first `goto fail` */
+        _cleanup_free_ char *text = NULL;
         pid_t pid = -1;
-        struct cocoon_state s = {0};
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char created[64];
+        format_rfc3339(created, sizeof created, &now);
+        /* Saved with pid 0 first: `list` shows the container as "creating",
+         * and if this process is killed half-way, `delete` still finds the
+         * cgroup it must remove. */
+        struct cocoon_state s = {
+                .id = (char *) id,
+                .bundle = bundle,
+                .rootfs = rootfs,
+                .created = created,
+                .owner = (char *) "",
+                .annotations = spec->annotations,
+                .sandbox = (char *) ops->name,
+                .config_saved = true,
+        };
+        r = state_save(dirfd, &s);
+        if (r < 0)
+                goto fail;
 
         /* the saved config is what exec uses later: the bundle may change */
-        _cleanup_free_ char *text = json_dumps(spec->json, JSON_COMPACT);
+        text = json_dumps(spec->json, JSON_COMPACT);
         if (!text) {
                 r = -ENOMEM;
                 goto fail;
@@ -161,6 +182,10 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         }
 
         r = cgroup_setup(spec->linux.cgroups_path, id, &cg);
+        if (r < 0)
+                goto fail;
+        s.cgroup = cgroup_to_json(cg);
+        r = state_save(dirfd, &s);
         if (r < 0)
                 goto fail;
         r = cgroup_apply_resources(cg, spec);
@@ -200,37 +225,24 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         if (r < 0)
                 goto fail;
 
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        char created[64];
-        format_rfc3339(created, sizeof created, &now);
-        s = (struct cocoon_state){
-                .id = (char *) id,
-                .pid = pid,
-                .bundle = bundle,
-                .rootfs = rootfs,
-                .created = created,
-                .owner = (char *) "",
-                .annotations = spec->annotations,
-                .sandbox = (char *) ops->name,
-                .cgroup = cgroup_to_json(cg),
-                .config_saved = true,
-        };
+        s.pid = pid;
         r = proc_stat(pid, &s.start_time, NULL);
         if (r < 0) {
                 r = log_error_errno(r, "container \"%s\" init exited during create", id);
                 goto fail;
         }
         r = state_save(dirfd, &s);
-        json_decref(s.cgroup);
         if (r < 0)
                 goto fail;
         if (o->pid_file && (r = write_pid_file(o->pid_file, pid)) < 0)
                 goto fail;
+        json_decref(s.cgroup);
+        log_debug("created container \"%s\": init pid %d, bundle %s", id, pid, bundle);
         *ret_pid = pid;
         return 0;
 
 fail:
+        json_decref(s.cgroup);
         spawn_abort(pid);
         if (cg)
                 cgroup_destroy(cg);

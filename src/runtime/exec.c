@@ -76,6 +76,7 @@ int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_proc
                 if (r < 0)
                         return log_error_errno(r, "write --pid-file %s", o->pid_file);
         }
+        log_debug("exec in container \"%s\": pid %d (%s)", id, pid, p->args[0]);
         *ret_pid = pid;
         return 0;
 }

@@ -38,6 +38,7 @@ int container_start(struct cocoon_ctx *ctx, const char *id) {
                 return log_error_errno(-errno, "start container \"%s\": its init is gone", id);
         /* From here the container is running (or failed to exec): the socket goes either way. */
         unlinkat(c->dirfd, "exec.sock", 0);
+        log_debug("start container \"%s\": released init %d", id, c->state->pid);
 
         char msg[1024];
         ssize_t n = read_full(fd, msg, sizeof msg - 1);
