@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "linux/cloned_binary.h"
 #include "log.h"
 #include "runtime/sandbox.h"
 
@@ -143,6 +144,12 @@ int main(int argc, char **argv) {
                                 }
                 print_help();
                 return 0;
+        }
+        /* Only the commands that start processes inside a container need the
+         * sealed copy of our binary (see cloned_binary.h). */
+        if (!strcmp(name, "create") || !strcmp(name, "run") || !strcmp(name, "exec")) {
+                if (cloned_binary_reexec(argv) < 0)
+                        return 1;
         }
         for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
                 if (!strcmp(commands[k]->name, name)) {

@@ -75,6 +75,10 @@ static _Noreturn void stage1(const struct spawn_config *c, int sync_fd) {
         int r;
         for (size_t i = 0; i < c->n_close_fds; i++)
                 close(c->close_fds[i]);
+        /* Until execve we hold host fds and privileges: the container's
+         * processes must not ptrace us or open our /proc files
+         * (CVE-2016-9962).  execve of the user's program resets this. */
+        prctl(PR_SET_DUMPABLE, 0);
         log_forward_to(sync_fd);
         /* If cocoon dies mid-way, nothing may be left half set up. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
