@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
-test)  pkgs+=(runc python3 iproute2 procps util-linux) ;;
+test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
 bench) pkgs+=(runc) ;;
 esac
 missing=()
