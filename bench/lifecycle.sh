@@ -84,7 +84,11 @@ echo "lifecycle: create+start+wait+delete of /bin/true, busybox bundle (runc spe
 echo "  cocoon: $COCOON ${COCOON_FLAGS:+(flags: $COCOON_FLAGS)}"
 echo "  runc:   $RUNC ($("$RUNC" --version | head -n1))"
 [ -z "$runsc_note" ] && echo "  runsc:  $RUNSC"
-echo "  host:   $(uname -r), $(nproc) CPUs, cgroup $(stat -fc %T /sys/fs/cgroup | sed 's/cgroup2fs/v2/;s/tmpfs/v1/')"
+layout=v1
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then layout=v2
+elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then layout="hybrid (v1 + unified)"
+fi
+echo "  host:   $(uname -r), $(nproc) CPUs, cgroup $layout"
 
 # The driver runs in the background so that ^C / TERM reach this script at
 # once; the trap stops the driver, then cleanup() removes what it left.
