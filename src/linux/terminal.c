@@ -243,6 +243,18 @@ int terminal_setup(int sock, uid_t uid, gid_t gid, unsigned rows, unsigned cols,
         return fd_send(sock, master, path);
 }
 
+int console_open(int given, const char *path, int *ret) {
+        *ret = -1;
+        if (given >= 0) {
+                *ret = fcntl(given, F_DUPFD_CLOEXEC, 3);
+                return *ret < 0 ? log_error_errno(-errno, "dup console socket") : 0;
+        }
+        if (!path)
+                return 0;
+        *ret = console_connect(path);
+        return *ret < 0 ? *ret : 0;
+}
+
 int console_connect(const char *path) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)

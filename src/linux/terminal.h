@@ -24,3 +24,7 @@ int fd_recv(int sock, int *ret_fd);
 
 /* Connect to a --console-socket path; returns the fd or -errno (logged). */
 int console_connect(const char *path);
+/* The console socket a new process reports its pty master to: our own copy
+ * of `given` (run/exec relaying the terminal themselves), else a connection
+ * to `path`, else none (*ret = -1). */
+int console_open(int given, const char *path, int *ret);

@@ -199,15 +199,9 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 r = log_error_errno(-errno, "create the start socket of container \"%s\"", id);
                 goto fail;
         }
-        if (o->console_fd >= 0)
-                console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
-        else if (o->console_socket) {
-                console_fd = console_connect(o->console_socket);
-                if (console_fd < 0) {
-                        r = console_fd;
-                        goto fail;
-                }
-        }
+        r = console_open(o->console_fd, o->console_socket, &console_fd);
+        if (r < 0)
+                goto fail;
 
         struct sandbox_create sc = {
                 .ctx = ctx,

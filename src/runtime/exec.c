@@ -51,10 +51,9 @@ int container_exec(struct cocoon_ctx *ctx, const char *id, const struct oci_proc
                 return r;
 
         _cleanup_close_ int console_fd = -1;
-        if (o->console_fd >= 0)
-                console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
-        else if (o->console_socket && (console_fd = console_connect(o->console_socket)) < 0)
-                return console_fd;
+        r = console_open(o->console_fd, o->console_socket, &console_fd);
+        if (r < 0)
+                return r;
 
         struct sandbox_exec se = {
                 .ctx = ctx,
