@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sync.h"
+#include "util.h"
 
 static struct log_config default_config = {.fd = -1, .forward_fd = -1};
 static struct log_config *config = &default_config;
@@ -38,21 +39,14 @@ static void json_escape(char *out, size_t outlen, const char *in) {
         out[o] = 0;
 }
 
-static void timestamp(char *buf, size_t len) {
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
 /* One line to the --log file in the configured format. */
 static void emit_file(const char *level, const char *msg) {
         if (config->fd < 0)
                 return;
         char ts[64], line[LOG_FORWARD_MAX * 2 + 256];
-        timestamp(ts, sizeof ts);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        format_rfc3339(ts, sizeof ts, &now);
         if (config->format == LOG_FORMAT_JSON) {
                 char esc[LOG_FORWARD_MAX * 2];
                 json_escape(esc, sizeof esc, msg);
@@ -65,11 +59,12 @@ static void emit_file(const char *level, const char *msg) {
         (void) r;
 }
 
-static void emit(const char *level, const char *msg, bool to_stderr) {
+/* The --log line, and unless stderr_prefix is NULL a "cocoon: <prefix><msg>" line on stderr. */
+static void emit(const char *level, const char *msg, const char *stderr_prefix) {
         emit_file(level, msg);
-        if (to_stderr && !(config->fd == STDERR_FILENO)) {
+        if (stderr_prefix && !(config->fd == STDERR_FILENO)) {
                 char line[LOG_FORWARD_MAX + 32];
-                snprintf(line, sizeof line, "cocoon: %s\n", msg);
+                snprintf(line, sizeof line, "cocoon: %s%s\n", stderr_prefix, msg);
                 ssize_t r = write(STDERR_FILENO, line, strlen(line));
                 (void) r;
         }
@@ -85,28 +80,32 @@ int log_error_raw(int err, const char *msg) {
                 sync_send_error(config->forward_fd, err, msg);
                 return err;
         }
-        emit("error", msg, true);
+        emit("error", msg, "");
         return err;
 }
 
-int log_error_errno(int err, const char *fmt, ...) {
+static int vlog_error(int err, bool with_strerror, const char *fmt, va_list ap) {
         char msg[LOG_FORWARD_MAX];
-        va_list ap;
-        va_start(ap, fmt);
         int n = vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        if (err != 0 && n >= 0 && (size_t) n < sizeof msg - 4)
+        if (with_strerror && err != 0 && n >= 0 && (size_t) n < sizeof msg - 4)
                 snprintf(msg + n, sizeof msg - (size_t) n, ": %s", strerror(abs(err)));
         return log_error_raw(err, msg);
 }
 
-int log_fail(int err, const char *fmt, ...) {
-        char msg[LOG_FORWARD_MAX];
+int log_error_errno(int err, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        int r = vlog_error(err, true, fmt, ap);
         va_end(ap);
-        return log_error_raw(err, msg);
+        return r;
+}
+
+int log_fail(int err, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vlog_error(err, false, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void log_warn(const char *fmt, ...) {
@@ -121,7 +120,7 @@ void log_warn(const char *fmt, ...) {
         }
         char w[LOG_FORWARD_MAX + 16];
         snprintf(w, sizeof w, "warning: %s", msg);
-        emit("warning", w, true);
+        emit("warning", w, "");
 }
 
 void log_info(const char *fmt, ...) {
@@ -141,11 +140,5 @@ void log_debug(const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        emit_file("debug", msg);
-        if (config->fd < 0) {
-                char line[LOG_FORWARD_MAX + 32];
-                snprintf(line, sizeof line, "cocoon: debug: %s\n", msg);
-                ssize_t r = write(STDERR_FILENO, line, strlen(line));
-                (void) r;
-        }
+        emit("debug", msg, config->fd < 0 ? "debug: " : NULL);
 }
