@@ -19,13 +19,6 @@
 #include "log.h"
 #include "util.h"
 
-static bool has_own_ns(const struct oci_spec *spec, int type) {
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
-                if (spec->linux.namespaces[i].type == type)
-                        return true; /* new, or joined by path: either way not the host's */
-        return false;
-}
-
 static bool key_safe(const char *key) {
         if (!*key || key[0] == '/' || key[0] == '.')
                 return false;
@@ -63,7 +56,8 @@ int sysctl_validate(const struct oci_spec *spec) {
                         return log_fail(-EPERM, "config.json: linux.sysctl: \"%s\" is not namespaced and would "
                                                 "change the host",
                                         key);
-                if (!has_own_ns(spec, need))
+                /* new, or joined by path: either way not the host's */
+                if (!oci_spec_namespace(spec, need))
                         return log_fail(-EPERM, "config.json: linux.sysctl: \"%s\" requires the container's own %s "
                                                 "namespace",
                                         key, oci_namespace_to_name(need));

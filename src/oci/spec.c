@@ -957,6 +957,13 @@ static bool has_namespace(const struct oci_linux *l, int type) {
         return false;
 }
 
+const struct oci_namespace *oci_spec_namespace(const struct oci_spec *spec, int type) {
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+                if (spec->linux.namespaces[i].type == type)
+                        return &spec->linux.namespaces[i];
+        return NULL;
+}
+
 static int parse_time_offset(const struct ctx *c, json_t *v, const char *path, int64_t *secs, uint32_t *nsecs) {
         int r = check_object(c, v, path);
         if (r < 0)

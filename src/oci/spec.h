@@ -174,6 +174,9 @@ static inline void oci_spec_freep(struct oci_spec **s) {
         oci_spec_free(*s);
 }
 
+/* The linux.namespaces entry of `type` (CLONE_NEW*), or NULL when the container shares ours. */
+const struct oci_namespace *oci_spec_namespace(const struct oci_spec *spec, int type);
+
 /* Parse one process object (config.json's "process", or `exec --process FILE`).
  * `where` is the JSON path used in error messages ("process", or the file name). */
 int oci_process_parse(json_t *obj, const char *name, const char *where, struct oci_process **ret);

@@ -29,30 +29,15 @@
 #include "runtime/sandbox.h"
 #include "util.h"
 
-/* Rules that runc enforces before doing anything. */
+/* Rules that runc enforces before doing anything (the parser has already
+ * checked what depends on config.json alone, e.g. hostname needs a uts
+ * namespace). */
 static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         if (!spec->process)
                 return log_fail(-EINVAL, "config.json: process: required to create a container");
-        bool has[32] = {0}; /* indexed by the bit of the CLONE_NEW* flag */
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
-                if (spec->linux.namespaces[i].type)
-                        has[__builtin_ctz((unsigned) spec->linux.namespaces[i].type)] = true;
-#define HAS(flag) has[__builtin_ctz(flag)]
-        if (spec->hostname && *spec->hostname && !HAS(CLONE_NEWUTS))
-                return log_fail(-EINVAL, "config.json: hostname: requires a new uts namespace");
-        if (spec->domainname && *spec->domainname && !HAS(CLONE_NEWUTS))
-                return log_fail(-EINVAL, "config.json: domainname: requires a new uts namespace");
-        if (spec->linux.has_time_offsets && !HAS(0x80 /* CLONE_NEWTIME */))
-                return log_fail(-EINVAL, "config.json: linux.timeOffsets: requires a new time namespace");
-        bool new_user = false;
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
-                if (spec->linux.namespaces[i].type == CLONE_NEWUSER && !spec->linux.namespaces[i].path)
-                        new_user = true;
-        if (new_user && (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings))
+        const struct oci_namespace *user = oci_spec_namespace(spec, CLONE_NEWUSER);
+        if (user && !user->path && (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings))
                 return log_fail(-EINVAL, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
-        if (!HAS(CLONE_NEWUSER) && (spec->linux.n_uid_mappings || spec->linux.n_gid_mappings))
-                return log_fail(-EINVAL, "config.json: linux.uidMappings: mappings given without a user namespace");
-#undef HAS
         int r = sysctl_validate(spec);
         if (r < 0)
                 return r;
