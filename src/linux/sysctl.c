@@ -19,12 +19,16 @@
 #include "log.h"
 #include "util.h"
 
+/* Copy `src` into `dst`, turning every `from` into `to` (from == 0: plain copy). */
+static void replace_char(char *dst, size_t len, const char *src, char from, char to) {
+        snprintf(dst, len, "%s", src);
+        for (char *p = dst; from && *p; p++)
+                if (*p == from)
+                        *p = to;
+}
+
 static bool key_safe(const char *key) {
-        if (!*key || key[0] == '/' || key[0] == '.')
-                return false;
-        for (const char *s = key; (s = strstr(s, "..")); s += 2)
-                return false;
-        return true;
+        return *key && key[0] != '/' && key[0] != '.' && !strstr(key, "..");
 }
 
 int sysctl_validate(const struct oci_spec *spec) {
@@ -40,10 +44,7 @@ int sysctl_validate(const struct oci_spec *spec) {
                         return log_fail(-EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", key);
                 /* runc accepts both "net.ipv4.ip_forward" and "net/ipv4/ip_forward" */
                 char norm[256];
-                snprintf(norm, sizeof norm, "%s", key);
-                for (char *p = norm; *p; p++)
-                        if (*p == '/')
-                                *p = '.';
+                replace_char(norm, sizeof norm, key, '/', '.');
                 int need;
                 if (str_startswith(norm, "kernel.msg") || !strcmp(norm, "kernel.sem") ||
                     str_startswith(norm, "kernel.shm") || str_startswith(norm, "fs.mqueue."))
@@ -72,12 +73,10 @@ int sysctl_apply(const struct oci_spec *spec) {
         if (!sys)
                 return 0;
         json_object_foreach(sys, key, v) {
-                char path[300];
-                snprintf(path, sizeof path, "/proc/sys/%s", key);
-                if (!strchr(key, '/'))
-                        for (char *p = path + strlen("/proc/sys/"); *p; p++)
-                                if (*p == '.')
-                                        *p = '/';
+                /* a key with '/' is a path already; its components may hold dots */
+                char rel[256], path[300];
+                replace_char(rel, sizeof rel, key, strchr(key, '/') ? 0 : '.', '/');
+                snprintf(path, sizeof path, "/proc/sys/%s", rel);
                 _cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
                 const char *val = json_string_value(v);
                 if (fd < 0 || write(fd, val, strlen(val)) < 0)
