@@ -613,7 +613,8 @@ static bool own_cgroup(char *text, const char *super_options, const char **ret_p
  * "cpu" and "cpuacct" symlinks.  The cgroup2 "unified" directory of a hybrid
  * host is not exposed, like runc 1.1.
  */
-static int mount_cgroup_v1(const struct mount_ctx *ctx, const struct mnt_req *r) {
+/* The empty tmpfs a cgroup mount builds on (v1), or hides the host's under (v2). */
+static int mount_cgroup_tmpfs(const struct mount_ctx *ctx, const struct mnt_req *r, unsigned long propagation) {
         struct mnt_req tmpfs = {
                 .what = r->what,
                 .source = "tmpfs",
@@ -621,9 +622,13 @@ static int mount_cgroup_v1(const struct mount_ctx *ctx, const struct mnt_req *r)
                 .type = "tmpfs",
                 .data = "mode=755",
                 .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                .propagation = r->propagation,
+                .propagation = propagation,
         };
-        int k = mount_fs(ctx, &tmpfs);
+        return mount_fs(ctx, &tmpfs);
+}
+
+static int mount_cgroup_v1(const struct mount_ctx *ctx, const struct mnt_req *r) {
+        int k = mount_cgroup_tmpfs(ctx, r, r->propagation);
         if (k < 0)
                 return k;
 
@@ -741,15 +746,7 @@ static int mount_cgroup_v2(const struct mount_ctx *ctx, const struct mnt_req *r)
                  * fallback below is no option here: /proc/self/cgroup paths
                  * are relative to the namespace, not to the host's hierarchy.
                  */
-                struct mnt_req cover = {
-                        .what = r->what,
-                        .source = "tmpfs",
-                        .dest = r->dest,
-                        .type = "tmpfs",
-                        .data = "mode=755",
-                        .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                };
-                k = mount_fs(ctx, &cover);
+                k = mount_cgroup_tmpfs(ctx, r, 0);
                 if (k < 0)
                         return k;
                 m.may_fall_back = false;
