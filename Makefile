@@ -54,7 +54,7 @@ $(BUILD)/cocoon: $(CLI_OBJS) $(BUILD)/libcocoon.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libcocoon.a $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libcocoon.a
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/log_capture.h $(BUILD)/libcocoon.a
 	@mkdir -p $(dir $@)
 	@echo "  CC+LD   $@"
 	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcocoon.a $(LDFLAGS) $(LDLIBS)

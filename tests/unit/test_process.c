@@ -34,6 +34,7 @@
 #include "linux/process.h"
 #include "linux/terminal.h"
 #include "log.h"
+#include "log_capture.h"
 #include "sync.h"
 
 static int n_passed, n_failed;
@@ -95,33 +96,6 @@ static int in_child(int (*fn)(void *), void *arg) {
                 return 1;
         }
         return WEXITSTATUS(st);
-}
-
-/* Error lines go to a socket instead of stderr, so a test can check the
- * exact text of an expected failure. */
-struct capture {
-        int fds[2];
-        char msg[LOG_FORWARD_MAX];
-};
-
-static int capture_begin(struct capture *c) {
-        c->msg[0] = 0;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->fds) < 0)
-                return -errno;
-        log_forward_to(c->fds[1]);
-        return 0;
-}
-
-/* The captured line ("" when none was logged). */
-static const char *capture_end(struct capture *c) {
-        log_forward_to(-1);
-        struct sync_msg m;
-        ssize_t n = recv(c->fds[0], &m, sizeof m, MSG_DONTWAIT);
-        if (n == (ssize_t) sizeof m && m.type == SYNC_ERROR)
-                snprintf(c->msg, sizeof c->msg, "%s", m.msg);
-        close(c->fds[0]);
-        close(c->fds[1]);
-        return c->msg;
 }
 
 /* One line of /proc/self/status, value only ("Uid" -> "1000\t1000\t..."). */

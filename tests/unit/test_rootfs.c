@@ -31,6 +31,7 @@
 #include "linux/mounts.h"
 #include "linux/rootfs.h"
 #include "log.h"
+#include "log_capture.h"
 #include "sync.h"
 #include "unit.h"
 
@@ -183,28 +184,6 @@ static void test_mountinfo(void) {
 }
 
 /* ---- error lines, captured as the container init's parent would get them ---- */
-
-struct capture {
-        int fds[2];
-        char msg[LOG_FORWARD_MAX];
-};
-
-static void capture_begin(struct capture *c) {
-        c->msg[0] = 0;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->fds) == 0)
-                log_forward_to(c->fds[1]);
-}
-
-static const char *capture_end(struct capture *c) {
-        log_forward_to(-1);
-        struct sync_msg m;
-        ssize_t n = recv(c->fds[0], &m, sizeof m, MSG_DONTWAIT);
-        if (n == (ssize_t) sizeof m && m.type == SYNC_ERROR)
-                snprintf(c->msg, sizeof c->msg, "%s", m.msg);
-        close(c->fds[0]);
-        close(c->fds[1]);
-        return c->msg;
-}
 
 static void test_idmap_refused(void) {
         struct oci_mount m = {.destination = (char *) "/mnt", .source = (char *) "/tmp", .type = (char *) "bind",
