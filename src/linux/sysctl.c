@@ -37,9 +37,8 @@ int sysctl_validate(const struct oci_spec *spec) {
         json_t *v;
         if (!sys)
                 return 0;
+        /* values are strings: the parser checked */
         json_object_foreach(sys, key, v) {
-                if (!json_is_string(v))
-                        return log_fail(-EINVAL, "config.json: linux.sysctl.%s: expected a string", key);
                 if (!key_safe(key))
                         return log_fail(-EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", key);
                 /* runc accepts both "net.ipv4.ip_forward" and "net/ipv4/ip_forward" */
