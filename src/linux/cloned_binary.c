@@ -16,26 +16,19 @@
 
 extern char **environ;
 
-static int is_sealed_copy(void) {
-        _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        int seals = fcntl(fd, F_GET_SEALS);
-        return seals >= 0 && (seals & SEALS) == SEALS;
-}
-
 int cloned_binary_reexec(char **argv) {
-        int r = is_sealed_copy();
-        if (r != 0)
-                return r < 0 ? log_error_errno(r, "open /proc/self/exe") : 0;
         _cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
         if (exe < 0)
                 return log_error_errno(-errno, "open /proc/self/exe");
+        int seals = fcntl(exe, F_GET_SEALS);
+        if (seals >= 0 && (seals & SEALS) == SEALS)
+                return 0; /* we already run from the sealed copy */
         struct stat st;
         if (fstat(exe, &st) < 0)
                 return log_error_errno(-errno, "stat /proc/self/exe");
-        /* not close-on-exec: fexecve of a script would need it; for us it is
-         * the executable itself and the kernel holds its own reference */
+        /* close-on-exec is fine: cocoon is an ELF binary, and the kernel keeps
+         * its own reference to the file it executes (only a script would
+         * need the fd to survive fexecve) */
         _cleanup_close_ int mfd = memfd_create("cocoon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (mfd < 0)
                 return log_error_errno(-errno, "memfd_create");
