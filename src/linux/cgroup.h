@@ -55,6 +55,9 @@ int cgroup_destroy(const struct cgroup *cg);
 struct oci_spec;
 /* linux.resources onto the container's directories (before any process joins). */
 int cgroup_apply_resources(const struct cgroup *cg, const struct oci_spec *spec);
+/* `update`: apply a linux.resources object to a running container; only the
+ * fields present in `res` change (runc update semantics). */
+int cgroup_update_resources(const struct cgroup *cg, json_t *res);
 
 json_t *cgroup_to_json(const struct cgroup *cg);
 int cgroup_from_json(json_t *j, struct cgroup **ret);
