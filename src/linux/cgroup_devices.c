@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Device allow-list: one rule list built from the config, applied to the v1
- * devices controller as written rules.  (v2 needs an eBPF program built from
- * the same list.)
+ * devices controller as written rules, or on a pure cgroup v2 host as an
+ * eBPF program built from the same list (bpf_devices.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "linux/bpf_devices.h"
 #include "linux/cgroup_devices.h"
 #include "log.h"
 #include "util.h"
@@ -121,18 +122,24 @@ int cgroup_devices_apply(const struct cgroup *cg, json_t *rules, const struct oc
         int r = device_rules_build(rules, devs, n_devs, &v, &n);
         if (r < 0)
                 return r;
-        bool applied = false;
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 const struct cgroup_dir *d = &cg->dirs[i];
-                if (d->v2 || !strstr(d->controllers, "devices"))
-                        continue;
-                r = devices_v1(d, v, n);
+                if (d->v2) {
+                        /* On a hybrid host the v1 devices controller already
+                         * enforces the list, as with runc there; a second
+                         * policy in the unified hierarchy would only be one
+                         * more thing for `update` to keep in step.  Only a
+                         * pure v2 host has no other device policy. */
+                        if (cg->layout != CGROUP_LAYOUT_V2)
+                                continue;
+                        _cleanup_free_ char *dir = strdup_printf("%s%s", d->mount, d->path);
+                        if (!dir)
+                                return -ENOMEM;
+                        r = bpf_devices_apply(dir, v, n);
+                } else if (strstr(d->controllers, "devices"))
+                        r = devices_v1(d, v, n);
                 if (r < 0)
                         return r;
-                applied = true;
         }
-        if (!applied && cg->layout == CGROUP_LAYOUT_V2 && rules && json_array_size(rules) > 0)
-                return log_fail(-EOPNOTSUPP, "config.json: linux.resources.devices: device rules on cgroup v2 "
-                                                    "(eBPF) are not supported yet by this build of cocoon");
         return 0;
 }

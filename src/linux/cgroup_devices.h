@@ -28,5 +28,6 @@ struct device_rule {
 int device_rules_build(json_t *rules, const struct oci_device *devs, size_t n_devs, struct device_rule **ret,
                        size_t *ret_n);
 
-/* Apply the list on every hierarchy that controls devices (v1 devices, v2). */
+/* Apply the list on every hierarchy that controls devices (v1 devices, or
+ * eBPF on a pure v2 host); on v2 it replaces the program applied before. */
 int cgroup_devices_apply(const struct cgroup *cg, json_t *rules, const struct oci_device *devs, size_t n_devs);
