@@ -35,7 +35,7 @@ static void print_help(void) {
                "   --log value           log file (default: stderr only)\n"
                "   --log-format value    log format: text or json (default: \"text\")\n"
                "   --debug               enable debug logging\n"
-               "   --systemd-cgroup      manage cgroups through systemd (not supported yet)\n"
+               "   --systemd-cgroup      cgroupsPath is \"slice:prefix:name\": a systemd scope per container\n"
                "   --sandbox value       none, sentry or vm (default: \"none\"; sentry and vm are not available yet)\n"
                "   --help, -h            show help\n"
                "   --version, -v         print the version\n");
@@ -125,10 +125,6 @@ int main(int argc, char **argv) {
                         log_error_errno(-errno, "--log %s", log_path);
                         return 1;
                 }
-        }
-        if (ctx.systemd_cgroup) {
-                log_fail(-EOPNOTSUPP, "--systemd-cgroup is not supported yet: cocoon manages cgroupfs directly");
-                return 1;
         }
         if (i >= argc) {
                 print_help();

@@ -15,6 +15,7 @@
 #include <linux/magic.h>
 
 #include "cleanup.h"
+#include "linux/cgroup_systemd.h"
 #include "log.h"
 #include "util.h"
 
@@ -57,6 +58,7 @@ void cgroup_free(struct cgroup *cg) {
                 free(cg->dirs[i].created);
         }
         free(cg->dirs);
+        free(cg->systemd_unit);
         free(cg);
 }
 
@@ -367,6 +369,17 @@ int cgroup_destroy(const struct cgroup *cg) {
                 struct timespec ts = {0, 2 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
+        if (cg->systemd_unit) {
+                /* systemd removes an emptied scope by itself; stop it only if it is still there */
+                for (size_t i = 0; i < cg->n_dirs; i++) {
+                        char full[PATH_MAX];
+                        snprintf(full, sizeof full, "%s%s", cg->dirs[i].mount, cg->dirs[i].path);
+                        if (!cg->dirs[i].created && access(full, F_OK) == 0) {
+                                ret = systemd_unit_stop(cg->systemd_unit);
+                                break;
+                        }
+                }
+        }
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 const struct cgroup_dir *d = &cg->dirs[i];
                 if (!d->created)
@@ -408,6 +421,8 @@ json_t *cgroup_to_json(const struct cgroup *cg) {
                 json_array_append_new(a, e);
         }
         json_object_set_new(o, "dirs", a);
+        if (cg->systemd_unit)
+                json_object_set_new(o, "systemd_unit", json_string(cg->systemd_unit));
         return o;
 }
 
@@ -422,6 +437,9 @@ int cgroup_from_json(json_t *j, struct cgroup **ret) {
         cg->layout = layout && !strcmp(layout, "v2") ? CGROUP_LAYOUT_V2
                      : layout && !strcmp(layout, "hybrid") ? CGROUP_LAYOUT_HYBRID
                                                            : CGROUP_LAYOUT_V1;
+        const char *unit = json_string_value(json_object_get(j, "systemd_unit"));
+        if (unit && !(cg->systemd_unit = strdup(unit)))
+                return -ENOMEM;
         size_t n = json_array_size(a);
         cg->dirs = calloc(n ? n : 1, sizeof *cg->dirs);
         if (!cg->dirs)

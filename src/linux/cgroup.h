@@ -36,6 +36,7 @@ struct cgroup {
         enum cgroup_layout layout;
         struct cgroup_dir *dirs;
         size_t n_dirs;
+        char *systemd_unit; /* --systemd-cgroup: the scope systemd made for it, stopped on destroy */
 };
 
 int cgroup_detect_layout(enum cgroup_layout *ret);

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "linux/cgroup.h"
+#include "linux/cgroup_systemd.h"
 #include "linux/spawn.h"
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
@@ -98,6 +99,10 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         r = validate(spec, o);
         if (r < 0)
                 return r;
+        /* before the id is claimed: a bad path or a host without systemd leaves nothing */
+        _cleanup_(systemd_scope_freep) struct systemd_scope *scope = NULL;
+        if (ctx->systemd_cgroup && (r = systemd_scope_prepare(spec->linux.cgroups_path, id, &scope)) < 0)
+                return r;
         _cleanup_free_ char *root_in = spec->root_path[0] == '/' ? strdup(spec->root_path)
                                                                  : strdup_printf("%s/%s", bundle, spec->root_path);
         char rootfs[PATH_MAX];
@@ -166,9 +171,18 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 goto fail;
         }
 
-        r = cgroup_setup(spec->linux.cgroups_path, id, &cg);
-        if (r < 0)
+        if (scope && (r = systemd_scope_start(scope, id)) < 0)
                 goto fail;
+        r = cgroup_setup(scope ? scope->path : spec->linux.cgroups_path, id, &cg);
+        if (r < 0) {
+                if (scope)
+                        systemd_unit_stop(scope->unit);
+                goto fail;
+        }
+        if (scope && !(cg->systemd_unit = strdup(scope->unit))) {
+                r = -ENOMEM;
+                goto fail;
+        }
         s.cgroup = cgroup_to_json(cg);
         r = state_save(dirfd, &s);
         if (r < 0)
