@@ -40,8 +40,10 @@
 #define JMP32_IMM(op, dst, i, o) INSN(BPF_JMP32 | (op) | BPF_K, dst, 0, o, i)
 #define EXIT_INSN() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* At most this many instructions per rule (type, major, minor, verdict). */
+/* At most this many instructions per rule (3 matches + 5 for a deny verdict),
+ * and outside the rules (7 loads before, 2 for the default after). */
 #define RULE_MAX_INSNS 8
+#define FIXED_INSNS 9
 
 static int32_t access_bits(const struct device_rule *d) {
         /* a type 'a' rule is every device with every access: the v1 devices
@@ -55,7 +57,7 @@ static int32_t access_bits(const struct device_rule *d) {
 }
 
 int bpf_devices_program(const struct device_rule *v, size_t n, struct bpf_insn **ret, size_t *ret_n) {
-        _cleanup_free_ struct bpf_insn *p = calloc(8 + n * RULE_MAX_INSNS, sizeof *p);
+        _cleanup_free_ struct bpf_insn *p = calloc(FIXED_INSNS + n * RULE_MAX_INSNS, sizeof *p);
         if (!p)
                 return -ENOMEM;
         size_t k = 0;

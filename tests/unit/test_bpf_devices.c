@@ -139,6 +139,11 @@ static void test_later_rules_override(void) {
         static const struct device_rule v5[] = {{true, 'c', 1, 3, "rwm"}, DENY_ALL};
         static const struct req r5[] = {{'c', 1, 3, "r", 0}};
         check_program("deny all last", v5, ELEMENTSOF(v5), r5, ELEMENTSOF(r5));
+
+        /* the longest program: only fully specified denies, nothing allowed */
+        static const struct device_rule v6[] = {{false, 'c', 1, 3, "w"}, {false, 'b', 8, 0, "r"}};
+        static const struct req r6[] = {{'c', 1, 3, "r", 0}, {'c', 1, 3, "w", 0}, {'b', 8, 0, "m", 0}};
+        check_program("denies only", v6, ELEMENTSOF(v6), r6, ELEMENTSOF(r6));
 }
 
 static void test_out_of_range(void) {
