@@ -200,6 +200,7 @@ int init_container(void *arg, int sync_fd) {
                 .rootfs = a->rootfs,
                 .no_pivot = a->no_pivot,
                 .in_userns = a->in_userns,
+                .idmap_fds = a->idmap_fds,
         };
         r = rootfs_prepare(&rc);
         if (r < 0)

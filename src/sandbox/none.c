@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "linux/idmap.h"
 #include "linux/spawn.h"
 #include "runtime/init.h"
 #include "runtime/sandbox.h"
@@ -76,15 +77,27 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
                 .console_fd = sc->console_fd,
                 .root_fd = -1,
         };
+        /* On the host, before any container process exists (see idmap.h);
+         * the trees reach the init by inheritance. */
+        int *idmap_fds = NULL;
+        r = idmap_mounts_prepare(spec, sc->bundle, &idmap_fds);
+        if (r < 0) {
+                close_joins(&cfg);
+                return r;
+        }
+        a.idmap_fds = idmap_fds;
         cfg.stage2 = init_container;
         cfg.arg = &a;
         pid_t pid;
         int sync_fd;
         r = spawn_process(&cfg, &pid, &sync_fd);
         close_joins(&cfg);
-        if (r < 0)
+        if (r < 0) {
+                idmap_mounts_free(idmap_fds, spec->n_mounts);
                 return r;
+        }
         r = sync_expect(sync_fd, SYNC_READY, NULL);
+        idmap_mounts_free(idmap_fds, spec->n_mounts);
         close(sync_fd);
         if (r < 0) {
                 if (r == -EPIPE)
