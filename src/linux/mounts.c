@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "linux/lsm.h"
 
 /* Flags that live on the mount (vfsmount), not on the superblock: the only
  * ones an MS_BIND|MS_REMOUNT can change. */
@@ -821,6 +822,13 @@ static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *
 
         if (streq(om->type, "sysfs"))
                 r.may_fall_back = true;
+        _cleanup_free_ char *labelled = NULL;
+        if (ctx->c->mount_label && lsm_mount_takes_label(om->type)) {
+                labelled = lsm_format_mount_label(r.data, ctx->c->mount_label);
+                if (!labelled)
+                        return log_error_errno(-ENOMEM, "%s: linux.mountLabel", what);
+                r.data = labelled;
+        }
         int k = mount_fs(ctx, &r);
         if (k <= 0)
                 return k;

@@ -43,8 +43,6 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
                 return r;
         if (spec->linux.intel_rdt)
                 return log_fail(-EOPNOTSUPP, "config.json: linux.intelRdt: Intel RDT is not supported by this build of cocoon");
-        if (spec->linux.mount_label)
-                log_warn("config.json: linux.mountLabel is not applied (SELinux support is not implemented)");
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (spec->n_hooks[k])
                         return log_fail(-EOPNOTSUPP, "config.json: hooks: OCI hooks are not supported yet by this build of cocoon");
