@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "linux/idmap.h"
+#include "linux/intelrdt.h"
 #include "log.h"
 #include "sync.h"
 #include "util.h"
@@ -163,6 +164,11 @@ int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_sync_fd
         int r;
         if (c->cgroup) {
                 r = cgroup_enter(c->cgroup, s1);
+                if (r < 0)
+                        goto fail;
+        }
+        if (c->resctrl_group) {
+                r = intelrdt_join(c->resctrl_group, s1);
                 if (r < 0)
                         goto fail;
         }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "log.h"
 #include "linux/idmap.h"
+#include "linux/intelrdt.h"
 #include "linux/spawn.h"
 #include "runtime/init.h"
 #include "runtime/sandbox.h"
@@ -30,8 +32,10 @@ static void close_joins(struct spawn_config *cfg) {
 
 static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         const struct oci_spec *spec = sc->spec;
+        char rdt[PATH_MAX];
         struct spawn_config cfg = {
                 .cgroup = sc->cgroup,
+                .resctrl_group = intelrdt_group(spec->linux.intel_rdt, sc->id, rdt, sizeof rdt),
                 .close_fds = {sc->lock_fds[0], sc->lock_fds[1]},
                 .n_close_fds = 2,
         };
@@ -110,8 +114,10 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
 }
 
 static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
+        char rdt[PATH_MAX];
         struct spawn_config cfg = {
                 .cgroup = se->cgroup,
+                .resctrl_group = intelrdt_group(se->spec->linux.intel_rdt, se->c->id, rdt, sizeof rdt),
                 .close_fds = {se->c->dirfd},
                 .n_close_fds = 1,
         };
