@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "linux/lsm.h"
 
 /* Flags that live on the mount (vfsmount), not on the superblock: the only
  * ones an MS_BIND|MS_REMOUNT can change. */
@@ -351,6 +352,10 @@ struct mnt_req {
         unsigned long flags, clear_flags, propagation;
         /* mount(2) failing with EPERM/EBUSY is returned as 1, unlogged: the caller has a fallback. */
         bool may_fall_back;
+        /* A bind whose source was cloned and id-mapped on the host (idmap.c):
+         * tree_fd is attached instead of binding `source`. */
+        bool idmapped;
+        int tree_fd;
 };
 
 static const char *req_source(const struct mnt_req *r) {
@@ -466,7 +471,7 @@ static int mount_bind(const struct mount_ctx *ctx, const struct mnt_req *r) {
                 return log_error_errno(-EINVAL, "%s: bind mount on \"%s\" has no source", r->what, r->dest);
         /* Sources are host paths (relative ones: to the bundle, our cwd),
          * chosen by whoever wrote config.json, not by the tenant. */
-        if (stat(r->source, &st) < 0)
+        if ((r->idmapped ? fstat(r->tree_fd, &st) : stat(r->source, &st)) < 0)
                 return log_error_errno(-errno, "%s: bind source \"%s\"", r->what, r->source);
 
         _cleanup_close_ int fd = -1;
@@ -480,7 +485,11 @@ static int mount_bind(const struct mount_ctx *ctx, const struct mnt_req *r) {
                 return k;
 
         char p[PROCFD_PATH_MAX];
-        if (mount(r->source, procfd_path(p, fd), NULL, MS_BIND | (r->flags & MS_REC), NULL) < 0)
+        if (r->idmapped) {
+                if (syscall(SYS_move_mount, r->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return log_error_errno(-errno, "%s: attach the id-mapped \"%s\" on \"%s\"", r->what,
+                                               r->source, r->dest);
+        } else if (mount(r->source, procfd_path(p, fd), NULL, MS_BIND | (r->flags & MS_REC), NULL) < 0)
                 return mount_error(r, -errno);
 
         /* Nothing asked beyond the bind itself: keep the source's flags. */
@@ -782,7 +791,7 @@ static int mount_cgroup(const struct mount_ctx *ctx, const struct mnt_req *r) {
         return mount_cgroup_v1(ctx, r);
 }
 
-static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what) {
+static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what, int tree_fd) {
         struct mnt_req r = {
                 .what = what,
                 .source = om->source,
@@ -792,6 +801,8 @@ static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *
                 .flags = om->flags,
                 .clear_flags = om->clear_flags,
                 .propagation = om->propagation,
+                .idmapped = tree_fd >= 0,
+                .tree_fd = tree_fd,
         };
         if (!om->destination || !*om->destination)
                 return log_error_errno(-EINVAL, "%s: mount has no destination", what);
@@ -811,6 +822,13 @@ static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *
 
         if (streq(om->type, "sysfs"))
                 r.may_fall_back = true;
+        _cleanup_free_ char *labelled = NULL;
+        if (ctx->c->mount_label && lsm_mount_takes_label(om->type)) {
+                labelled = lsm_format_mount_label(r.data, ctx->c->mount_label);
+                if (!labelled)
+                        return log_error_errno(-ENOMEM, "%s: linux.mountLabel", what);
+                r.data = labelled;
+        }
         int k = mount_fs(ctx, &r);
         if (k <= 0)
                 return k;
@@ -841,8 +859,8 @@ static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *
  * submount at once, which only mount_setattr(AT_RECURSIVE) can do; a plain
  * remount would leave submounts of an rbind writable.
  */
-static int mount_one(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what) {
-        int k = mount_one_plain(ctx, om, what);
+static int mount_one(const struct mount_ctx *ctx, const struct oci_mount *om, const char *what, int tree_fd) {
+        int k = mount_one_plain(ctx, om, what, tree_fd);
         if (k < 0 || !(om->rec_attr_set | om->rec_attr_clr))
                 return k;
         struct mnt_req r = {.what = what, .dest = om->destination};
@@ -869,7 +887,7 @@ int mounts_apply(int rootfd, const struct rootfs_config *c) {
         for (size_t i = 0; i < s->n_mounts; i++) {
                 char what[32];
                 snprintf(what, sizeof what, "mounts[%zu]", i);
-                int k = mount_one(&ctx, &s->mounts[i], what);
+                int k = mount_one(&ctx, &s->mounts[i], what, c->idmap_fds ? c->idmap_fds[i] : -1);
                 if (k < 0)
                         return k;
         }

@@ -153,10 +153,9 @@ int rootfs_prepare(const struct rootfs_config *c) {
         const struct oci_spec *s = c->spec;
         int k;
 
-        /* Refuse up front rather than half-build the rootfs. */
         for (size_t i = 0; i < s->n_mounts; i++)
-                if (s->mounts[i].idmap)
-                        return log_error_errno(-EOPNOTSUPP, "mounts[%zu]: idmapped mounts are not supported yet", i);
+                if (s->mounts[i].idmap && (!c->idmap_fds || c->idmap_fds[i] < 0))
+                        return log_fail(-EINVAL, "mounts[%zu]: id-mapped mount was not prepared (idmap_mounts_prepare)", i);
 
         /* Recursive whatever the spec says (as crun): a non-recursive "shared"
          * or "private" would leave the other mounts of this namespace in the

@@ -19,6 +19,10 @@ struct rootfs_config {
         const char *rootfs;   /* absolute, symlinks resolved */
         bool no_pivot;        /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
         bool in_userns;       /* new user namespace: devices are bind-mounted, not mknod'ed */
+        /* idmap_mounts_prepare()'s trees, indexed like spec->mounts; NULL when none */
+        const int *idmap_fds;
+        /* linux.mountLabel when SELinux applies it (lsm_mount_label()), else NULL */
+        const char *mount_label;
 };
 
 /* Propagation of /, the rootfs bind, every spec mount, default devices and

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "linux/idmap.h"
+#include "linux/intelrdt.h"
 #include "log.h"
 #include "sync.h"
 #include "util.h"
@@ -31,28 +33,6 @@ void spawn_abort(pid_t pid) {
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-}
-
-static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n) {
-        char buf[4096];
-        size_t off = 0;
-        for (size_t i = 0; i < n; i++) {
-                int k = snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
-                                 m[i].size);
-                if (k < 0 || (size_t) k >= sizeof buf - off)
-                        return log_error_errno(-E2BIG, "too many id mappings");
-                off += (size_t) k;
-        }
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(-errno, "open %s", path);
-        /* the kernel takes the whole map in one write, or rejects it */
-        if (write(fd, buf, off) != (ssize_t) off)
-                return log_error_errno(-errno, "write %s (%s) — check linux.%s", path, file,
-                                       !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings");
-        return 0;
 }
 
 static int write_time_offsets(const struct spawn_config *c) {
@@ -187,6 +167,11 @@ int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_sync_fd
                 if (r < 0)
                         goto fail;
         }
+        if (c->resctrl_group) {
+                r = intelrdt_join(c->resctrl_group, s1);
+                if (r < 0)
+                        goto fail;
+        }
         r = sync_send(parent_fd, SYNC_GO, 0);
         if (r < 0)
                 goto fail;
@@ -206,9 +191,9 @@ int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_sync_fd
                         goto fail;
                 }
                 if (m.type == SYNC_USERMAP) {
-                        r = write_map(s1, "uid_map", c->uid_map, c->n_uid_map);
+                        r = idmap_write_map(s1, "uid_map", c->uid_map, c->n_uid_map, "linux.uidMappings");
                         if (r >= 0)
-                                r = write_map(s1, "gid_map", c->gid_map, c->n_gid_map);
+                                r = idmap_write_map(s1, "gid_map", c->gid_map, c->n_gid_map, "linux.gidMappings");
                         if (r >= 0)
                                 r = sync_send(parent_fd, SYNC_GO, 0);
                         if (r < 0)

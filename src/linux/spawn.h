@@ -39,6 +39,7 @@ struct spawn_config {
         int64_t monotonic_secs, boottime_secs;
         uint32_t monotonic_nsecs, boottime_nsecs;
         const struct cgroup *cgroup; /* joined before any namespace is created; may be NULL */
+        const char *resctrl_group;   /* linux.intelRdt group joined likewise, or NULL */
         /* Closed first thing in stage 1: fds that must not outlive the caller
          * in a long-lived child, above all the container's lock (flock is
          * shared by every process holding the open file). */

@@ -26,6 +26,7 @@
 
 #include "cleanup.h"
 #include "linux/cgroup.h"
+#include "linux/intelrdt.h"
 #include "runtime/sandbox.h"
 #include "util.h"
 
@@ -235,6 +236,20 @@ static void wait_gone(const struct container *c) {
         close(pidfd);
 }
 
+/* The saved config's linux.intelRdt group, read without parsing the whole
+ * config again (which would repeat its warnings). */
+static int destroy_intelrdt(const struct container *c) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (!c->state->config_saved || read_file_at(c->dirfd, "config.json", &text, &len) < 0)
+                return 0;
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        json_t *rdt = json_object_get(json_object_get(doc, "linux"), "intelRdt");
+        int r = json_is_object(rdt) ? intelrdt_destroy(rdt, c->id) : 0;
+        json_decref(doc);
+        return r;
+}
+
 int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         _cleanup_(container_closep) struct container *c = NULL;
         /* runc: deleting a container that does not exist with --force succeeds */
@@ -273,6 +288,9 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                 ret = cgroup_destroy(cg);
                 cgroup_free(cg);
         }
+        r = destroy_intelrdt(c);
+        if (r < 0 && ret == 0)
+                ret = r;
         enum sandbox_kind kind;
         const struct sandbox_ops *ops;
         if (sandbox_from_name(c->state->sandbox, &kind) == 0 && sandbox_lookup(kind, &ops) == 0 && ops->destroy) {

@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "linux/cgroup.h"
 #include "linux/cgroup_systemd.h"
+#include "linux/intelrdt.h"
 #include "linux/spawn.h"
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
@@ -42,10 +43,9 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
         int r = sysctl_validate(spec);
         if (r < 0)
                 return r;
-        if (spec->linux.intel_rdt)
-                return log_fail(-EOPNOTSUPP, "config.json: linux.intelRdt: Intel RDT is not supported by this build of cocoon");
-        if (spec->linux.mount_label)
-                log_warn("config.json: linux.mountLabel is not applied (SELinux support is not implemented)");
+        r = intelrdt_validate(spec);
+        if (r < 0)
+                return r;
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (spec->n_hooks[k])
                         return log_fail(-EOPNOTSUPP, "config.json: hooks: OCI hooks are not supported yet by this build of cocoon");
@@ -190,6 +190,9 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         r = cgroup_apply_resources(cg, spec);
         if (r < 0)
                 goto fail;
+        r = intelrdt_setup(spec, id);
+        if (r < 0)
+                goto fail;
 
         listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -239,6 +242,7 @@ fail:
         spawn_abort(pid);
         if (cg)
                 cgroup_destroy(cg);
+        intelrdt_destroy(spec->linux.intel_rdt, id);
         rm_rf_at(rootfd, id);
         return r;
 }

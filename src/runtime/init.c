@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "linux/lsm.h"
 #include "linux/process.h"
 #include "linux/rootfs.h"
 #include "linux/sched.h"
@@ -110,6 +111,11 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         r = sched_apply(p);
         if (r < 0)
                 return r;
+        /* Still root and before no_new_privs, as runc applies the AppArmor
+         * profile; both labels take effect at our execve. */
+        r = lsm_apply_exec_labels(p);
+        if (r < 0)
+                return r;
         /* Look the program up while we can still read everything, as runc does,
          * so that a missing binary fails `create`, not silently at `start`. */
         r = process_find_executable(p->args[0], p->env, ret_path);
@@ -139,11 +145,6 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
                 return r;
         if (a->spec->has_linux && a->spec->linux.seccomp)
                 return log_fail(-EOPNOTSUPP, "config.json: linux.seccomp: OCI seccomp profiles are not supported yet");
-        if (p->apparmor_profile && *p->apparmor_profile)
-                log_warn("process.apparmorProfile \"%s\" is not applied (AppArmor support is not implemented yet)",
-                         p->apparmor_profile);
-        if (p->selinux_label && *p->selinux_label)
-                log_warn("process.selinuxLabel is not applied (SELinux support is not implemented yet)");
         return 0;
 }
 
@@ -200,6 +201,8 @@ int init_container(void *arg, int sync_fd) {
                 .rootfs = a->rootfs,
                 .no_pivot = a->no_pivot,
                 .in_userns = a->in_userns,
+                .idmap_fds = a->idmap_fds,
+                .mount_label = lsm_mount_label(spec),
         };
         r = rootfs_prepare(&rc);
         if (r < 0)

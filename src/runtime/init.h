@@ -24,6 +24,7 @@ struct init_args {
         int exec_listen_fd;  /* create: wait here for `start` */
         int console_fd;      /* connected console socket, or -1 */
         int root_fd;         /* exec: O_PATH of the container's root, to chroot into */
+        const int *idmap_fds; /* create: id-mapped mount trees (see linux/idmap.h), or NULL */
 };
 
 int init_container(void *arg, int sync_fd);

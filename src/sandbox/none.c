@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "linux/idmap.h"
+#include "linux/intelrdt.h"
 #include "linux/spawn.h"
 #include "runtime/init.h"
 #include "runtime/sandbox.h"
@@ -29,8 +32,10 @@ static void close_joins(struct spawn_config *cfg) {
 
 static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         const struct oci_spec *spec = sc->spec;
+        char rdt[PATH_MAX];
         struct spawn_config cfg = {
                 .cgroup = sc->cgroup,
+                .resctrl_group = intelrdt_group(spec->linux.intel_rdt, sc->id, rdt, sizeof rdt),
                 .close_fds = {sc->lock_fds[0], sc->lock_fds[1]},
                 .n_close_fds = 2,
         };
@@ -76,15 +81,27 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
                 .console_fd = sc->console_fd,
                 .root_fd = -1,
         };
+        /* On the host, before any container process exists (see idmap.h);
+         * the trees reach the init by inheritance. */
+        int *idmap_fds = NULL;
+        r = idmap_mounts_prepare(spec, sc->bundle, &idmap_fds);
+        if (r < 0) {
+                close_joins(&cfg);
+                return r;
+        }
+        a.idmap_fds = idmap_fds;
         cfg.stage2 = init_container;
         cfg.arg = &a;
         pid_t pid;
         int sync_fd;
         r = spawn_process(&cfg, &pid, &sync_fd);
         close_joins(&cfg);
-        if (r < 0)
+        if (r < 0) {
+                idmap_mounts_free(idmap_fds, spec->n_mounts);
                 return r;
+        }
         r = sync_expect(sync_fd, SYNC_READY, NULL);
+        idmap_mounts_free(idmap_fds, spec->n_mounts);
         close(sync_fd);
         if (r < 0) {
                 if (r == -EPIPE)
@@ -97,8 +114,10 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
 }
 
 static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
+        char rdt[PATH_MAX];
         struct spawn_config cfg = {
                 .cgroup = se->cgroup,
+                .resctrl_group = intelrdt_group(se->spec->linux.intel_rdt, se->c->id, rdt, sizeof rdt),
                 .close_fds = {se->c->dirfd},
                 .n_close_fds = 1,
         };

@@ -185,7 +185,9 @@ static void test_mountinfo(void) {
 
 /* ---- error lines, captured as the container init's parent would get them ---- */
 
-static void test_idmap_refused(void) {
+/* An id-mapped mount whose tree was not prepared on the host must never
+ * become a plain bind. */
+static void test_idmap_unprepared_refused(void) {
         struct oci_mount m = {.destination = (char *) "/mnt", .source = (char *) "/tmp", .type = (char *) "bind",
                               .bind = true, .flags = MS_BIND, .idmap = true};
         struct oci_mount mounts[2] = {{.destination = (char *) "/proc", .type = (char *) "proc"}, m};
@@ -194,8 +196,8 @@ static void test_idmap_refused(void) {
         struct capture cap;
         capture_begin(&cap);
         /* Refused before anything is mounted: safe without a namespace. */
-        CHECK_ERR(rootfs_prepare(&c), -EOPNOTSUPP);
-        CHECK_STR_CONTAINS(capture_end(&cap), "mounts[1]: idmapped mounts are not supported yet");
+        CHECK_ERR(rootfs_prepare(&c), -EINVAL);
+        CHECK_STR_CONTAINS(capture_end(&cap), "mounts[1]: id-mapped mount was not prepared");
 }
 
 /* ---- root: a whole prepare + finalize in a private mount namespace ---- */
@@ -382,7 +384,7 @@ int main(void) {
         test_path_equal();
         test_resolution_stays_inside();
         test_mountinfo();
-        test_idmap_refused();
+        test_idmap_unprepared_refused();
         test_privileged();
         rm_rf(tmp_root);
         return unit_summary();
