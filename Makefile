@@ -23,7 +23,7 @@ ifeq ($(SAN),)
 LDFLAGS  += -static
 endif
 
-LIB_SRCS := $(sort $(wildcard src/common/*.c src/oci/*.c src/runtime/*.c src/linux/*.c src/sandbox/*.c))
+LIB_SRCS := $(sort $(wildcard src/common/*.c src/oci/*.c src/runtime/*.c src/linux/*.c src/sandbox/*.c src/sentry/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
 
@@ -37,7 +37,7 @@ all: deps $(BUILD)/cocoon
 deps:
 	@bash scripts/deps.sh build
 
-$(BUILD)/%.o: %.c $(wildcard src/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h src/*/*.def)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
