@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "linux/cgroup.h"
+#include "linux/seccomp.h"
 #include "linux/spawn.h"
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
@@ -40,6 +41,8 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
                 return log_fail(-EINVAL, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
         int r = sysctl_validate(spec);
         if (r < 0)
+                return r;
+        if (spec->linux.seccomp && (r = seccomp_check(spec->linux.seccomp)) < 0)
                 return r;
         if (spec->linux.intel_rdt)
                 return log_fail(-EOPNOTSUPP, "config.json: linux.intelRdt: Intel RDT is not supported by this build of cocoon");
