@@ -310,7 +310,7 @@ static int check_listener(const json_t *profile, bool *ret_has_listener) {
 
 static int compile(const json_t *profile, scmp_filter_ctx *ret) {
         uint32_t def;
-        bool has_listener;
+        bool has_listener = false;
         int r = get_action(member(profile, "defaultAction"), P ".defaultAction", member(profile, "defaultErrnoRet"),
                            P ".defaultErrnoRet", &def);
         if (r < 0)
