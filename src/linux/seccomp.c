@@ -225,7 +225,7 @@ static int add_rule(scmp_filter_ctx ctx, const char *path, const char *name, uin
 }
 
 /* One syscalls[] entry: one rule per known name. */
-static int add_syscalls(scmp_filter_ctx ctx, json_t *entry, size_t i, uint32_t def, bool has_listener) {
+static int add_syscalls(scmp_filter_ctx ctx, json_t *entry, size_t i, uint32_t def, bool has_listener, bool verbose) {
         char path[128], p[192];
         snprintf(path, sizeof path, P ".syscalls[%zu]", i);
         if (!json_is_object(entry))
@@ -280,7 +280,8 @@ static int add_syscalls(scmp_filter_ctx ctx, json_t *entry, size_t i, uint32_t d
                         continue;
                 int nr = seccomp_syscall_resolve_name(name);
                 if (nr == __NR_SCMP_ERROR) {
-                        log_debug("%s: unknown syscall \"%s\" skipped", p, name);
+                        if (verbose)
+                                log_debug("%s: unknown syscall \"%s\" skipped", p, name);
                         continue;
                 }
                 if (!repeated) {
@@ -308,7 +309,8 @@ static int check_listener(const json_t *profile, bool *ret_has_listener) {
         return 0;
 }
 
-static int compile(const json_t *profile, scmp_filter_ctx *ret) {
+/* verbose: report skipped names (once, from the check before spawning) */
+static int compile(const json_t *profile, bool verbose, scmp_filter_ctx *ret) {
         uint32_t def;
         bool has_listener = false;
         int r = get_action(member(profile, "defaultAction"), P ".defaultAction", member(profile, "defaultErrnoRet"),
@@ -344,7 +346,7 @@ static int compile(const json_t *profile, scmp_filter_ctx *ret) {
         if (json_array_size(calls) > 32 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
                 log_debug("seccomp: binary tree optimization not available");
         for (size_t i = 0; i < json_array_size(calls); i++)
-                if ((r = add_syscalls(ctx, json_array_get(calls, i), i, def, has_listener)) < 0)
+                if ((r = add_syscalls(ctx, json_array_get(calls, i), i, def, has_listener, verbose)) < 0)
                         return r;
         *ret = TAKE_PTR(ctx);
         return 0;
@@ -352,7 +354,7 @@ static int compile(const json_t *profile, scmp_filter_ctx *ret) {
 
 int seccomp_check(const json_t *profile) {
         _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-        return compile(profile, &ctx);
+        return compile(profile, true, &ctx);
 }
 
 bool seccomp_uses_notify(const json_t *profile) {
@@ -373,7 +375,7 @@ bool seccomp_uses_notify(const json_t *profile) {
 
 int seccomp_apply(const json_t *profile, int sync_fd) {
         scmp_filter_ctx ctx = NULL;
-        int r = compile(profile, &ctx);
+        int r = compile(profile, false, &ctx);
         if (r < 0)
                 return r;
         r = seccomp_load(ctx);

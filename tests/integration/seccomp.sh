@@ -280,3 +280,15 @@ test_seccomp_notify_listener_exec() {
         destroy "$id"
         wait "$first" || fail "init agent failed: $(cat "$T/init.json.err")"
 }
+
+test_seccomp_notify_agent_missing_fails_create() {
+        sc_bundle
+        set_profile "$B" '{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"'"$T"'/nobody.sock",
+                "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}'
+        local id
+        id=$(new_id)
+        assert_fail cocoon create --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "connect to the seccomp agent at linux.seccomp.listenerPath $T/nobody.sock: No such file or directory"
+        [ ! -e "$ROOT/$id" ] || fail "state left behind"
+}
