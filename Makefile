@@ -5,9 +5,11 @@ PKGS     := jansson libseccomp libcap
 VERSION  := 0.1.0
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
+# -iquote, not -I: src/linux/seccomp.h must not shadow <linux/seccomp.h>,
+# which <seccomp.h> includes (nor src/linux/sched.h <linux/sched.h>).
 CFLAGS_BASE := -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
                -Wshadow -Wformat=2 -Wvla -fno-strict-aliasing -g \
-               -Isrc -Isrc/common
+               -iquote src -iquote src/common
 OPT      ?= -O2
 SAN      ?=
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

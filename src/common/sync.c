@@ -51,6 +51,92 @@ int sync_expect(int fd, enum sync_type type, int32_t *value) {
         return 0;
 }
 
+int sync_send_fd(int fd, enum sync_type type, int passfd) {
+        struct sync_msg m = {.type = type};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        memset(&control, 0, sizeof control);
+        struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+        ssize_t n;
+        do
+                n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return n == sizeof m ? 0 : -EPIPE;
+}
+
+/* One message and the fds that came with it (at most a few; extras are closed). */
+static int recv_with_fd(int fd, struct sync_msg *m, int *ret_fd) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control;
+        struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        ssize_t n;
+        do
+                n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        *ret_fd = -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                        int got;
+                        memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                        if (*ret_fd < 0)
+                                *ret_fd = got;
+                        else
+                                close(got);
+                }
+        }
+        if (n != sizeof *m) {
+                if (*ret_fd >= 0)
+                        close(*ret_fd);
+                *ret_fd = -1;
+                return -EPIPE;
+        }
+        m->msg[sizeof m->msg - 1] = 0;
+        return 0;
+}
+
+int sync_expect_fd(int fd, enum sync_type type, int *ret_fd) {
+        struct sync_msg m;
+        int got = -1;
+        for (;;) {
+                int r = recv_with_fd(fd, &m, &got);
+                if (r < 0)
+                        return r;
+                if (m.type != SYNC_WARNING)
+                        break;
+                log_warn("%s", m.msg);
+                if (got >= 0)
+                        close(got);
+        }
+        if (m.type == (int32_t) type && got >= 0) {
+                *ret_fd = got;
+                return 0;
+        }
+        if (got >= 0)
+                close(got);
+        if (m.type == SYNC_ERROR)
+                return log_error_raw(m.value, m.msg);
+        return -EPROTO;
+}
+
 static void send_text(int fd, enum sync_type type, int err, const char *msg) {
         struct sync_msg m = {.type = type, .value = err};
         strncpy(m.msg, msg, sizeof m.msg - 1);

@@ -19,6 +19,7 @@ enum sync_type {
         SYNC_ERROR,          /* child -> parent: value = -errno, msg = the one error line */
         SYNC_WARNING,        /* child -> parent: msg to log as a warning; set-up goes on */
         SYNC_HOOKS,          /* child -> parent: run createRuntime hooks now (reserved) */
+        SYNC_SECCOMP_FD,     /* child -> parent: carries the seccomp listener fd (SCM_RIGHTS) */
 };
 
 struct sync_msg {
@@ -32,5 +33,9 @@ int sync_send(int fd, enum sync_type type, int32_t value);
 int sync_recv(int fd, struct sync_msg *m);
 /* Receive and require `type`; a SYNC_ERROR from the child is logged and its errno returned. */
 int sync_expect(int fd, enum sync_type type, int32_t *value);
+/* A message carrying one fd with SCM_RIGHTS, and its receiving side (like
+ * sync_expect; *ret_fd is close-on-exec). */
+int sync_send_fd(int fd, enum sync_type type, int passfd);
+int sync_expect_fd(int fd, enum sync_type type, int *ret_fd);
 void sync_send_error(int fd, int err, const char *msg);
 void sync_send_warning(int fd, const char *msg);

@@ -24,6 +24,7 @@
 #include "linux/cgroup.h"
 #include "linux/cgroup_systemd.h"
 #include "linux/intelrdt.h"
+#include "linux/seccomp.h"
 #include "linux/spawn.h"
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
@@ -45,6 +46,8 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
                 return r;
         r = intelrdt_validate(spec);
         if (r < 0)
+                return r;
+        if (spec->linux.seccomp && (r = seccomp_check(spec->linux.seccomp)) < 0)
                 return r;
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (spec->n_hooks[k])

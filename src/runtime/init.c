@@ -5,7 +5,8 @@
  * rules mostly dictate: mounts need CAP_SYS_ADMIN, so they come before the
  * capability drop; the pty comes after /dev/pts exists; rlimits and
  * oom_score_adj while still privileged; identity last but for
- * no_new_privs (and, in part 2, seccomp, which must be the very last).
+ * no_new_privs and the seccomp filter (before the identity switch when
+ * there is no no_new_privs, as runc).
  *
  * Every error is forwarded to the parent (log_forward_to) and this process
  * exits; the parent prints the single error line and cleans up.
@@ -30,6 +31,7 @@
 #include "linux/process.h"
 #include "linux/rootfs.h"
 #include "linux/sched.h"
+#include "linux/seccomp.h"
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
 #include "log.h"
@@ -101,7 +103,7 @@ static char **build_env(const struct oci_process *p, int listen_fds) {
 }
 
 /* Credentials, limits and cwd: shared by init_container and init_exec. */
-static int finish_process(const struct init_args *a, const struct oci_process *p, char **ret_path) {
+static int finish_process(const struct init_args *a, const struct oci_process *p, int sync_fd, char **ret_path) {
         int r = process_apply_rlimits(p);
         if (r < 0)
                 return r;
@@ -132,6 +134,12 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         r = process_close_fds_from(3 + a->listen_fds + a->preserve_fds);
         if (r < 0)
                 return r;
+        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+         * before the capabilities go (as runc), else as late as we can so
+         * that few of our own syscalls meet it (docs/seccomp.md). */
+        const json_t *seccomp = a->spec->has_linux ? a->spec->linux.seccomp : NULL;
+        if (seccomp && !p->no_new_privileges && (r = seccomp_apply(seccomp, sync_fd)) < 0)
+                return r;
         r = process_apply_identity(p);
         if (r < 0)
                 return r;
@@ -143,20 +151,21 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         r = process_apply_no_new_privs(p);
         if (r < 0)
                 return r;
-        if (a->spec->has_linux && a->spec->linux.seccomp)
-                return log_fail(-EOPNOTSUPP, "config.json: linux.seccomp: OCI seccomp profiles are not supported yet");
+        if (seccomp && p->no_new_privileges)
+                return seccomp_apply(seccomp, sync_fd);
         return 0;
 }
 
 /* Everything after the filesystem, then tell the parent we are ready. */
 static int finish_and_report(const struct init_args *a, const struct oci_process *p, int sync_fd, char **ret_path,
                              char ***ret_env) {
-        int r = finish_process(a, p, ret_path);
-        if (r < 0)
-                return r;
+        /* the environment first: the seccomp filter is loaded at the end of finish_process */
         *ret_env = build_env(p, a->listen_fds);
         if (!*ret_env)
                 return log_error_errno(-ENOMEM, "environment");
+        int r = finish_process(a, p, sync_fd, ret_path);
+        if (r < 0)
+                return r;
         /* From here on we belong to the container, not to the cocoon that made us. */
         prctl(PR_SET_PDEATHSIG, 0);
         if (sync_send(sync_fd, SYNC_READY, 0) < 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `none` sandbox: namespaces, cgroups and (in part 2) seccomp, as runc.
+ * The `none` sandbox: namespaces, cgroups and seccomp, as runc.
  * The workload talks to the host kernel directly.
  */
 #include <errno.h>
@@ -15,7 +15,9 @@
 #include "log.h"
 #include "linux/idmap.h"
 #include "linux/intelrdt.h"
+#include "linux/seccomp.h"
 #include "linux/spawn.h"
+#include "oci/state.h"
 #include "runtime/init.h"
 #include "runtime/sandbox.h"
 #include "sync.h"
@@ -28,6 +30,20 @@ static void close_joins(struct spawn_config *cfg) {
         for (size_t i = 0; i < cfg->n_join; i++)
                 close(cfg->join[i].fd);
         cfg->n_join = 0;
+}
+
+/* A profile with SCMP_ACT_NOTIFY rules: the process sends its listener fd
+ * before SYNC_READY, for the agent at listenerPath. */
+static int forward_seccomp_listener(const struct oci_spec *spec, int sync_fd, pid_t pid,
+                                    const struct cocoon_state *s, const char *status) {
+        if (!spec->has_linux || !spec->linux.seccomp)
+                return 0;
+        json_t *state = state_to_oci(s, status);
+        if (!state)
+                return log_error_errno(-ENOMEM, "container state");
+        int r = seccomp_forward_listener(spec->linux.seccomp, sync_fd, pid, state);
+        json_decref(state);
+        return r;
 }
 
 static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
@@ -100,7 +116,11 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
                 idmap_mounts_free(idmap_fds, spec->n_mounts);
                 return r;
         }
-        r = sync_expect(sync_fd, SYNC_READY, NULL);
+        r = forward_seccomp_listener(spec, sync_fd, pid, &(struct cocoon_state){
+                .id = (char *) sc->id, .pid = pid, .bundle = (char *) sc->bundle, .rootfs = (char *) sc->rootfs,
+                .annotations = spec->annotations}, "creating");
+        if (r == 0)
+                r = sync_expect(sync_fd, SYNC_READY, NULL);
         idmap_mounts_free(idmap_fds, spec->n_mounts);
         close(sync_fd);
         if (r < 0) {
@@ -153,7 +173,10 @@ static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         close(root_fd);
         if (r < 0)
                 return r;
-        r = sync_expect(sync_fd, SYNC_READY, NULL);
+        r = forward_seccomp_listener(se->spec, sync_fd, pid, se->c->state,
+                                     container_status_name(container_status(se->c)));
+        if (r == 0)
+                r = sync_expect(sync_fd, SYNC_READY, NULL);
         if (r == 0) {
                 /* EOF: execve succeeded and closed the child's end; an error message: it failed */
                 struct sync_msg m;
