@@ -19,6 +19,10 @@ struct rootfs_config {
         const char *rootfs;   /* absolute, symlinks resolved */
         bool no_pivot;        /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
         bool in_userns;       /* new user namespace: devices are bind-mounted, not mknod'ed */
+        /* Called after the mounts, before the switch of root (where the OCI
+         * hooks of `create` run); may be NULL. */
+        int (*before_pivot)(void *arg);
+        void *before_pivot_arg;
 };
 
 /* Propagation of /, the rootfs bind, every spec mount, default devices and

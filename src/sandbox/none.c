@@ -11,8 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "log.h"
 #include "linux/spawn.h"
+#include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/sandbox.h"
 #include "sync.h"
@@ -25,6 +27,22 @@ static void close_joins(struct spawn_config *cfg) {
         for (size_t i = 0; i < cfg->n_join; i++)
                 close(cfg->join[i].fd);
         cfg->n_join = 0;
+}
+
+/* The init waits after its mounts, before pivot_root (SYNC_HOOKS): run the
+ * runtime-namespace hooks, then hand it the state for its own hooks. */
+static int namespaces_ready_step(const struct sandbox_create *sc, pid_t pid, int sync_fd) {
+        int r = sync_expect(sync_fd, SYNC_HOOKS, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *state = NULL;
+        r = sandbox_namespaces_ready(sc, pid, &state);
+        if (r < 0)
+                return r;
+        r = sync_send_data(sync_fd, SYNC_STATE, state, strlen(state));
+        if (r < 0 && r != -EPIPE)
+                return log_error_errno(r, "send the state of container \"%s\" to its init", sc->id);
+        return r;
 }
 
 static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
@@ -84,11 +102,16 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         close_joins(&cfg);
         if (r < 0)
                 return r;
-        r = sync_expect(sync_fd, SYNC_READY, NULL);
+        if (hooks_need_create_step(spec))
+                r = namespaces_ready_step(sc, pid, sync_fd);
+        if (r == 0)
+                r = sync_expect(sync_fd, SYNC_READY, NULL);
         close(sync_fd);
         if (r < 0) {
                 if (r == -EPIPE)
                         r = log_error_errno(r, "container init died during set-up");
+                else if (r == -EPROTO)
+                        r = log_fail(r, "container init: unexpected message during set-up");
                 spawn_abort(pid);
                 return r;
         }
