@@ -114,10 +114,19 @@ static int run_one(const struct oci_hook *h, const char *state, struct hook_run 
         closep(&out_w);
         closep(&err_w);
         _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                /* without it the timeout could not be kept */
+                int r = -errno;
+                kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return r;
+        }
 
         int64_t deadline = h->timeout > 0 ? now_ms() + (int64_t) h->timeout * 1000 : -1;
         bool out_open = true;
-        while (pidfd >= 0) {
+        for (;;) {
                 int ms = -1;
                 if (deadline >= 0) {
                         int64_t left = deadline - now_ms();
