@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "log.h"
@@ -18,8 +19,9 @@ enum sync_type {
         SYNC_READY,          /* child -> parent: set-up complete, waiting for start */
         SYNC_ERROR,          /* child -> parent: value = -errno, msg = the one error line */
         SYNC_WARNING,        /* child -> parent: msg to log as a warning; set-up goes on */
-        SYNC_HOOKS,          /* child -> parent: run createRuntime hooks now (reserved) */
+        SYNC_HOOKS,          /* init -> parent: namespaces ready, run prestart/createRuntime hooks now */
         SYNC_SECCOMP_FD,     /* child -> parent: carries the seccomp listener fd (SCM_RIGHTS) */
+        SYNC_STATE,          /* parent -> init: value = length of the OCI state JSON that follows; continue */
 };
 
 struct sync_msg {
@@ -38,4 +40,9 @@ int sync_expect(int fd, enum sync_type type, int32_t *value);
 int sync_send_fd(int fd, enum sync_type type, int passfd);
 int sync_expect_fd(int fd, enum sync_type type, int *ret_fd);
 void sync_send_error(int fd, int err, const char *msg);
+/* A payload that does not fit a sync_msg: a `type` header whose value is the
+ * length, then the bytes as one packet (SOCK_SEQPACKET keeps it whole). */
+int sync_send_data(int fd, enum sync_type type, const char *data, size_t len);
+/* The packet after a header received with sync_expect(); NUL-terminated. */
+int sync_recv_data(int fd, int32_t len, char **ret);
 void sync_send_warning(int fd, const char *msg);

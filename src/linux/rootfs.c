@@ -188,6 +188,8 @@ int rootfs_prepare(const struct rootfs_config *c) {
                         return k;
         }
 
+        if (c->before_pivot && (k = c->before_pivot(c->before_pivot_arg)) < 0)
+                return k;
         return c->no_pivot ? move_root_to(c->rootfs) : pivot_to(c->rootfs);
 }
 

@@ -23,6 +23,10 @@ struct rootfs_config {
         const int *idmap_fds;
         /* linux.mountLabel when SELinux applies it (lsm_mount_label()), else NULL */
         const char *mount_label;
+        /* Called after the mounts, before the switch of root (where the OCI
+         * hooks of `create` run); may be NULL. */
+        int (*before_pivot)(void *arg);
+        void *before_pivot_arg;
 };
 
 /* Propagation of /, the rootfs bind, every spec mount, default devices and

@@ -852,6 +852,10 @@ static const char *const hook_names[OCI_HOOK_KIND_MAX] = {
         [OCI_HOOK_POSTSTOP] = "poststop",
 };
 
+const char *oci_hook_kind_name(enum oci_hook_kind kind) {
+        return kind >= 0 && kind < OCI_HOOK_KIND_MAX ? hook_names[kind] : "?";
+}
+
 static int parse_hook(const struct ctx *c, json_t *v, const char *path, struct oci_hook *h) {
         int r = check_object(c, v, path);
         if (r < 0)

@@ -120,6 +120,9 @@ enum oci_hook_kind {
         OCI_HOOK_KIND_MAX,
 };
 
+/* "prestart", "createRuntime", ... as in config.json */
+const char *oci_hook_kind_name(enum oci_hook_kind kind);
+
 struct oci_hook {
         char *path;
         char **args; /* NULL-terminated, may be NULL */

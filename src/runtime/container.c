@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "linux/cgroup.h"
 #include "linux/intelrdt.h"
+#include "runtime/hooks.h"
 #include "runtime/sandbox.h"
 #include "util.h"
 
@@ -250,6 +251,21 @@ static int destroy_intelrdt(const struct container *c) {
         return r;
 }
 
+void container_kill_and_wait(const struct container *c) {
+        if (signal_init(c, SIGKILL) == 0)
+                wait_gone(c);
+}
+
+/* After the container's processes are gone, before its state goes (failures are only warnings, as runc). */
+static void poststop(const struct container *c) {
+        _cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
+        if (!c->state->config_saved || container_load_spec(c, &spec) < 0 || !spec->n_hooks[OCI_HOOK_POSTSTOP])
+                return;
+        _cleanup_free_ char *state = hooks_state_json(c->state, "stopped");
+        if (state)
+                hooks_run_warn(spec, OCI_HOOK_POSTSTOP, state);
+}
+
 int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         _cleanup_(container_closep) struct container *c = NULL;
         /* runc: deleting a container that does not exist with --force succeeds */
@@ -276,8 +292,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         if (st != STATUS_STOPPED) {
                 /* A created container is deleted without --force, as runc does:
                  * its init never ran the user's program. */
-                signal_init(c, SIGKILL);
-                wait_gone(c);
+                container_kill_and_wait(c);
         }
         struct cgroup *cg = NULL;
         r = container_load_cgroup(c, &cg);
@@ -298,6 +313,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                 if (r < 0 && ret == 0)
                         ret = r;
         }
+        poststop(c);
         _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return log_error_errno(-errno, "open %s", ctx->root);

@@ -51,6 +51,8 @@ enum container_status container_status(const struct container *c);
 struct cgroup;
 /* The cgroup recorded at create time (*ret NULL if none). */
 int container_load_cgroup(const struct container *c, struct cgroup **ret);
+/* SIGKILL the init (if it is still the container's) and wait, bounded, until it is gone. */
+void container_kill_and_wait(const struct container *c);
 /* The config.json saved at create time. */
 int container_load_spec(const struct container *c, struct oci_spec **ret);
 

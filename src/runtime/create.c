@@ -29,6 +29,7 @@
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
 #include "runtime/container.h"
+#include "runtime/hooks.h"
 #include "runtime/sandbox.h"
 #include "util.h"
 
@@ -49,9 +50,6 @@ static int validate(const struct oci_spec *spec, const struct create_opts *o) {
                 return r;
         if (spec->linux.seccomp && (r = seccomp_check(spec->linux.seccomp)) < 0)
                 return r;
-        for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
-                if (spec->n_hooks[k])
-                        return log_fail(-EOPNOTSUPP, "config.json: hooks: OCI hooks are not supported yet by this build of cocoon");
         if (spec->process->terminal && !o->console_socket && o->console_fd < 0)
                 return log_fail(-EINVAL, "process.terminal is true: --console-socket is required (cocoon will detach)");
         if (!spec->process->terminal && o->console_socket)
@@ -81,6 +79,33 @@ static int write_pid_file(const char *path, pid_t pid) {
         if (r < 0)
                 return log_error_errno(r, "write --pid-file %s", realpath(path, abs) ? abs : path);
         return 0;
+}
+
+int sandbox_namespaces_ready(const struct sandbox_create *sc, pid_t pid, char **ret_state) {
+        struct cocoon_state s = *sc->state;
+        s.pid = pid;
+        _cleanup_free_ char *state = hooks_state_json(&s, "creating");
+        if (!state)
+                return log_error_errno(-ENOMEM, "state of container \"%s\" for its hooks", sc->id);
+        /* prestart is the deprecated name of the same point (runc runs both, in this order) */
+        int r = hooks_run(sc->spec, OCI_HOOK_PRESTART, state);
+        if (r < 0)
+                return r;
+        r = hooks_run(sc->spec, OCI_HOOK_CREATE_RUNTIME, state);
+        if (r < 0)
+                return r;
+        *ret_state = TAKE_PTR(state);
+        return 0;
+}
+
+/* The spec's lifecycle continues at "delete" when create fails once the
+ * container exists (runtime.md): poststop hooks undo what earlier hooks set up. */
+static void poststop_after_failure(const struct oci_spec *spec, const struct cocoon_state *s) {
+        if (!spec->n_hooks[OCI_HOOK_POSTSTOP])
+                return;
+        _cleanup_free_ char *state = hooks_state_json(s, "stopped");
+        if (state)
+                hooks_run_warn(spec, OCI_HOOK_POSTSTOP, state);
 }
 
 int container_create(struct cocoon_ctx *ctx, const char *id, const struct create_opts *o, pid_t *ret_pid) {
@@ -141,6 +166,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         /* every cleanup variable is declared before the first `goto fail` */
         _cleanup_free_ char *text = NULL;
         pid_t pid = -1;
+        bool spawned = false;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         char created[64];
@@ -219,7 +245,9 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 .exec_listen_fd = listen_fd,
                 .console_fd = console_fd,
                 .lock_fds = {dirfd, rootfd},
+                .state = &s,
         };
+        spawned = true;
         r = ops->create(&sc, &pid);
         if (r < 0)
                 goto fail;
@@ -241,11 +269,13 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         return 0;
 
 fail:
-        json_decref(s.cgroup);
         spawn_abort(pid);
         if (cg)
                 cgroup_destroy(cg);
         intelrdt_destroy(spec->linux.intel_rdt, id);
+        if (spawned)
+                poststop_after_failure(spec, &s);
+        json_decref(s.cgroup);
         rm_rf_at(rootfd, id);
         return r;
 }

@@ -35,6 +35,7 @@
 #include "linux/sysctl.h"
 #include "linux/terminal.h"
 #include "log.h"
+#include "runtime/hooks.h"
 #include "sync.h"
 #include "util.h"
 
@@ -183,6 +184,37 @@ static int setup_terminal(const struct init_args *a, const struct oci_process *p
         return r;
 }
 
+struct create_step {
+        const struct init_args *a;
+        int sync_fd;
+        char *state; /* from the parent: the OCI state, with our pid as the host sees it */
+};
+
+/* After the mounts, before pivot_root (runc's point): the parent runs the
+ * prestart and createRuntime hooks while we wait, then sends the state for
+ * ours.  createContainer hooks run here, in the container's namespaces, from
+ * the rootfs directory, with their path resolved before the switch of root. */
+static int namespaces_ready(void *arg) {
+        struct create_step *cs = arg;
+        int32_t len;
+        if (sync_send(cs->sync_fd, SYNC_HOOKS, 0) < 0 || sync_expect(cs->sync_fd, SYNC_STATE, &len) < 0 ||
+            sync_recv_data(cs->sync_fd, len, &cs->state) < 0)
+                _exit(1); /* the parent failed (and said why) or is gone */
+        if (chdir(cs->a->rootfs) < 0)
+                return log_error_errno(-errno, "chdir %s", cs->a->rootfs);
+        return hooks_run(cs->a->spec, OCI_HOOK_CREATE_CONTAINER, cs->state);
+}
+
+/* After `start` released us, before execve, as the container's user (runc's point). */
+static int start_container_hooks(const struct create_step *cs) {
+        if (!cs->a->spec->n_hooks[OCI_HOOK_START_CONTAINER])
+                return 0;
+        _cleanup_free_ char *state = hooks_state_with_status(cs->state, "created");
+        if (!state)
+                return log_error_errno(-ENOMEM, "state for the startContainer hooks");
+        return hooks_run(cs->a->spec, OCI_HOOK_START_CONTAINER, state);
+}
+
 int init_container(void *arg, int sync_fd) {
         const struct init_args *a = arg;
         const struct oci_spec *spec = a->spec;
@@ -205,6 +237,8 @@ int init_container(void *arg, int sync_fd) {
         /* relative bind sources are relative to the bundle */
         if (chdir(a->bundle) < 0)
                 return log_error_errno(-errno, "chdir %s", a->bundle);
+        _cleanup_free_ char *state = NULL;
+        struct create_step cs = {.a = a, .sync_fd = sync_fd};
         struct rootfs_config rc = {
                 .spec = spec,
                 .rootfs = a->rootfs,
@@ -212,8 +246,11 @@ int init_container(void *arg, int sync_fd) {
                 .in_userns = a->in_userns,
                 .idmap_fds = a->idmap_fds,
                 .mount_label = lsm_mount_label(spec),
+                .before_pivot = hooks_need_create_step(spec) ? namespaces_ready : NULL,
+                .before_pivot_arg = &cs,
         };
         r = rootfs_prepare(&rc);
+        state = cs.state;
         if (r < 0)
                 return r;
         /* /proc/sys becomes read-only in rootfs_finalize: sysctls go first */
@@ -244,8 +281,12 @@ int init_container(void *arg, int sync_fd) {
         if (conn < 0)
                 _exit(127);
         close(a->exec_listen_fd);
+        /* `start` waits on the connection: errors from here on go to it (EOF = execve succeeded) */
+        log_forward_to(conn);
+        if (start_container_hooks(&cs) < 0)
+                _exit(127);
         execve(path, p->args, env);
-        dprintf(conn, "exec: \"%s\": %s", path, strerror(errno));
+        log_error_errno(-errno, "exec: \"%s\"", path);
         _exit(127);
 }
 

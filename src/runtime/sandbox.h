@@ -24,7 +24,19 @@ struct sandbox_create {
         int exec_listen_fd; /* the init accepts on it; `start` connects */
         int console_fd;     /* connected --console-socket, or -1 */
         int lock_fds[2];    /* the state directory (locked) and --root: not for the init */
+        const struct cocoon_state *state; /* as saved so far (pid 0): for the hooks' state JSON */
 };
+
+/*
+ * Hooks at create (docs/hooks.md), for every sandbox: when
+ * hooks_need_create_step(spec), the sandbox calls this once the container's
+ * namespaces exist and before its root is switched, with the init waiting.
+ * It runs the prestart and createRuntime hooks in the runtime namespace and
+ * returns the OCI state JSON (status "creating", pid = `pid` as the host sees
+ * it), which the sandbox hands to the container for its createContainer and
+ * startContainer hooks.  Implemented in runtime/create.c.
+ */
+int sandbox_namespaces_ready(const struct sandbox_create *sc, pid_t pid, char **ret_state);
 
 struct sandbox_exec {
         struct cocoon_ctx *ctx;

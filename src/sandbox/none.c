@@ -12,12 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "log.h"
 #include "linux/idmap.h"
 #include "linux/intelrdt.h"
 #include "linux/seccomp.h"
 #include "linux/spawn.h"
 #include "oci/state.h"
+#include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/sandbox.h"
 #include "sync.h"
@@ -43,6 +45,22 @@ static int forward_seccomp_listener(const struct oci_spec *spec, int sync_fd, pi
                 return log_error_errno(-ENOMEM, "container state");
         int r = seccomp_forward_listener(spec->linux.seccomp, sync_fd, pid, state);
         json_decref(state);
+        return r;
+}
+
+/* The init waits after its mounts, before pivot_root (SYNC_HOOKS): run the
+ * runtime-namespace hooks, then hand it the state for its own hooks. */
+static int namespaces_ready_step(const struct sandbox_create *sc, pid_t pid, int sync_fd) {
+        int r = sync_expect(sync_fd, SYNC_HOOKS, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *state = NULL;
+        r = sandbox_namespaces_ready(sc, pid, &state);
+        if (r < 0)
+                return r;
+        r = sync_send_data(sync_fd, SYNC_STATE, state, strlen(state));
+        if (r < 0 && r != -EPIPE)
+                return log_error_errno(r, "send the state of container \"%s\" to its init", sc->id);
         return r;
 }
 
@@ -116,9 +134,12 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
                 idmap_mounts_free(idmap_fds, spec->n_mounts);
                 return r;
         }
-        r = forward_seccomp_listener(spec, sync_fd, pid, &(struct cocoon_state){
-                .id = (char *) sc->id, .pid = pid, .bundle = (char *) sc->bundle, .rootfs = (char *) sc->rootfs,
-                .annotations = spec->annotations}, "creating");
+        if (hooks_need_create_step(spec))
+                r = namespaces_ready_step(sc, pid, sync_fd);
+        if (r == 0)
+                r = forward_seccomp_listener(spec, sync_fd, pid, &(struct cocoon_state){
+                        .id = (char *) sc->id, .pid = pid, .bundle = (char *) sc->bundle, .rootfs = (char *) sc->rootfs,
+                        .annotations = spec->annotations}, "creating");
         if (r == 0)
                 r = sync_expect(sync_fd, SYNC_READY, NULL);
         idmap_mounts_free(idmap_fds, spec->n_mounts);
@@ -126,6 +147,8 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         if (r < 0) {
                 if (r == -EPIPE)
                         r = log_error_errno(r, "container init died during set-up");
+                else if (r == -EPROTO)
+                        r = log_fail(r, "container init: unexpected message during set-up");
                 spawn_abort(pid);
                 return r;
         }
