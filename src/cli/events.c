@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include <ctype.h>
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "cleanup.h"
 #include "cli/cli.h"
-#include "util.h"
+#include "units.h"
 
 struct args {
         struct events_opts o;
@@ -19,47 +15,6 @@ static int on_opt(int idx, const char *arg, void *ud) {
                 a->interval = arg;
         else
                 a->o.stats_once = true;
-        return 0;
-}
-
-/* Go's time.ParseDuration, which runc's --interval uses: "5s", "500ms",
- * "1m30s", "1.5s"; units ns, us, µs, ms, s, m, h.  Rounded up to whole ms. */
-static int parse_duration_ms(const char *s, unsigned long long *ret) {
-        static const struct {
-                const char *unit;
-                double ns;
-        } units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-                     {"s", 1e9}, {"m", 60e9},  {"h", 3600e9}};
-        double total = 0;
-        const char *p = s;
-        if (!*p)
-                return -EINVAL;
-        while (*p) {
-                if (!isdigit((unsigned char) *p) && *p != '.')
-                        return -EINVAL;
-                char *end;
-                double v = strtod(p, &end);
-                if (end == p)
-                        return -EINVAL;
-                p = end;
-                size_t best = 0, best_len = 0;
-                for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-                        size_t l = strlen(units[i].unit);
-                        /* longest match: "ms" before "m" */
-                        if (!strncmp(p, units[i].unit, l) && l > best_len) {
-                                best = i;
-                                best_len = l;
-                        }
-                }
-                if (!best_len)
-                        return -EINVAL; /* Go: "missing unit" */
-                total += v * units[best].ns;
-                p += best_len;
-        }
-        if (total > 1e18)
-                return -ERANGE;
-        unsigned long long ns = (unsigned long long) total;
-        *ret = (ns + 999999) / 1000000;
         return 0;
 }
 

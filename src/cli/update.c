@@ -5,7 +5,6 @@
  * field of the file.  Memory sizes take runc's human sizes ("64m", "1.5GiB",
  * binary multiples) or -1 for unlimited.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 
 #include "cleanup.h"
 #include "cli/cli.h"
+#include "units.h"
 #include "util.h"
 
 enum kind { K_FILE, K_UINT, K_INT, K_STR, K_SIZE, K_RDT };
@@ -71,58 +71,6 @@ static int on_opt(int idx, const char *arg, void *ud) {
         return 0;
 }
 
-/* docker/go-units RAMInBytes, which runc uses: "<n>[.<n>][ ][kmgtp][i][b]",
- * case-insensitive, binary multiples. */
-static int parse_size(const char *s, int64_t *ret) {
-        if (!strcmp(s, "-1")) {
-                *ret = -1;
-                return 0;
-        }
-        const char *p = s;
-        if (!isdigit((unsigned char) *p))
-                return -EINVAL;
-        while (isdigit((unsigned char) *p))
-                p++;
-        while (*p == '.') {
-                p++;
-                if (!isdigit((unsigned char) *p))
-                        return -EINVAL;
-                while (isdigit((unsigned char) *p))
-                        p++;
-        }
-        size_t numlen = (size_t) (p - s);
-        if (*p == ' ')
-                p++;
-        double mul = 1;
-        const char *units = "kmgtp";
-        const char *u = *p ? strchr(units, tolower((unsigned char) *p)) : NULL;
-        if (u) {
-                for (const char *x = units; x <= u; x++)
-                        mul *= 1024;
-                p++;
-        }
-        if (*p == 'i' || *p == 'I')
-                p++;
-        if (*p == 'b' || *p == 'B')
-                p++;
-        if (*p)
-                return -EINVAL;
-        char num[64];
-        if (numlen >= sizeof num)
-                return -EINVAL;
-        memcpy(num, s, numlen);
-        num[numlen] = 0;
-        char *end;
-        double v = strtod(num, &end);
-        if (*end) /* "1.2.3" matches the pattern but is no number */
-                return -EINVAL;
-        v *= mul;
-        if (v >= 9223372036854775807.0)
-                return -ERANGE;
-        *ret = (int64_t) v;
-        return 0;
-}
-
 static int parse_value(const char *opt, enum kind kind, const char *s, json_t **ret) {
         char *end;
         errno = 0;
@@ -146,7 +94,7 @@ static int parse_value(const char *opt, enum kind kind, const char *s, json_t **
         }
         case K_SIZE: {
                 int64_t v;
-                if (parse_size(s, &v) < 0)
+                if (parse_ram_bytes(s, &v) < 0)
                         return log_fail(-EINVAL, "update: --%s: invalid size \"%s\" (e.g. 64m, 1g, or -1)", opt, s);
                 *ret = json_integer(v);
                 break;
