@@ -19,7 +19,7 @@
 enum kind { K_FILE, K_UINT, K_INT, K_STR, K_SIZE, K_RDT };
 
 static const struct cli_opt opts[] = {
-        {"resources", 'r', true, "FILE", "linux.resources JSON to apply ('-': read stdin)"},
+        {"resources", 'r', true, "FILE", "linux.resources JSON to apply ('-': stdin); flags override its fields"},
         {"blkio-weight", 0, true, "N", "block IO weight (10-1000)"},
         {"cpu-period", 0, true, "USECS", "CPU CFS period (0: leave unchanged)"},
         {"cpu-quota", 0, true, "USECS", "CPU CFS quota per period"},
