@@ -66,3 +66,20 @@ void cgroup_free(struct cgroup *cg);
 static inline void cgroup_freep(struct cgroup **cg) {
         cgroup_free(*cg);
 }
+
+/* pause / resume (cgroup_freezer.c): freeze or thaw every task, returning once
+ * the kernel reports the new state.  cgroup_frozen() does not log. */
+int cgroup_freeze(const struct cgroup *cg, bool frozen);
+int cgroup_frozen(const struct cgroup *cg, bool *ret);
+/* `events --stats` (cgroup_stats.c): the "data" object of a runc stats event. */
+int cgroup_stats(const struct cgroup *cg, json_t **ret);
+/* OOM notification (cgroup_oom.c): a pollable fd that becomes readable when a
+ * task of the cgroup is OOM-killed; cgroup_oom_check() counts the new kills. */
+struct cgroup_oom;
+int cgroup_oom_open(const struct cgroup *cg, struct cgroup_oom **ret);
+int cgroup_oom_fd(const struct cgroup_oom *o);
+int cgroup_oom_check(struct cgroup_oom *o, unsigned *ret_new);
+void cgroup_oom_free(struct cgroup_oom *o);
+static inline void cgroup_oom_freep(struct cgroup_oom **o) {
+        cgroup_oom_free(*o);
+}

@@ -103,6 +103,15 @@ int container_open(struct cocoon_ctx *ctx, const char *id, struct container **re
         return 0;
 }
 
+/* A frozen cgroup is "paused" whether the init was created or running (runc). */
+static bool is_frozen(const struct cocoon_state *s) {
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        bool frozen = false;
+        if (!s->cgroup || cgroup_from_json(s->cgroup, &cg) < 0 || cgroup_frozen(cg, &frozen) < 0)
+                return false;
+        return frozen;
+}
+
 static enum container_status status_of(int dirfd, const struct cocoon_state *s) {
         unsigned long long st;
         char pstate;
@@ -112,6 +121,8 @@ static enum container_status status_of(int dirfd, const struct cocoon_state *s) 
                 return STATUS_STOPPED;
         if (st != s->start_time || pstate == 'Z' || pstate == 'X')
                 return STATUS_STOPPED;
+        if (is_frozen(s))
+                return STATUS_PAUSED;
         if (faccessat(dirfd, "exec.sock", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return STATUS_CREATED;
         return STATUS_RUNNING;
@@ -207,23 +218,25 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         enum container_status st = container_status(c);
         if (st == STATUS_STOPPED)
                 return log_fail(-ESRCH, "container \"%s\" is not running", id);
-        if (all) {
-                struct cgroup *cg = NULL;
-                r = container_load_cgroup(c, &cg);
-                if (r < 0)
-                        return r;
-                if (cg) {
-                        r = cgroup_signal_all(cg, sig);
-                        cgroup_free(cg);
-                        return r;
-                }
-        }
-        r = signal_init(c, sig);
-        if (r == -ESRCH)
-                return log_fail(r, "container \"%s\" is not running", id);
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        r = container_load_cgroup(c, &cg);
         if (r < 0)
-                return log_error_errno(r, "send signal %d to container \"%s\"", sig, id);
-        return 0;
+                return r;
+        if (all && cg)
+                r = cgroup_signal_all(cg, sig);
+        else {
+                r = signal_init(c, sig);
+                if (r == -ESRCH)
+                        return log_fail(r, "container \"%s\" is not running", id);
+                if (r < 0)
+                        return log_error_errno(r, "send signal %d to container \"%s\"", sig, id);
+        }
+        /* A frozen task does not act on SIGKILL until it is thawed (v1 freezer),
+         * so KILL thaws a paused container as runc does; other signals stay
+         * pending until `resume`. */
+        if (r == 0 && sig == SIGKILL && st == STATUS_PAUSED && cg)
+                r = cgroup_freeze(cg, false);
+        return r;
 }
 
 /* Wait (bounded) for the init to disappear after SIGKILL; it may not be our child. */
@@ -289,20 +302,22 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force)
                 return log_fail(-EBUSY, "cannot delete container \"%s\" that is not stopped: %s (use --force)",
                                        id, container_status_name(st));
-        if (st != STATUS_STOPPED) {
-                /* A created container is deleted without --force, as runc does:
-                 * its init never ran the user's program. */
-                container_kill_and_wait(c);
-        }
-        struct cgroup *cg = NULL;
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
         r = container_load_cgroup(c, &cg);
         if (r < 0)
                 return r;
-        int ret = 0;
-        if (cg) {
-                ret = cgroup_destroy(cg);
-                cgroup_free(cg);
+        if (st != STATUS_STOPPED) {
+                /* A created container is deleted without --force, as runc does:
+                 * its init never ran the user's program. */
+                signal_init(c, SIGKILL);
+                /* frozen tasks die only once thawed (see container_kill) */
+                if (st == STATUS_PAUSED && cg)
+                        (void) cgroup_freeze(cg, false);
+                wait_gone(c);
         }
+        int ret = 0;
+        if (cg)
+                ret = cgroup_destroy(cg);
         r = destroy_intelrdt(c);
         if (r < 0 && ret == 0)
                 ret = r;

@@ -93,3 +93,21 @@ int container_wait_child(pid_t pid, int console_master);
 
 /* Valid container ids: what runc accepts ([A-Za-z0-9_+.-], not "." or ".."). */
 bool container_id_valid(const char *id);
+
+/* pause.c: freeze / thaw every process of the container (runc pause/resume). */
+int container_pause(struct cocoon_ctx *ctx, const char *id);
+int container_resume(struct cocoon_ctx *ctx, const char *id);
+
+/* update.c: apply a linux.resources object (only the fields it holds change;
+ * runc's "0 = unchanged" fields are dropped first) and record it in the saved
+ * config.json. */
+int container_update(struct cocoon_ctx *ctx, const char *id, json_t *res);
+
+/* events.c */
+struct events_opts {
+        bool stats_once;          /* --stats: one stats event, then exit */
+        unsigned long long interval_ms;
+};
+/* Print runc-style JSON events on stdout: stats every interval and an "oom"
+ * event per OOM kill, until the container stops. */
+int container_events(struct cocoon_ctx *ctx, const char *id, const struct events_opts *o);

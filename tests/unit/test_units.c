@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* units.c: runc's size and duration syntax. */
+#include <stdint.h>
+
+#include "units.h"
+#include "unit.h"
+
+static void check_size(const char *s, int64_t want) {
+        int64_t v = 0;
+        int r = parse_ram_bytes(s, &v);
+        if (r == 0 && v == want)
+                UNIT_PASS_();
+        else
+                UNIT_FAIL_("parse_ram_bytes(\"%s\"): r=%d v=%lld, want %lld", s, r, (long long) v, (long long) want);
+}
+
+static void check_bad_size(const char *s) {
+        int64_t v;
+        if (parse_ram_bytes(s, &v) < 0)
+                UNIT_PASS_();
+        else
+                UNIT_FAIL_("parse_ram_bytes(\"%s\") accepted: %lld", s, (long long) v);
+}
+
+static void check_dur(const char *s, unsigned long long want) {
+        unsigned long long v = 0;
+        int r = parse_duration_ms(s, &v);
+        if (r == 0 && v == want)
+                UNIT_PASS_();
+        else
+                UNIT_FAIL_("parse_duration_ms(\"%s\"): r=%d v=%llu, want %llu", s, r, v, want);
+}
+
+static void check_bad_dur(const char *s) {
+        unsigned long long v;
+        if (parse_duration_ms(s, &v) < 0)
+                UNIT_PASS_();
+        else
+                UNIT_FAIL_("parse_duration_ms(\"%s\") accepted: %llu", s, v);
+}
+
+int main(void) {
+        check_size("0", 0);
+        check_size("4096", 4096);
+        check_size("-1", -1);
+        check_size("100b", 100);
+        check_size("1k", 1024);
+        check_size("64m", 64ll << 20);
+        check_size("64M", 64ll << 20);
+        check_size("64MB", 64ll << 20);
+        check_size("64MiB", 64ll << 20);
+        check_size("64 mb", 64ll << 20);
+        check_size("1.5g", 3ll << 29);
+        check_size("2t", 2ll << 40);
+        check_size("1p", 1ll << 50);
+        check_bad_size("");
+        check_bad_size("m");
+        check_bad_size("-5");
+        check_bad_size("12x");
+        check_bad_size("1.2.3");
+        check_bad_size("1.");
+        check_bad_size("64mbb");
+        check_bad_size("64  m");
+        check_bad_size("99999999999p");
+
+        check_dur("5s", 5000);
+        check_dur("500ms", 500);
+        check_dur("200ms", 200);
+        check_dur("1m30s", 90000);
+        check_dur("1.5s", 1500);
+        check_dur("1h", 3600000);
+        check_dur("10us", 1);
+        check_dur("1500000ns", 2);
+        check_dur("0s", 0);
+        check_bad_dur("");
+        check_bad_dur("5");
+        check_bad_dur("-1s");
+        check_bad_dur("1x");
+        check_bad_dur("s");
+        check_bad_dur("1s5");
+        return unit_summary();
+}
