@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `features`: what this build implements, in the shape of runc's
- * `features` output.  Lists only what works: hooks and seccomp are empty
- * until they are implemented, so an engine asking us never assumes them.
+ * `features` output.  Lists only what works, so an engine asking us never
+ * assumes a feature we lack.  As in runc, "enabled" means implemented, not
+ * active on this host: AppArmor/SELinux labels are applied where the LSM is
+ * active (a warning otherwise) and Intel RDT where resctrl is mounted; the
+ * annotations say what this host has.
  */
 #include <stdio.h>
+#include <seccomp.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "linux/cgroup.h"
+#include "linux/intelrdt.h"
+#include "linux/lsm.h"
+#include "linux/seccomp.h"
+#include "sentry/boundary.h"
 #include "runtime/sandbox.h"
 
 static json_t *strings(const char *const *v) {
@@ -39,7 +48,10 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         json_t *f = json_object();
         json_object_set_new(f, "ociVersionMin", json_string("1.0.0"));
         json_object_set_new(f, "ociVersionMax", json_string(OCI_VERSION));
-        json_object_set_new(f, "hooks", json_array());
+        json_t *hooks = json_array();
+        for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
+                json_array_append_new(hooks, json_string(oci_hook_kind_name(k)));
+        json_object_set_new(f, "hooks", hooks);
         json_object_set_new(f, "mountOptions", strings(mount_opts));
 
         json_t *lx = json_object();
@@ -54,22 +66,15 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         json_t *cg = json_object();
         json_object_set_new(cg, "v1", json_true());
         json_object_set_new(cg, "v2", json_true());
-        json_object_set_new(cg, "systemd", json_false());
+        /* implemented through systemd's D-Bus API (busctl); refused where systemd does not run */
+        json_object_set_new(cg, "systemd", json_true());
         json_object_set_new(cg, "systemdUser", json_false());
         json_object_set_new(lx, "cgroup", cg);
-        json_t *sc = json_object();
-        json_object_set_new(sc, "enabled", json_false());
-        json_object_set_new(lx, "seccomp", sc);
-        json_t *aa = json_object();
-        json_object_set_new(aa, "enabled", json_false());
-        json_object_set_new(lx, "apparmor", aa);
-        json_t *se = json_object();
-        json_object_set_new(se, "enabled", json_false());
-        json_object_set_new(lx, "selinux", se);
-        json_t *im = json_object();
-        json_object_set_new(im, "enabled", json_false());
-        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
-        json_decref(im);
+        json_object_set_new(lx, "seccomp", seccomp_features());
+        json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 1));
+        json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 1));
+        json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 1));
+        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));
         json_object_set_new(f, "linux", lx);
 
         json_t *ann = json_object();
@@ -77,6 +82,17 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         enum cgroup_layout layout;
         if (cgroup_detect_layout(&layout) == 0)
                 json_object_set_new(ann, "io.github.cocoon.cgroup-layout", json_string(cgroup_layout_name(layout)));
+        json_object_set_new(ann, "io.github.cocoon.host.apparmor", json_string(lsm_apparmor_enabled() ? "active" : "inactive"));
+        json_object_set_new(ann, "io.github.cocoon.host.selinux", json_string(lsm_selinux_enabled() ? "active" : "inactive"));
+        json_object_set_new(ann, "io.github.cocoon.host.resctrl",
+                            json_string(access(RESCTRL_ROOT "/info", F_OK) == 0 ? "mounted" : "not mounted"));
+        json_object_set_new(ann, "io.github.seccomp.libseccomp.version",
+                            json_sprintf("%u.%u.%u", seccomp_version()->major, seccomp_version()->minor,
+                                         seccomp_version()->micro));
+        unsigned host, sentry, denied, killed;
+        sentry_boundary_counts(&host, &sentry, &denied, &killed);
+        json_object_set_new(ann, "io.github.cocoon.sentry.syscalls",
+                            json_sprintf("host-direct %u, sentry-handled %u, denied %u", host, sentry, denied));
         json_object_set_new(f, "annotations", ann);
 
         char *text = json_dumps(f, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

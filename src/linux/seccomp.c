@@ -72,6 +72,44 @@ static const struct {
 #endif
 };
 
+static const struct {
+        const char *name;
+        uint32_t action; /* ERRNO/TRACE with data 0: the errno is filled in */
+} action_table[] = {
+        {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+        {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
+        {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD}, /* runc's meaning */
+        {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+        {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+        {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+        {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY},
+        {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
+        {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+};
+
+json_t *seccomp_features(void) {
+        json_t *f = json_object(), *actions = json_array(), *ops = json_array(), *archs = json_array(),
+               *known = json_array(), *supported = json_array();
+        for (size_t i = 0; i < ELEMENTSOF(action_table); i++)
+                json_array_append_new(actions, json_string(action_table[i].name));
+        for (size_t i = 0; i < ELEMENTSOF(op_table); i++)
+                json_array_append_new(ops, json_string(op_table[i].name));
+        for (size_t i = 0; i < ELEMENTSOF(arch_table); i++)
+                json_array_append_new(archs, json_string(arch_table[i].name));
+        for (size_t i = 0; i < ELEMENTSOF(flag_table); i++) {
+                json_array_append_new(known, json_string(flag_table[i].name));
+                if (flag_table[i].attr)
+                        json_array_append_new(supported, json_string(flag_table[i].name));
+        }
+        json_object_set_new(f, "enabled", json_true());
+        json_object_set_new(f, "actions", actions);
+        json_object_set_new(f, "operators", ops);
+        json_object_set_new(f, "archs", archs);
+        json_object_set_new(f, "knownFlags", known);
+        json_object_set_new(f, "supportedFlags", supported);
+        return f;
+}
+
 static json_t *member(const json_t *obj, const char *key) {
         json_t *v = json_object_get(obj, key);
         return json_is_null(v) ? NULL : v;
@@ -120,24 +158,18 @@ static int get_action(json_t *action, const char *path, json_t *errno_ret, const
                 if (r < 0)
                         return r;
         }
-        if (!strcmp(a, "SCMP_ACT_KILL") || !strcmp(a, "SCMP_ACT_KILL_THREAD"))
-                *ret = SCMP_ACT_KILL_THREAD;
-        else if (!strcmp(a, "SCMP_ACT_KILL_PROCESS"))
-                *ret = SCMP_ACT_KILL_PROCESS;
-        else if (!strcmp(a, "SCMP_ACT_TRAP"))
-                *ret = SCMP_ACT_TRAP;
-        else if (!strcmp(a, "SCMP_ACT_ERRNO"))
-                *ret = SCMP_ACT_ERRNO(e);
-        else if (!strcmp(a, "SCMP_ACT_TRACE"))
-                *ret = SCMP_ACT_TRACE(e);
-        else if (!strcmp(a, "SCMP_ACT_ALLOW"))
-                *ret = SCMP_ACT_ALLOW;
-        else if (!strcmp(a, "SCMP_ACT_LOG"))
-                *ret = SCMP_ACT_LOG;
-        else if (!strcmp(a, "SCMP_ACT_NOTIFY"))
-                *ret = SCMP_ACT_NOTIFY;
-        else
+        size_t k = 0;
+        while (k < ELEMENTSOF(action_table) && strcmp(action_table[k].name, a))
+                k++;
+        if (k == ELEMENTSOF(action_table))
                 return log_fail(-EINVAL, "%s: unknown seccomp action \"%s\"", path, a);
+        uint32_t act = action_table[k].action;
+        /* the errno travels in the action's data field */
+        if (act == SCMP_ACT_ERRNO(0))
+                act = SCMP_ACT_ERRNO(e);
+        else if (act == SCMP_ACT_TRACE(0))
+                act = SCMP_ACT_TRACE(e);
+        *ret = act;
         return 0;
 }
 

@@ -34,3 +34,6 @@ int seccomp_apply(const json_t *profile, int sync_fd);
  * the OCI container process state for process `pid` (`state` is the
  * container's OCI state document).  No-op otherwise. */
 int seccomp_forward_listener(const json_t *profile, int sync_fd, pid_t pid, json_t *state);
+
+/* `cocoon features`' linux.seccomp object: what the compiler above accepts. */
+json_t *seccomp_features(void);

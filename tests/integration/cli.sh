@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # The command line: help, version, bad commands and flags, global options.
 
-SUBCOMMANDS="spec create start run exec kill delete state list ps features"
+SUBCOMMANDS="spec create start run exec kill delete state list ps features pause resume update events"
 
 test_version() {
         assert_ok cocoon --version
@@ -185,4 +185,18 @@ test_features() {
         assert_contains "$v" "CAP_SYS_ADMIN" "features linux.capabilities"
         v=$(json_get '" ".join(d["mountOptions"])' <<<"$out")
         assert_contains " $v " " nosuid " "features mountOptions"
+        assert_eq "prestart createRuntime createContainer startContainer poststart poststop" \
+                "$(json_get '" ".join(d["hooks"])' <<<"$out")" "features hooks"
+        v=$(json_get '" ".join(d["linux"]["seccomp"]["actions"])' <<<"$out")
+        assert_contains " $v " " SCMP_ACT_NOTIFY " "features linux.seccomp.actions"
+        assert_eq true "$(json_get 'd["linux"]["mountExtensions"]["idmap"]["enabled"]' <<<"$out")" "features idmap"
+        # every action features lists is accepted by create's profile check
+        local bundle=$T/b a id
+        make_bundle "$bundle" /bin/true
+        for a in $(json_get '" ".join(d["linux"]["seccomp"]["actions"])' <<<"$out"); do
+                [ "$a" = SCMP_ACT_NOTIFY ] && continue # needs a listener (seccomp.sh)
+                edit_config "$bundle" "c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getcwd'],'action':'$a'}]}"
+                id=$(new_id)
+                assert_ok cocoon run --bundle "$bundle" "$id"
+        done
 }
