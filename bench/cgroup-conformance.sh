@@ -48,7 +48,7 @@ c["linux"]["resources"] = {
     "cpu": {"shares": 512, "quota": 50000, "period": 100000,
             "realtimeRuntime": 10000, "realtimePeriod": 1000000, "cpus": "0", "mems": "0"},
     "pids": {"limit": 77},
-    "blockIO": {"throttleReadBpsDevice": dev(1048576), "throttleWriteBpsDevice": dev(2097152),
+    "blockIO": {"weight": 500, "throttleReadBpsDevice": dev(1048576), "throttleWriteBpsDevice": dev(2097152),
                 "throttleReadIOPSDevice": dev(100), "throttleWriteIOPSDevice": dev(200)},
 }
 json.dump(c, open(path, "w"), indent=2)
@@ -68,6 +68,7 @@ cpu.realtimePeriod|cpu/cpu.rt_period_us
 cpu.cpus|cpuset/cpuset.cpus
 cpu.mems|cpuset/cpuset.mems
 pids.limit|pids/pids.max
+blockIO.weight|blkio/blkio.bfq.weight
 blockIO.throttleReadBpsDevice|blkio/blkio.throttle.read_bps_device
 blockIO.throttleWriteBpsDevice|blkio/blkio.throttle.write_bps_device
 blockIO.throttleReadIOPSDevice|blkio/blkio.throttle.read_iops_device
