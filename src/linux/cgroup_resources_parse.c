@@ -263,7 +263,7 @@ static int parse_network(json_t *res, const char *where, struct cgroup_resources
         int e = get_object(res, "network", where, &n);
         if (e < 0 || !n)
                 return e;
-        if ((e = get_int(n, "classID", p.s, 0, UINT32_MAX, false, &r->network.class_id)) < 0 ||
+        if ((e = get_int(n, "classID", p.s, 0, UINT32_MAX, true, &r->network.class_id)) < 0 ||
             (e = get_array(n, "priorities", p.s, &prios)) < 0)
                 return e;
         if (!prios)
