@@ -16,15 +16,21 @@ struct jpath {
         char s[256];
 };
 
+/* A path too long for the buffer (a hostile key) is shown cut, marked "...". */
+static void mark_cut(struct jpath *p, int n) {
+        if (n < 0 || (size_t) n >= sizeof p->s)
+                memcpy(p->s + sizeof p->s - 4, "...", 4);
+}
+
 static struct jpath jp(const char *base, const char *key) {
         struct jpath p;
-        snprintf(p.s, sizeof p.s, "%s.%s", base, key);
+        mark_cut(&p, snprintf(p.s, sizeof p.s, "%s.%s", base, key));
         return p;
 }
 
 static struct jpath jp_index(const char *base, size_t i) {
         struct jpath p;
-        snprintf(p.s, sizeof p.s, "%s[%zu]", base, i);
+        mark_cut(&p, snprintf(p.s, sizeof p.s, "%s[%zu]", base, i));
         return p;
 }
 

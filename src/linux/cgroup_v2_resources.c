@@ -72,7 +72,7 @@ static int swap_value(const struct cgroup_resources *res, bool *set, int64_t *re
 static int memory(const char *dir, const struct cgroup_resources *res) {
         char buf[32];
         bool swap_set;
-        int64_t swap;
+        int64_t swap = 0;
         int r = swap_value(res, &swap_set, &swap);
         if (r < 0)
                 return r;
