@@ -85,7 +85,7 @@ test_memory_limit() {
         make_bundle "$B" /bin/sleep 1000
         edit_config "$B" 'c["linux"].setdefault("resources",{})["memory"]={"limit":67108864}'
         id=$(new_id)
-        start_or_skip "$B" "$id"
+        start_ctr "$B" "$id"
         p=$(pid_of "$id")
         if grep -qE '^[0-9]+:memory:' "/proc/$p/cgroup"; then
                 d=$(cg_dir "$p" memory)
@@ -102,7 +102,7 @@ test_pids_limit() {
         make_bundle "$B" /bin/sleep 1000
         edit_config "$B" 'c["linux"].setdefault("resources",{})["pids"]={"limit":5}'
         id=$(new_id)
-        start_or_skip "$B" "$id"
+        start_ctr "$B" "$id"
         p=$(pid_of "$id")
         if grep -qE '^[0-9]+:pids:' "/proc/$p/cgroup"; then
                 d=$(cg_dir "$p" pids)
@@ -123,7 +123,7 @@ test_cpu_shares() {
         make_bundle "$B" /bin/sleep 1000
         edit_config "$B" 'c["linux"].setdefault("resources",{})["cpu"]={"shares":512}'
         id=$(new_id)
-        start_or_skip "$B" "$id"
+        start_ctr "$B" "$id"
         p=$(pid_of "$id")
         grep -qE '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' "/proc/$p/cgroup" || { destroy "$id"; skip "no v1 cpu hierarchy"; }
         d=$(cg_dir "$p" cpu)
