@@ -15,7 +15,8 @@
 #include "log.h"
 #include "util.h"
 
-/* Devices every container needs (runc's AllowedDevices). */
+/* Devices every container needs: runc's AllowedDevices, exactly.  No
+ * /dev/console (c 5:1): the container's console is a pty slave (c 136:N). */
 static const struct device_rule default_allow[] = {
         /* mknod of any node is harmless: opening it is what the rules guard */
         {true, 'c', -1, -1, "m"},
@@ -28,7 +29,6 @@ static const struct device_rule default_allow[] = {
         {true, 'c', 1, 9, "rwm"},    /* urandom */
         {true, 'c', 136, -1, "rwm"}, /* pts/N */
         {true, 'c', 5, 2, "rwm"},    /* ptmx */
-        {true, 'c', 5, 1, "rwm"},    /* console */
         {true, 'c', 10, 200, "rwm"}, /* net/tun */
 };
 

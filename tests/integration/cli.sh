@@ -131,16 +131,6 @@ test_sandbox_not_available() {
         assert_ok "$COCOON" --root "$ROOT" --sandbox=none run --bundle "$B" "$(new_id)"
 }
 
-test_systemd_cgroup_unsupported() {
-        local B=$T/b id
-        make_bundle "$B" /bin/true
-        id=$(new_id)
-        assert_fail "$COCOON" --root "$ROOT" --systemd-cgroup run --bundle "$B" "$id"
-        assert_error_line
-        assert_contains "$err" "systemd"
-        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
-}
-
 test_global_option_forms() {
         local B=$T/b id
         make_bundle "$B" /bin/true
