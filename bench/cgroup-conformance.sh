@@ -15,6 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 COCOON=${COCOON:-$REPO/build/cocoon}
 RUNC=${RUNC:-/usr/sbin/runc}
 ROOTFS=${ROOTFS:-$REPO/build/rootfs}
+ROOTFS=$(cd "$ROOTFS" && pwd)
 TAG=${TAG:-conf$$}
 [ -x "$COCOON" ] || bench_die "no cocoon binary at $COCOON (make build/cocoon)"
 [ -x "$RUNC" ] || bench_die "no runc at $RUNC"
@@ -116,7 +117,8 @@ while IFS='|' read -r res file; do
         a=$(value runc "$file")
         b=$(value cocoon "$file")
         s=no
-        if [ "$a" = "$b" ]; then
+        # a file neither runtime wrote is not agreement: it is a failed run
+        if [ "$a" = "$b" ] && [ "$a" != "(missing)" ]; then
                 s=yes
                 same=$((same + 1))
         fi

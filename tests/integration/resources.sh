@@ -307,6 +307,7 @@ test_resources_match_runc() {
         capture env COCOON="$COCOON" RUNC="$RUNC" ROOTFS="$ROOTFS" WORK="$T/conf" TAG="$TOKEN" \
                 bash "$TESTS_DIR/../bench/cgroup-conformance.sh"
         note "$out"
+        [ "$rc" = 0 ] || fail "conformance script failed (rc=$rc): $out $err"
         assert_contains "$out" "cgroup files agree" "conformance output"
         rows=$(grep -c ' | ' <<<"$out")
         [ "$rows" -ge 20 ] || fail "only $rows rows in the conformance table: $out $err"
