@@ -34,6 +34,9 @@ typedef int (*cli_opt_cb)(int idx, const char *arg, void *ud);
  * the first positional argument.  Errors are one line and -EINVAL. */
 int cli_parse(const struct cli_command *cmd, int argc, char **argv, cli_opt_cb cb, void *ud, int *ret_first);
 void cli_help(const struct cli_command *cmd);
+/* Commands that take no options and exactly one container id (start, state,
+ * pause, resume): 0 with *ret_id set, 1 after --help, or -EINVAL. */
+int cli_parse_id_only(const struct cli_command *cmd, int argc, char **argv, const char **ret_id);
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_nonneg(const char *opt, const char *s, int *ret);
 /* $LISTEN_FDS addressed to this process (LISTEN_PID matches), else 0. */

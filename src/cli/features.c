@@ -27,15 +27,10 @@ static json_t *strings(const char *const *v) {
         return a;
 }
 
-static int noop(int idx, const char *arg, void *ud) {
-        (void) idx, (void) arg, (void) ud;
-        return 0;
-}
-
 static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         (void) ctx;
         int first;
-        int r = cli_parse(&cmd_features, argc, argv, noop, NULL, &first);
+        int r = cli_parse(&cmd_features, argc, argv, NULL, NULL, &first);
         if (r != 0)
                 return r > 0 ? 0 : r;
         static const char *const mount_opts[] = {

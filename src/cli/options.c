@@ -115,3 +115,15 @@ int cli_listen_fds(void) {
                 return 0;
         return n;
 }
+
+int cli_parse_id_only(const struct cli_command *cmd, int argc, char **argv, const char **ret_id) {
+        int first;
+        /* no options: the callback is never called */
+        int r = cli_parse(cmd, argc, argv, NULL, NULL, &first);
+        if (r != 0)
+                return r;
+        if (first != argc - 1)
+                return cli_usage_error(cmd, "expects exactly one container id");
+        *ret_id = argv[first];
+        return 0;
+}

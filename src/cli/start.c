@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli/cli.h"
 
-static int noop(int idx, const char *arg, void *ud) {
-        (void) idx, (void) arg, (void) ud;
-        return 0;
-}
-
 static int run_start(struct cocoon_ctx *ctx, int argc, char **argv) {
-        int first;
-        int r = cli_parse(&cmd_start, argc, argv, noop, NULL, &first);
+        const char *id;
+        int r = cli_parse_id_only(&cmd_start, argc, argv, &id);
         if (r != 0)
                 return r > 0 ? 0 : r;
-        if (first != argc - 1)
-                return cli_usage_error(&cmd_start, "expects exactly one container id");
-        return container_start(ctx, argv[first]);
+        return container_start(ctx, id);
 }
 
 static const struct cli_opt opts[] = {{0}};

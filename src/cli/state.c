@@ -4,20 +4,13 @@
 
 #include "cli/cli.h"
 
-static int noop(int idx, const char *arg, void *ud) {
-        (void) idx, (void) arg, (void) ud;
-        return 0;
-}
-
 static int run_state(struct cocoon_ctx *ctx, int argc, char **argv) {
-        int first;
-        int r = cli_parse(&cmd_state, argc, argv, noop, NULL, &first);
+        const char *id;
+        int r = cli_parse_id_only(&cmd_state, argc, argv, &id);
         if (r != 0)
                 return r > 0 ? 0 : r;
-        if (first != argc - 1)
-                return cli_usage_error(&cmd_state, "expects exactly one container id");
         json_t *s;
-        r = container_state(ctx, argv[first], &s);
+        r = container_state(ctx, id, &s);
         if (r < 0)
                 return r;
         char *text = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
