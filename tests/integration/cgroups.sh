@@ -150,3 +150,30 @@ test_devices_cgroup_denies_host_devices() {
         note "inside: $out $err"
         assert_not_contains "$out" "512" "bytes read from the host's disk"
 }
+
+# A pure v1 host, made out of this hybrid one: a private mount namespace
+# without the cgroup2 "unified" mount (nothing propagates back to the host).
+test_pure_v1_layout() {
+        [ -d /sys/fs/cgroup/unified ] || skip "no hybrid layout to turn into pure v1"
+        local B=$T/b id p holder
+        unshare --mount --propagation private sh -c \
+                'umount /sys/fs/cgroup/unified && : >"$1" && exec sleep 1000' _ "$T/v1.ready" &
+        holder=$!
+        track_pid "$holder"
+        wait_for test -e "$T/v1.ready"
+        v1() { nsenter -t "$holder" -m -- "$COCOON" $CC_GLOBAL "$@"; }
+        capture v1 features
+        assert_eq v1 "$(json_get 'd["annotations"]["io.github.cocoon.cgroup-layout"]' <<<"$out")" "layout"
+        make_bundle "$B" /bin/sleep 1000
+        edit_config "$B" 'c["linux"]["resources"]={"memory":{"limit":33554432},"pids":{"limit":10}}'
+        id=$(new_id)
+        assert_ok v1 run -d --bundle "$B" "$id"
+        p=$(json_get 'd["pid"]' <<<"$(v1 state "$id")")
+        assert_eq 33554432 "$(cat "/sys/fs/cgroup/memory/cocoon/$id/memory.limit_in_bytes")" "memory limit"
+        assert_eq 10 "$(cat "/sys/fs/cgroup/pids/cocoon/$id/pids.max")" "pids limit"
+        [ ! -e "/sys/fs/cgroup/unified/cocoon/$id" ] || fail "a v2 directory was made on a pure v1 layout"
+        assert_ok v1 delete --force "$id"
+        [ ! -e "/sys/fs/cgroup/memory/cocoon/$id" ] || fail "memory cgroup left after delete"
+        kill "$holder"
+        wait "$holder" 2>/dev/null || true
+}
