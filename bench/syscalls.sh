@@ -9,9 +9,9 @@
 #   QUICK=1 bash bench/syscalls.sh    # a few seconds: a sanity check, not a measurement
 #
 # Environment:
-#   ROUNDS=3        runs per runtime; the runtimes alternate within a round
+#   ROUNDS=5        runs per runtime; the runtimes alternate within a round
 #                   and the order rotates every round
-#   BATCHES=5       measured batches per op in one run (plus a warm-up batch)
+#   BATCHES=3       measured batches per op in one run (plus a warm-up batch)
 #   SCALE=1         multiplies every iteration count of bench/syscalls.c
 #   QUICK=1         ROUNDS=1 BATCHES=2 SCALE=0.01 (each still overridable)
 #   COCOON=build/cocoon    the cocoon binary
@@ -36,8 +36,8 @@ cd "$REPO"
 if [ -n "$QUICK" ]; then
         ROUNDS=${ROUNDS:-1} BATCHES=${BATCHES:-2} SCALE=${SCALE:-0.01}
 fi
-ROUNDS=${ROUNDS:-3}
-BATCHES=${BATCHES:-5}
+ROUNDS=${ROUNDS:-5}
+BATCHES=${BATCHES:-3}
 SCALE=${SCALE:-1}
 COCOON=${COCOON:-build/cocoon}
 RUNC=${RUNC:-/usr/sbin/runc}
@@ -189,11 +189,20 @@ echo "ns per op, median of all batches of all rounds ($BATCHES x $ROUNDS per cel
 awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
         FILENAME == ARGV[1] { v[$1 SUBSEP $2, ++cnt[$1 SUBSEP $2]] = $3; next }
         { err[$1 SUBSEP $2] = 1 }
-        function median(k,   n, i, j, t, a) {
+        # quantile of the sorted a[1..n], linear between ranks
+        function q(a, n, p,   h, l) {
+                h = 1 + (n - 1) * p; l = int(h)
+                return l >= n ? a[n] : a[l] + (h - l) * (a[l + 1] - a[l])
+        }
+        # the median of a cell; its inter-quartile range relative to the
+        # median goes to spread[k]
+        function median(k,   n, i, j, t, a, m) {
                 n = cnt[k]
                 for (i = 1; i <= n; i++) a[i] = v[k, i] + 0
                 for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                m = q(a, n, 0.5)
+                if (m > 0) spread[k] = (q(a, n, 0.75) - q(a, n, 0.25)) / m
+                return m
         }
         function num(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.1f", x) }
         function cell(rt, op,   k) {
@@ -220,6 +229,16 @@ awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
                         for (j = 1; j <= 5; j++)
                                 if ((rts[j] SUBSEP o[i]) in med) printf "result %s %s %s\n", rts[j], o[i], med[rts[j] SUBSEP o[i]] >resfile
                 }
+                # how far apart the batches of one cell are: a ratio closer
+                # to 1 than this is within the noise of this run
+                ns = 0
+                for (k in spread) { ns++; sp[ns] = spread[k]; if (spread[k] > worst) { worst = spread[k]; wk = k } }
+                if (ns > 0) {
+                        for (i = 2; i <= ns; i++) { t = sp[i]; for (j = i - 1; j >= 1 && sp[j] > t; j--) sp[j + 1] = sp[j]; sp[j + 1] = t }
+                        split(wk, w, SUBSEP)
+                        printf "noise: inter-quartile range of a cell'"'"'s batches = %.0f%% of its median (median cell), %.0f%% at worst (%s on %s)\n",
+                                100 * q(sp, ns, 0.5), 100 * worst, w[2], w[1]
+                }
         }' "$work/batches" "$work/errors"
 touch "$work/results"
 
@@ -233,8 +252,8 @@ target() { # NUMERATOR DENOMINATOR LIMIT OP...
         for op in "$@"; do
                 x=$(res "$a" "$op"); y=$(res "$b" "$op")
                 if [ -z "$x" ] || [ -z "$y" ]; then missing+=" $op"; continue; fi
-                line+=$(awk -v x="$x" -v y="$y" -v op="$op" -v l="$limit" \
-                        'BEGIN { r = x / y; printf " %s %.2fx%s", op, r, r <= l ? "" : " (MISSED)" }')
+                line+=$(awk -v x="$x" -v y="$y" -v op="$op" -v l="$limit" -v sep="${line:+,}" \
+                        'BEGIN { r = x / y; printf "%s %s %.2fx%s", sep, op, r, r <= l ? "" : " (MISSED)" }')
         done
         local head="target ${a#cocoon-}/${b#cocoon-} <= ${limit}x on $*:"
         if [ -z "$line" ]; then
