@@ -113,7 +113,10 @@ run_rt() {
         cocoon-sentry) cmd=("$COCOON" --root "$work/root-cocoon" --sandbox=sentry ${COCOON_FLAGS:-} run --bundle "$bundle" "$id") ;;
         runsc) cmd=("$RUNSC" --root "$work/root-runsc" ${RUNSC_FLAGS} run --bundle "$bundle" "$id") ;;
         esac
-        timeout -k 10 "$RUN_TIMEOUT" "${cmd[@]}" </dev/null
+        # --foreground: a ^C at the terminal reaches the runtime, which
+        # forwards it to the program (timeout alone would put it in a process
+        # group of its own and the ^C would wait for the run to end)
+        timeout --foreground -k 10 "$RUN_TIMEOUT" "${cmd[@]}" </dev/null
 }
 
 mkdir "$work/root-runc" "$work/root-cocoon" "$work/root-runsc"
