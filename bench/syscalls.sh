@@ -241,6 +241,8 @@ awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
                         split(wk, w, SUBSEP)
                         printf "noise: inter-quartile range of a cell'"'"'s batches = %.0f%% of its median (median cell), %.0f%% at worst (%s on %s)\n",
                                 100 * q(sp, ns, 0.5), 100 * worst, w[2], w[1]
+                        if (q(sp, ns, 0.5) > 0.10)
+                                print "  (wider than the 10% between 1.0x and the 1.1x target: re-run on a quieter machine or with ROUNDS=10)"
                 }
         }' "$work/batches" "$work/errors"
 touch "$work/results"
