@@ -33,7 +33,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps demo test test-quick unit asan rootfs bench clean lint docs
+.PHONY: all deps demo test test-quick unit asan rootfs bench bench-syscalls clean lint docs
 all: deps $(BUILD)/cocoon
 
 deps:
@@ -108,6 +108,10 @@ test-quick:
 
 bench: all rootfs
 	@bash bench/lifecycle.sh
+	@bash bench/syscalls.sh
+
+bench-syscalls: all rootfs
+	@bash bench/syscalls.sh
 
 clean:
 	rm -rf build
