@@ -313,10 +313,16 @@ test_events_stats_keys_match_runc() {
         echo "$out" >"$T/runc.json"
         assert_ok cocoon events --stats "$id"
         echo "$out" >"$T/cocoon.json"
-        # the keys of these objects do not depend on the values
+        destroy "$id"
+        # The keys of these objects do not depend on the values, except the
+        # ones runc marks omitempty: present in one output and not the other
+        # only says one container had, e.g., page cache or I/O and the other not.
         python3 - "$T/runc.json" "$T/cocoon.json" <<'PY' || fail "key sets differ from runc's"
 import json, sys
 runc, ours = (json.load(open(f)) for f in sys.argv[1:3])
+omitempty = {"cache", "ioServiceBytesRecursive", "ioServicedRecursive", "ioQueueRecursive",
+             "ioServiceTimeRecursive", "ioWaitTimeRecursive", "ioMergedRecursive", "ioTimeRecursive",
+             "sectorsRecursive"}
 paths = [[], ["data"], ["data", "cpu"], ["data", "cpu", "usage"], ["data", "cpuset"], ["data", "memory"],
          ["data", "memory", "usage"], ["data", "memory", "kernelTCP"], ["data", "memory", "raw"],
          ["data", "pids"], ["data", "blkio"], ["data", "hugetlb"]]
@@ -325,12 +331,11 @@ for p in paths:
     a, b = runc, ours
     for k in p:
         a, b = a[k], b[k]
-    if sorted(a) != sorted(b):
+    if sorted(set(a) - omitempty) != sorted(set(b) - omitempty):
         print(f"keys of {'.'.join(p) or '(top)'}: runc {sorted(a)} cocoon {sorted(b)}", file=sys.stderr)
         bad = 1
 sys.exit(bad)
 PY
-        destroy "$id"
 }
 
 test_events_stream_until_exit() {
