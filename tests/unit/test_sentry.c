@@ -610,7 +610,23 @@ static void w_timing(struct tally *t) {
             (double) (t4 - t3) / N / 1000, (double) (t5 - t4) / N / 1000, (double) (t6 - t5) / N / 1000);
 }
 
-static void workload_main(const char *root, int report_fd, int listener_sock, int go_fd, bool gofer_dies) {
+enum role {
+        ROLE_FULL,        /* every check */
+        ROLE_GOFER_DIES,  /* one call, READY, waits, one call after the Gofer was killed */
+        ROLE_WAIT,        /* one call, READY, waits for go, exits */
+        ROLE_EXEC,        /* as `cocoon exec`: sends its listener over the control socket */
+};
+
+static void role_exec(struct tally *t) {
+        struct utsname u;
+        struct stat st;
+        WCHECK(t, uname(&u) == 0 && strcmp(u.nodename, HOSTNAME) == 0);
+        WCHECK(t, stat("/etc/passwd", &st) == 0 && st.st_size == 11);
+        WCHECK(t, file_is("sub/file", "sub file\n"));
+}
+
+/* sock: ROLE_EXEC: connected to the control socket; else the listener's way to the test */
+static void workload_main(const char *root, int report_fd, int sock, int go_fd, enum role role) {
         if (dup2(report_fd, STDOUT_FILENO) < 0)
                 _exit(2);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -624,25 +640,39 @@ static void workload_main(const char *root, int report_fd, int listener_sock, in
         if (r >= 0)
                 r = seccomp_load(ctx);
         int listener = r >= 0 ? seccomp_notify_fd(ctx) : -1;
-        if (r < 0 || listener < 0 || sync_send_fd(listener_sock, SYNC_SECCOMP_FD, listener) < 0) {
-                say("FAIL workload: loading the filter: %s\n", strerror(-r));
+        if (r >= 0 && listener >= 0)
+                r = role == ROLE_EXEC ? sentry_send_listener(sock, listener)
+                                      : sync_send_fd(sock, SYNC_SECCOMP_FD, listener);
+        if (r < 0 || listener < 0) {
+                say("FAIL workload: loading the filter or sending the listener: %s\n", strerror(-r));
                 _exit(3);
         }
         close(listener);
-        close(listener_sock);
+        close(sock);
         seccomp_release(ctx);
 
         struct tally t = {0};
-        if (gofer_dies) {
-                struct stat st;
+        struct stat st;
+        char go;
+        switch (role) {
+        case ROLE_GOFER_DIES:
                 WCHECK(&t, stat("/etc/passwd", &st) == 0);
                 say("READY\n");
-                char go;
                 if (read(go_fd, &go, 1) != 1)
                         _exit(4);
                 /* the Gofer is dead: the Sentry fails the call and stops */
                 WCHECK(&t, FAILS_WITH(stat("/etc/passwd", &st), EIO) || errno == ENOSYS);
-        } else {
+                break;
+        case ROLE_WAIT:
+                WCHECK(&t, stat("/etc/passwd", &st) == 0);
+                say("READY\n");
+                if (read(go_fd, &go, 1) != 1)
+                        _exit(4);
+                break;
+        case ROLE_EXEC:
+                role_exec(&t);
+                break;
+        case ROLE_FULL:
                 w_timing(&t); /* first: before w_info sets a persona (uname then reads /proc) */
                 w_open(&t);
                 w_create(&t);
@@ -656,6 +686,7 @@ static void workload_main(const char *root, int report_fd, int listener_sock, in
                 w_other_user(&t);
                 w_groups_change(&t);
                 w_fifo_threads(&t);
+                break;
         }
         say("DONE %d %d\n", t.passed, t.failed);
         _exit(0);
@@ -708,7 +739,7 @@ static void *serve_thread(void *arg) {
         return NULL;
 }
 
-static int start_world(struct world *w, bool gofer_dies) {
+static int start_world(struct world *w, enum role role) {
         memset(w, 0, sizeof *w);
         w->gofer = w->workload = -1;
         w->gofer_ctl = w->proc_fd = w->listener = w->report = w->go = -1;
@@ -742,7 +773,7 @@ static int start_world(struct world *w, bool gofer_dies) {
                 close(rep[0]);
                 close(go[1]);
                 close(lsock[0]);
-                workload_main(w->root, rep[1], lsock[1], go[0], gofer_dies);
+                workload_main(w->root, rep[1], lsock[1], go[0], role);
         }
         close(rep[1]);
         close(go[0]);
@@ -769,12 +800,13 @@ static int start_world(struct world *w, bool gofer_dies) {
         return 0;
 }
 
-/* Everything the workload said; FAIL lines count as failures here. */
-static void collect_report(struct world *w) {
+/* Everything a workload said until it closed fd; FAIL lines count as
+ * failures here. */
+static void collect_report(int fd) {
         char buf[65536];
         size_t n = 0;
         ssize_t k;
-        while (n < sizeof buf - 1 && (k = read(w->report, buf + n, sizeof buf - 1 - n)) > 0)
+        while (n < sizeof buf - 1 && (k = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
                 n += (size_t) k;
         buf[n] = 0;
         bool done = false;
@@ -815,7 +847,7 @@ static void stop_world(struct world *w) {
 
 static void test_end_to_end(void) {
         struct world w;
-        int r = start_world(&w, false);
+        int r = start_world(&w, ROLE_FULL);
         CHECK_OK(r);
         if (r < 0) {
                 stop_world(&w);
@@ -823,7 +855,7 @@ static void test_end_to_end(void) {
         }
         pthread_t th;
         CHECK(pthread_create(&th, NULL, serve_thread, &w) == 0);
-        collect_report(&w); /* until the workload (and its children) closed the pipe */
+        collect_report(w.report); /* until the workload (and its children) closed the pipe */
         int st = 0;
         CHECK(waitpid(w.workload, &st, 0) == w.workload && WIFEXITED(st) && WEXITSTATUS(st) == 0);
         w.workload = -1;
@@ -844,7 +876,7 @@ static void test_end_to_end(void) {
 
 static void test_gofer_dies(void) {
         struct world w;
-        int r = start_world(&w, true);
+        int r = start_world(&w, ROLE_GOFER_DIES);
         CHECK_OK(r);
         if (r < 0) {
                 stop_world(&w);
@@ -871,6 +903,73 @@ static void test_gofer_dies(void) {
         stop_world(&w);
 }
 
+/* A second process sends its listener over the control socket, as `cocoon
+ * exec` does; the Sentry serves both and returns when both are gone.  With
+ * --strace on, each call leaves its line. */
+static void test_exec_listener(void) {
+        struct world w;
+        int r = start_world(&w, ROLE_WAIT);
+        CHECK_OK(r);
+        _cleanup_close_ int ctl = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        int alen = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "cocoon-sentry-test-%d", getpid()) + 1;
+        socklen_t len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + (size_t) alen);
+        if (r < 0 || ctl < 0 || bind(ctl, (struct sockaddr *) &a, len) < 0 || listen(ctl, 4) < 0) {
+                UNIT_FAIL_("set-up: %s", strerror(r < 0 ? -r : errno));
+                stop_world(&w);
+                return;
+        }
+        _cleanup_fclose_ FILE *log = tmpfile();
+        struct log_config lc = {.fd = log ? fileno(log) : -1, .format = LOG_FORMAT_TEXT, .forward_fd = -1};
+        log_setup(&lc);
+        w.cfg.control_fd = ctl;
+        w.cfg.strace = true;
+        pthread_t th;
+        CHECK(pthread_create(&th, NULL, serve_thread, &w) == 0);
+        char line[16] = "";
+        CHECK(read(w.report, line, 6) == 6 && strncmp(line, "READY", 5) == 0);
+
+        int rep[2];
+        CHECK(pipe2(rep, O_CLOEXEC) == 0);
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(rep[0]);
+                int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                if (sock < 0 || connect(sock, (struct sockaddr *) &a, len) < 0)
+                        _exit(5);
+                workload_main(w.root, rep[1], sock, -1, ROLE_EXEC);
+        }
+        close(rep[1]);
+        collect_report(rep[0]);
+        close(rep[0]);
+        int st = 0;
+        CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+        CHECK(write(w.go, "g", 1) == 1);
+        collect_report(w.report);
+        CHECK(waitpid(w.workload, &st, 0) == w.workload && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        w.workload = -1;
+        pthread_join(th, NULL);
+        log_setup(NULL);
+        CHECK_INT_EQ(w.serve_result, 0);
+        CHECK_INT_EQ(w.stats.listeners, 2);
+
+        char buf[16384] = "";
+        if (log) {
+                fflush(log);
+                rewind(log);
+                size_t n = fread(buf, 1, sizeof buf - 1, log);
+                buf[n] = 0;
+        }
+        char want[128];
+        snprintf(want, sizeof want, "[%d] uname(", pid);
+        CHECK_STR_CONTAINS(buf, want);
+        CHECK_STR_CONTAINS(buf, "newfstatat(AT_FDCWD, \"/etc/passwd\", 0x");
+        CHECK_STR_CONTAINS(buf, "openat(AT_FDCWD, \"sub/file\", O_RDONLY|O_CLOEXEC) = ");
+        stop_world(&w);
+}
+
 int main(void) {
         test_every_sentry_call_has_a_handler();
         test_path_join();
@@ -882,5 +981,6 @@ int main(void) {
         }
         test_end_to_end();
         test_gofer_dies();
+        test_exec_listener();
         return unit_summary();
 }
