@@ -52,7 +52,9 @@ struct sentry_config {
 /* Serve notifications on worker threads until every listener is dead (all
  * processes of the container are gone: the kernel reports POLLHUP).  Returns
  * 0, or -errno on a fatal failure (the Gofer died): the caller then kills the
- * container.  The Sentry dups the fds it is given; the caller keeps its own. */
+ * container.  The Sentry dups the fds it is given; the caller keeps its own.
+ * It installs a do-nothing handler for SIGRTMIN+5 (process-wide), the
+ * signal that wakes its workers to stop. */
 int sentry_serve(const struct sentry_config *c);
 
 /* The `exec` side of the control socket: send `listener` over `sock` (a
