@@ -362,8 +362,15 @@ static void *worker_main(void *arg) {
                                         l->dead = true;
                                 continue;
                         }
+                        /* a listener that cannot be served would leave its
+                         * processes blocked: fail closed */
+                        bool first = s->fatal == 0;
+                        if (first)
+                                s->fatal = -err;
                         pthread_mutex_unlock(&s->lock);
-                        log_error_errno(-err, "sentry: SECCOMP_IOCTL_NOTIF_RECV");
+                        if (first)
+                                log_error_errno(-err, "sentry: SECCOMP_IOCTL_NOTIF_RECV");
+                        wake_main(s);
                         pthread_mutex_lock(&s->lock);
                         break;
                 }
@@ -438,6 +445,12 @@ static int spawn_worker_locked(struct sentry *s, struct listener *l) {
 
 /* Takes fd. */
 static int add_listener(struct sentry *s, int fd) {
+        /* id 0 is never valid: a listener says ENOENT, anything else ENOTTY */
+        uint64_t none = 0;
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &none) == 0 || errno != ENOENT) {
+                close(fd);
+                return log_fail(-EINVAL, "sentry: the fd received is not a seccomp listener");
+        }
         /* The kernel then wakes the worker on the notifying thread's CPU and
          * switches to it at once: about 23 instead of 37 us per round trip
          * here (DESIGN.md section 3).  Kernels before 6.6 lack it. */
@@ -468,8 +481,12 @@ static int add_listener(struct sentry *s, int fd) {
 static void control_accept(struct sentry *s) {
         _cleanup_close_ int conn = accept4(s->cfg.control_fd, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0) {
-                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                        log_warn("sentry: accept on the control socket: %m");
+                if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                        return;
+                /* not a listening socket, or worse: stop polling it rather
+                 * than spin (exec then fails; the container keeps running) */
+                log_warn("sentry: accept on the control socket: %m; exec will not be served");
+                close_fd(&s->cfg.control_fd);
                 return;
         }
         /* a client that connects and says nothing must not stall the Sentry */

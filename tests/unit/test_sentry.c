@@ -929,6 +929,20 @@ static void test_exec_listener(void) {
         char line[16] = "";
         CHECK(read(w.report, line, 6) == 6 && strncmp(line, "READY", 5) == 0);
 
+        /* not a listener: refused, and the sender hears it */
+        int notlistener[2];
+        _cleanup_close_ int bad = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        CHECK(pipe2(notlistener, O_CLOEXEC) == 0);
+        CHECK(bad >= 0 && connect(bad, (struct sockaddr *) &a, len) == 0);
+        struct unit_capture cap;
+        unit_capture_begin(&cap);
+        r = sentry_send_listener(bad, notlistener[0]);
+        _cleanup_free_ char *err = unit_capture_end(&cap);
+        CHECK_INT_EQ(r, -EINVAL);
+        CHECK_STR_CONTAINS(err, "the Sentry cannot serve the listener");
+        close(notlistener[0]);
+        close(notlistener[1]);
+
         int rep[2];
         CHECK(pipe2(rep, O_CLOEXEC) == 0);
         fflush(stdout);
