@@ -384,6 +384,10 @@ static void w_cwd(struct tally *t) {
         WCHECK(t, file_is("sub/file", "sub file\n"));
         WCHECK(t, chdir("/") == 0);
         WCHECK(t, FAILS_WITH(chroot("/sub"), EPERM));
+        /* a deleted working directory */
+        WCHECK(t, mkdir("/gone", 0755) == 0 && chdir("/gone") == 0 && rmdir("/gone") == 0);
+        WCHECK(t, FAILS_WITH(open("x", O_CREAT | O_WRONLY, 0644), ENOENT));
+        WCHECK(t, chdir("/") == 0);
 }
 
 static void w_info(struct tally *t) {
