@@ -11,6 +11,7 @@
 struct gofer_conn {
         int root_fd;              /* the container root: every path starts here */
         struct gofer_creds creds; /* this thread's */
+        uint32_t cpu_hint;        /* the CPU this thread is pinned to (+1), 0: none */
 };
 
 /* What an operation hands back besides its result. */

@@ -124,6 +124,7 @@ static void put_cred(struct gofer_wbuf *w, const struct gofer_cred *c) {
         gofer_put_u32(w, c->fsgid);
         gofer_put_u32(w, c->umask);
         gofer_put_u64(w, c->cap_effective);
+        gofer_put_u32(w, c->cpu_hint);
         gofer_put_u32(w, c->n_groups);
         gofer_put(w, c->groups, (size_t) c->n_groups * sizeof c->groups[0]);
 }
@@ -132,7 +133,7 @@ static int get_cred(struct gofer_rbuf *r, struct gofer_cred *c) {
         int k;
         if ((k = gofer_get_u32(r, &c->fsuid)) < 0 || (k = gofer_get_u32(r, &c->fsgid)) < 0 ||
             (k = gofer_get_u32(r, &c->umask)) < 0 || (k = gofer_get_u64(r, &c->cap_effective)) < 0 ||
-            (k = gofer_get_u32(r, &c->n_groups)) < 0)
+            (k = gofer_get_u32(r, &c->cpu_hint)) < 0 || (k = gofer_get_u32(r, &c->n_groups)) < 0)
                 return k;
         if (c->n_groups > GOFER_MAX_GROUPS)
                 return -EINVAL;

@@ -27,7 +27,7 @@
 #include "gofer/client.h"
 
 #define GOFER_MAGIC 0x464f4743u /* "CGOF" in memory on little-endian */
-#define GOFER_VERSION 1u
+#define GOFER_VERSION 2u /* 2: cpu_hint after cap_effective */
 
 /* Largest packet either side accepts: a setxattr with a full path, a
  * 255-byte name and a 64 KiB value, plus headroom for the fixed parts. */

@@ -105,6 +105,19 @@ static void free_buffers(struct conn_buffers **b) {
         free(*b);
 }
 
+/* Run where the caller runs: its next request then wakes us on a CPU that
+ * is busy anyway.  A CPU the container may not use (cpuset) is refused by
+ * the kernel and the thread stays where it is. */
+static void follow_cpu(struct gofer_conn *conn, uint32_t hint) {
+        if (hint == 0 || hint == conn->cpu_hint || hint > CPU_SETSIZE)
+                return;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(hint - 1, &set);
+        if (sched_setaffinity(0, sizeof set, &set) == 0)
+                conn->cpu_hint = hint;
+}
+
 /* One request: decode, check its fd, switch credentials, run, reply.
  * Returns < 0 when the connection must end (the peer is gone, or does not
  * speak this protocol). */
@@ -133,7 +146,7 @@ static int serve_one(int sock, struct gofer_conn *conn, struct conn_buffers *b, 
                 r = -EPROTO;
         else if (gofer_op_takes_fd(q.op) != (in_fd >= 0))
                 r = in_fd >= 0 ? -EPROTO : -EBADF;
-        else if ((r = gofer_creds_switch(&conn->creds, &q.cred)) == 0)
+        else if (follow_cpu(conn, q.cred.cpu_hint), (r = gofer_creds_switch(&conn->creds, &q.cred)) == 0)
                 r = gofer_do_op(conn, &q, in_fd, &out);
 
         _cleanup_close_ int out_fd = out.fd;

@@ -206,6 +206,8 @@ int sentry_gofer(struct sentry_call *c, struct gofer_client **ret) {
                         return r;
                 }
         }
+        int cpu = sched_getcpu();
+        c->cred.cpu_hint = cpu >= 0 ? (uint32_t) cpu + 1 : 0;
         *ret = w->gofer;
         return 0;
 }

@@ -1325,7 +1325,7 @@ static void set_u32(uint8_t *buf, size_t off, uint32_t v) {
 static void test_malformed(int ctl) {
         static uint8_t pkt[GOFER_MSG_MAX + 256];
         size_t n = valid_statx(pkt, sizeof pkt);
-        size_t cred_len = 4 * 4 + 8 + 4 * R.n_groups;
+        size_t cred_len = 5 * 4 + 8 + 4 * R.n_groups; /* fsuid fsgid umask caps cpu_hint n_groups groups */
         size_t path_off = sizeof(struct gofer_hdr) + cred_len; /* the path's u32 length */
         CHECK(n > path_off);
         int s;
@@ -1394,7 +1394,7 @@ static void test_malformed(int ctl) {
                         pkt[path_off + 4 + 3] = 0;
                         break;
                 case 7:
-                        set_u32(pkt, sizeof(struct gofer_hdr) + 20, 1000);
+                        set_u32(pkt, sizeof(struct gofer_hdr) + 24, 1000); /* n_groups */
                         break;
                 case 8:
                         pkt[n++] = 0;
