@@ -5,25 +5,56 @@
  * per container; it holds the listener fd of every process of the
  * container (the init's, and one per `exec`), a connection per thread to
  * the Gofer, and nothing of the host's filesystem.
+ *
+ * docs/sentry.md describes the engine and what each call gets.
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+/* uname's release when the configuration gives none: a plausible LTS
+ * kernel, not the host's (whose exact version would tell an attacker which
+ * kernel bugs are reachable). */
+#define SENTRY_DEFAULT_RELEASE "6.1.0-cocoon"
+
+/* What one sentry_serve() did, for tests and `--debug` (filled on return). */
+struct sentry_stats {
+        uint64_t notifications; /* notifications received */
+        uint64_t continued;     /* answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE */
+        uint64_t gofer_calls;   /* notifications that needed the Gofer */
+        uint64_t fds_installed; /* SECCOMP_IOCTL_NOTIF_ADDFD + SEND */
+        unsigned listeners;     /* listener fds served (the init's + one per exec) */
+        unsigned workers_peak;  /* most worker threads alive at once */
+};
 
 struct sentry_config {
         int notify_fd;       /* the init's seccomp listener */
         int gofer_ctl_fd;    /* the Gofer's control socket (gofer_client_new) */
-        int control_fd;      /* listening unix socket: `exec` sends further listener fds here (SCM_RIGHTS) */
+        int control_fd;      /* listening unix socket: `exec` sends further listener fds here
+                              * (SCM_RIGHTS, see sentry_send_listener), or -1 */
         int proc_fd;         /* O_PATH fd of a procfs that shows the workload's processes (host /proc) */
-        const char *release; /* uname release shown to the workload */
+        const char *release; /* uname release shown to the workload (NULL: SENTRY_DEFAULT_RELEASE) */
+        const char *hostname;   /* uname nodename (NULL: the Sentry's own, i.e. its UTS namespace's) */
+        const char *domainname; /* uname domainname (NULL: the Sentry's own) */
+        uint64_t memory_limit;  /* the container's memory limit in bytes (0: none): caps sysinfo */
         bool strace;         /* one log line per handled syscall (--strace) */
         bool net_raw;        /* the container holds CAP_NET_RAW */
+        unsigned workers_min; /* worker threads per listener kept waiting (0: 2) */
+        unsigned workers_max; /* cap per listener (0: 64) */
+        struct sentry_stats *stats; /* optional: filled when sentry_serve returns */
 };
 
 /* Serve notifications on worker threads until every listener is dead (all
  * processes of the container are gone: the kernel reports POLLHUP).  Returns
  * 0, or -errno on a fatal failure (the Gofer died): the caller then kills the
- * container. */
+ * container.  The Sentry dups the fds it is given; the caller keeps its own. */
 int sentry_serve(const struct sentry_config *c);
+
+/* The `exec` side of the control socket: send `listener` over `sock` (a
+ * SOCK_SEQPACKET or SOCK_STREAM connection to cfg->control_fd) and wait
+ * until the Sentry serves it, so that a lost listener fails `exec` instead of
+ * leaving its process blocked forever.  Returns 0 or -errno (logged). */
+int sentry_send_listener(int sock, int listener);

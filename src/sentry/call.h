@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the Sentry: one notification being handled (struct sentry_call) and
+ * the helpers every handler uses.
+ *
+ * A handler (sys_<name>, declared from handlers.def) returns what the
+ * workload's syscall returns: a value >= 0 or a negative errno, or
+ * SENTRY_CONTINUE to let the kernel run the call (only where the reason in
+ * syscalls.def says a raced argument cannot reach anything outside the
+ * workload's own objects).  A handler that installs a descriptor answers the
+ * notification itself (sentry_install_fd) and returns the new fd number.
+ *
+ * Argument memory is read once per argument (sentry_read*, which re-validate
+ * the notification id after reading, so a recycled pid is never mistaken for
+ * the caller) and results are written back with sentry_write.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/seccomp.h>
+
+#include "gofer/client.h"
+#include "sentry/sentry.h"
+
+/* Let the kernel run the call (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
+#define SENTRY_CONTINUE LONG_MIN
+
+/* Headers older than the running kernel (Debian 12 ships 6.1's). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+/* Strings a handler copied, kept (shortened) for the --strace line. */
+#define SENTRY_STRACE_STRS 3
+#define SENTRY_STRACE_STR_MAX 160
+
+struct sentry_worker;
+
+struct sentry_call {
+        const struct seccomp_notif *req;
+        const struct sentry_config *cfg; /* the Sentry's copy: fds are its own */
+        struct sentry_worker *worker;    /* engine side (notify.c) */
+        int listener;                    /* the listener fd the notification came from */
+
+        /* set by the helpers */
+        bool answered;   /* sentry_install_fd answered the notification */
+        bool used_gofer; /* a Gofer call was made: -EPIPE/-ECONNRESET then mean the Gofer died */
+        bool cred_valid;
+        struct gofer_cred cred; /* the caller's, from /proc/<tid>/status (sentry_cred) */
+        uint32_t ruid, rgid;    /* real ids (access() checks with them) */
+        uint64_t cap_permitted;
+
+        /* --strace */
+        bool strace;
+        unsigned n_strs;
+        char strs[SENTRY_STRACE_STRS][SENTRY_STRACE_STR_MAX];
+};
+
+/* ---- handlers (handlers.def) ----------------------------------------------------------- */
+
+typedef long (*sentry_handler_fn)(struct sentry_call *c);
+
+struct sentry_handler {
+        const char *name;
+        sentry_handler_fn fn;
+        const char *args; /* --strace argument format, one letter per argument (strace.c) */
+};
+
+/* The handler of syscall nr, or NULL when the Sentry has none (the call is
+ * then answered from the boundary table: ENOSYS for unknown numbers). */
+const struct sentry_handler *sentry_handler_lookup(long nr);
+
+#define HANDLER(name, args) long sys_##name(struct sentry_call *c);
+#define HANDLER_CONTINUE(name, args)
+#include "sentry/handlers.def"
+#undef HANDLER
+#undef HANDLER_CONTINUE
+long sys_continue(struct sentry_call *c);
+
+/* ---- memory of the caller (mem.c) ----------------------------------------------------- */
+
+/* Exactly len bytes, else -EFAULT. */
+int sentry_read(struct sentry_call *c, uint64_t addr, void *buf, size_t len);
+/* A NUL-terminated string of at most size-1 bytes: its length, -EFAULT, or
+ * -ENAMETOOLONG when no NUL is found within size bytes (callers map it to
+ * their syscall's errno). */
+int sentry_read_str(struct sentry_call *c, uint64_t addr, char *buf, size_t size);
+/* Exactly len bytes, else -EFAULT. */
+int sentry_write(struct sentry_call *c, uint64_t addr, const void *buf, size_t len);
+/* 0 while the notification is still pending, else -ENOENT (the caller was
+ * interrupted or killed; its pid may already name another process). */
+int sentry_valid(struct sentry_call *c);
+
+/* ---- paths (path.c) -------------------------------------------------------------------- */
+
+struct sentry_path {
+        char user[PATH_MAX]; /* as the workload wrote it */
+        char abs[PATH_MAX];  /* the container path: absolute, "//" and "." folded, ".." kept */
+        bool empty;          /* "" with AT_EMPTY_PATH: abs is the path of the dirfd itself */
+};
+
+/* Copy the path argument at addr and compute its container path from the
+ * caller's cwd or dirfd.  at_flags: AT_EMPTY_PATH allows "" (the file of
+ * dirfd itself).  Errors as the kernel's: EFAULT, ENAMETOOLONG, ENOENT (""),
+ * EBADF, ENOTDIR. */
+int sentry_path_arg(struct sentry_call *c, int dirfd, uint64_t addr, int at_flags, struct sentry_path *p);
+/* The same for a path already in p->user (an AF_UNIX socket address). */
+int sentry_path_resolve(struct sentry_call *c, int dirfd, int at_flags, struct sentry_path *p);
+/* The container path of the caller's descriptor fd (-EBADF when it has none,
+ * -ENOENT for a deleted file, -EOPNOTSUPP for a pipe, socket, anon inode). */
+int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size);
+/* Join base and a relative path, folding "//" and "." (never ".."). */
+int sentry_path_join(const char *base, const char *rel, char *out, size_t size);
+/*
+ * The one rule for the kernel's own views: /proc, /sys and /dev in the
+ * workload's mount namespace are its own namespaced procfs, sysfs and
+ * devtmpfs (read-only or synthesized by the Sentry), so a call on a path
+ * below them is CONTINUEd: whatever a racing thread writes into the path,
+ * the kernel resolves it in the workload's own read-only view.  Paths with a
+ * ".." component never count (they may lead back into the rootfs, whose
+ * writable copy only the Gofer has).
+ */
+bool sentry_path_kernel_view(const char *abs);
+
+/* ---- credentials and the Gofer (cred.c, notify.c) ------------------------------------- */
+
+/* The caller's credentials (Uid/Gid fs fields, Groups, CapEff, Umask of
+ * /proc/<tid>/status), read once per call. */
+int sentry_cred(struct sentry_call *c);
+/* The worker's Gofer client with the caller's credentials loaded into
+ * c->cred; may start another worker first, since the Gofer call can block
+ * (a FIFO open waits for its peer). */
+int sentry_gofer(struct sentry_call *c, struct gofer_client **ret);
+
+/* The names uname reports (sethostname/setdomainname change them for the
+ * whole container) and the release it presents. */
+void sentry_uts_get(struct sentry_call *c, char *nodename, char *domainname); /* 65 bytes each */
+void sentry_uts_set(struct sentry_call *c, bool domain, const char *name, size_t len);
+const char *sentry_release(struct sentry_call *c);
+
+/* ---- answering ------------------------------------------------------------------------- */
+
+/* Install fd (consumed) in the caller with SECCOMP_IOCTL_NOTIF_ADDFD +
+ * SECCOMP_ADDFD_FLAG_SEND, which also answers the notification with the new
+ * number.  Returns it, or -errno (not answered: the caller returns it). */
+long sentry_install_fd(struct sentry_call *c, int fd, bool cloexec);
+
+/* ---- --strace (strace.c) --------------------------------------------------------------- */
+
+/* Keep a copied string argument for the strace line (no-op without --strace). */
+void sentry_strace_str(struct sentry_call *c, const char *s);
+void sentry_strace_line(struct sentry_call *c, const struct sentry_handler *h, long ret, uint64_t usec);
+/* "ENOENT" for 2; NULL when unknown. */
+const char *sentry_errno_name(int err);
+/* The name of an ioctl request the Sentry knows (sys_ioctl.c), else NULL. */
+const char *sentry_ioctl_name(uint32_t req);

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sockets.  The filter lets the allowed families, types and protocols
+ * create sockets on the host (syscalls.def: socket_families); what reaches
+ * the Sentry is the rest, refused with the errno Linux gives when the
+ * protocol is not there or the privilege is missing, so that no rarely used
+ * protocol module is ever loaded or reached.
+ *
+ * bind/connect of AF_UNIX sockets to a path are the only socket calls that
+ * walk the filesystem: the Gofer performs them on the workload's own socket
+ * (taken with pidfd_getfd) in the writable tree.  Every other address is
+ * CONTINUEd: an inet address or an abstract unix name only reaches the
+ * workload's own network namespace, and a racing thread can only change it
+ * into another address of the same kind, since the socket's family is fixed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include "cleanup.h"
+#include "sentry/call.h"
+
+#define ARG(i) (c->req->data.args[i])
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+static long socket_policy(struct sentry_call *c, int family, int type, int protocol) {
+        int base = type & 0xf;
+        if (type & ~(0xf | SOCK_CLOEXEC | SOCK_NONBLOCK))
+                return -EINVAL;
+        if (family < 0 || family >= AF_MAX)
+                return -EAFNOSUPPORT;
+        if (base > SOCK_PACKET)
+                return -EINVAL;
+        switch (family) {
+        case AF_UNIX:
+                return SENTRY_CONTINUE; /* the filter lets them all through; here only by a table change */
+        case AF_PACKET:
+                return c->cfg->net_raw ? SENTRY_CONTINUE : -EPERM;
+        case AF_INET:
+        case AF_INET6:
+                if (base == SOCK_RAW || base == SOCK_PACKET)
+                        return c->cfg->net_raw ? SENTRY_CONTINUE : -EPERM;
+                /* a known type with an unknown protocol, or a type no
+                 * protocol provides (inet_create) */
+                if (base == SOCK_STREAM || base == SOCK_DGRAM)
+                        return -EPROTONOSUPPORT;
+                return -ESOCKTNOSUPPORT;
+        case AF_NETLINK:
+                (void) protocol; /* only NETLINK_ROUTE is on the host */
+                return -EPROTONOSUPPORT;
+        default:
+                return -EAFNOSUPPORT;
+        }
+}
+
+long sys_socket(struct sentry_call *c) {
+        return socket_policy(c, (int) ARG(0), (int) ARG(1), (int) ARG(2));
+}
+
+/* socketpair exists for AF_UNIX only; creating the pair of any other family
+ * would still reach its protocol's code (and module loading) first. */
+long sys_socketpair(struct sentry_call *c) {
+        int family = (int) ARG(0);
+        if (family == AF_UNIX)
+                return SENTRY_CONTINUE;
+        long r = socket_policy(c, family, (int) ARG(1), (int) ARG(2));
+        return r == SENTRY_CONTINUE ? -EOPNOTSUPP : r;
+}
+
+/* The caller's descriptor fd, duplicated into the Sentry. */
+static int take_fd(struct sentry_call *c, int fd) {
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, PIDFD_THREAD);
+        if (pidfd < 0 && errno == EINVAL) /* before Linux 6.9: thread-group leaders only */
+                pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, 0);
+        if (pidfd < 0)
+                return errno == ESRCH ? -ENOENT : -errno;
+        /* the pidfd names the caller only if the notification is still pending */
+        int r = sentry_valid(c);
+        if (r < 0)
+                return r;
+        int got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        if (got < 0)
+                return -errno;
+        return got;
+}
+
+enum unix_op { UNIX_BIND, UNIX_CONNECT };
+
+static long unix_addr(struct sentry_call *c, enum unix_op op) {
+        int fd = (int) ARG(0);
+        int addrlen = (int) ARG(2);
+        if (addrlen < 0 || (size_t) addrlen > sizeof(struct sockaddr_storage))
+                return -EINVAL;
+        if ((size_t) addrlen <= offsetof(struct sockaddr_un, sun_path))
+                return SENTRY_CONTINUE; /* too short for a path: unnamed, autobind, or EINVAL */
+        struct sockaddr_storage ss;
+        int r = sentry_read(c, ARG(1), &ss, (size_t) addrlen);
+        if (r < 0)
+                return r;
+        const struct sockaddr_un *un = (const struct sockaddr_un *) &ss;
+        if (ss.ss_family != AF_UNIX || un->sun_path[0] == 0)
+                return SENTRY_CONTINUE; /* inet, netlink, abstract: the workload's own namespaces */
+
+        /* the path ends at the first NUL or at addrlen (unix_mkname_bsd) */
+        size_t max = (size_t) addrlen - offsetof(struct sockaddr_un, sun_path);
+        struct sentry_path p;
+        size_t len = strnlen(un->sun_path, max);
+        memcpy(p.user, un->sun_path, len);
+        p.user[len] = 0;
+        sentry_strace_str(c, p.user);
+
+        _cleanup_close_ int sock = take_fd(c, fd);
+        if (sock < 0)
+                return sock;
+        int domain = 0;
+        socklen_t dl = sizeof domain;
+        if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0)
+                return -errno; /* ENOTSOCK */
+        if (domain != AF_UNIX)
+                return SENTRY_CONTINUE; /* the kernel refuses the family mismatch */
+
+        r = sentry_path_resolve(c, AT_FDCWD, 0, &p);
+        if (r < 0)
+                return r;
+        /* /dev/log and friends: sockets of the workload's own view */
+        if (sentry_path_kernel_view(p.abs))
+                return SENTRY_CONTINUE;
+        struct gofer_client *g;
+        r = sentry_gofer(c, &g);
+        if (r < 0)
+                return r;
+        if (op == UNIX_BIND)
+                return gofer_unix_bind(g, &c->cred, sock, p.abs);
+        return gofer_unix_connect(g, &c->cred, sock, p.abs);
+}
+
+long sys_bind(struct sentry_call *c) {
+        return unix_addr(c, UNIX_BIND);
+}
+
+long sys_connect(struct sentry_call *c) {
+        return unix_addr(c, UNIX_CONNECT);
+}
