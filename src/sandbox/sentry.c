@@ -38,9 +38,6 @@
 
 #define SENTRY_SOCK "sentry.sock"
 
-/* TEMPORARY until h-sentry2 is merged (sentry/sentry.h declares it there). */
-int sentry_send_listener(int sock, int listener);
-
 bool sentry_net_raw(const struct oci_process *p) {
         uint64_t bit = UINT64_C(1) << CAP_NET_RAW;
         return p->has_caps && ((p->caps.bounding | p->caps.effective) & bit);

@@ -6,27 +6,36 @@
  *
  *   the host's filesystem    a private mount namespace whose only mount is
  *                            an empty read-only tmpfs (pivot_root, old root
- *                            detached); the O_PATH fd on the host's /proc is
- *                            the one way out, and Landlock allows opening
- *                            files only under /proc itself, so
- *                            /proc/<pid>/root/... of a host process (which
- *                            resolves outside /proc) is refused
- *   host root's privileges   every capability but CAP_SYS_PTRACE (reading
- *                            and writing the memory of workload threads
- *                            running as another uid, pidfd_getfd), an
- *                            emptied bounding set, no_new_privs
- *   the host's network       Landlock: no TCP bind/connect, no abstract unix
- *                            sockets; seccomp: socketpair(AF_UNIX) only
- *                            (the supervisor stays in the host's network
- *                            namespace: it needs no network at all)
+ *                            detached); what remains is the O_PATH fd on the
+ *                            host's /proc, see below
+ *   host root's privileges   uid/gid nobody (65534, as runsc), no groups,
+ *                            every capability gone but CAP_SYS_PTRACE
+ *                            (reading and writing the memory of workload
+ *                            threads that run as other users, pidfd_getfd,
+ *                            /proc/<pid>/{cwd,fd} of the workload) and
+ *                            CAP_KILL (the workload's init and the Gofer run
+ *                            as other users), an emptied bounding set,
+ *                            no_new_privs
+ *   the host's network       seccomp: no socket(), connect() or bind();
+ *                            socketpair(AF_UNIX) only
  *   the host's processes     seccomp: kill() only of the workload's init and
  *                            the Gofer, tgkill() only of our own threads
  *   the rest of the kernel   the seccomp allow-list below; anything else
  *                            raises SIGSYS, whose handler logs the call and
  *                            kills the container (fail closed)
+ *
+ * What is left, and why: CAP_SYS_PTRACE passes the ptrace check of every
+ * process, so /proc/<host pid>/root/... leads out of the empty root, with
+ * the rights of uid nobody: world-readable host files are readable by a
+ * Sentry the workload took over.  Landlock would close that, but a process
+ * in a Landlock domain may not ptrace (nor process_vm_readv, pidfd_getfd)
+ * processes outside it, and the workload must stay outside.  Holding
+ * CAP_SYS_PTRACE only in the container's user namespace would close it for
+ * containers that have one (future work, docs/architecture.md).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -65,6 +74,7 @@ enum rule {
         R_CLONE_THREAD, /* clone(): threads only */
         R_NOTIF_IOCTL,  /* ioctl(): the seccomp notification requests */
         R_PRCTL_NAME,   /* prctl(): thread names, our own parent-death signal */
+        R_NOTIF_SIZES,  /* seccomp(): SECCOMP_GET_NOTIF_SIZES only */
 };
 
 static const struct {
@@ -132,7 +142,7 @@ static const struct {
         {"accept4", R_ALLOW, NULL},
         {"shutdown", R_ALLOW, NULL},
         {"getsockopt", R_ALLOW, NULL},
-        /* /proc (Landlock: nothing else can be opened) */
+        /* /proc: the workload's threads' credentials, cwd and fds */
         {"openat", R_ALLOW, NULL},
         {"readlinkat", R_ALLOW, NULL},
         {"readlink", R_ALLOW, NULL},
@@ -146,11 +156,14 @@ static const struct {
         {"wait4", R_ALLOW, NULL},
         {"waitid", R_ALLOW, NULL},
         /* answers the Sentry computes */
+        {"seccomp", R_NOTIF_SIZES, "SECCOMP_GET_NOTIF_SIZES"},
         {"uname", R_ALLOW, NULL},
         {"sysinfo", R_ALLOW, NULL},
         {"getrandom", R_ALLOW, NULL},
         {"clock_gettime", R_ALLOW, NULL},
         {"clock_getres", R_ALLOW, NULL},
+        {"adjtimex", R_ALLOW, NULL},      /* read-only without CAP_SYS_TIME */
+        {"clock_adjtime", R_ALLOW, NULL}, /* likewise */
         {"gettimeofday", R_ALLOW, NULL},
         {"clock_nanosleep", R_ALLOW, NULL},
         {"nanosleep", R_ALLOW, NULL},
@@ -222,6 +235,10 @@ static int build_filter(const struct sentry_confine_config *c, scmp_filter_ctx *
                                         (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, reqs[k])}, own[i].name);
                         break;
                 }
+                case R_NOTIF_SIZES:
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)}, own[i].name);
+                        break;
                 case R_PRCTL_NAME:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)},
                                 own[i].name);
@@ -260,76 +277,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc) {
         _exit(128 + SIGKILL);
 }
 
-/* ---- Landlock ---------------------------------------------------------------------------- */
-
-/* The uapi header of the build host may predate the running kernel's ABI. */
-#define LL_CREATE_RULESET_VERSION (1U << 0)
-#define LL_RULE_PATH_BENEATH 1
-#define LL_FS_EXECUTE (1ULL << 0)
-#define LL_FS_WRITE_FILE (1ULL << 1)
-#define LL_FS_READ_FILE (1ULL << 2)
-#define LL_FS_READ_DIR (1ULL << 3)
-#define LL_FS_ALL_ABI1 ((1ULL << 13) - 1)
-#define LL_FS_REFER (1ULL << 13)    /* ABI 2 */
-#define LL_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
-#define LL_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
-#define LL_NET_BIND_TCP (1ULL << 0)  /* ABI 4 */
-#define LL_NET_CONNECT_TCP (1ULL << 1)
-#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
-
-struct ll_ruleset_attr {
-        uint64_t handled_access_fs;
-        uint64_t handled_access_net;
-        uint64_t scoped;
-};
-
-struct ll_path_beneath_attr {
-        uint64_t allowed_access;
-        int32_t parent_fd;
-} __attribute__((packed));
-
-static int landlock(int proc_fd) {
-        long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
-        if (abi < 1) {
-                /* documented: the seccomp list and the empty root still apply */
-                log_warn("Landlock is not available (%s): the Sentry's supervisor can open files through /proc",
-                         strerror(errno));
-                return 0;
-        }
-        struct ll_ruleset_attr attr = {.handled_access_fs = LL_FS_ALL_ABI1};
-        size_t size = sizeof attr.handled_access_fs;
-        if (abi >= 2)
-                attr.handled_access_fs |= LL_FS_REFER;
-        if (abi >= 3)
-                attr.handled_access_fs |= LL_FS_TRUNCATE;
-        if (abi >= 5)
-                attr.handled_access_fs |= LL_FS_IOCTL_DEV;
-        if (abi >= 4) {
-                attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
-                size = offsetof(struct ll_ruleset_attr, scoped);
-        }
-        /* not LANDLOCK_SCOPE_SIGNAL: the workload and the Gofer, which we
-         * must be able to kill, are outside our domain */
-        if (abi >= 6) {
-                attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET;
-                size = sizeof attr;
-        }
-        int fd = (int) syscall(SYS_landlock_create_ruleset, &attr, size, 0);
-        if (fd < 0)
-                return log_error_errno(-errno, "create the Sentry's Landlock ruleset");
-        struct ll_path_beneath_attr proc = {
-                .allowed_access = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR,
-                .parent_fd = proc_fd,
-        };
-        int r = 0;
-        if (syscall(SYS_landlock_add_rule, fd, LL_RULE_PATH_BENEATH, &proc, 0) < 0)
-                r = log_error_errno(-errno, "Landlock rule for /proc");
-        else if (syscall(SYS_landlock_restrict_self, fd, 0) < 0)
-                r = log_error_errno(-errno, "apply the Sentry's Landlock ruleset");
-        close(fd);
-        return r;
-}
-
 /* ---- the empty root ---------------------------------------------------------------------- */
 
 static int empty_root(void) {
@@ -352,6 +299,30 @@ static int empty_root(void) {
         return 0;
 }
 
+/* nobody:nogroup, as runsc's sandbox: no host file is ours, and without
+ * CAP_DAC_* only world-readable ones are readable at all */
+#define SENTRY_UID 65534
+#define SENTRY_GID 65534
+
+static int drop_privileges(void) {
+        uint64_t keep = (UINT64_C(1) << CAP_SYS_PTRACE) | (UINT64_C(1) << CAP_KILL);
+        int r = caps_drop_bounding(keep);
+        if (r < 0)
+                return r;
+        /* keep-caps: leaving uid 0 would otherwise empty the permitted set */
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return log_error_errno(-errno, "prctl(PR_SET_KEEPCAPS)");
+        if (setgroups(0, NULL) < 0 || setresgid(SENTRY_GID, SENTRY_GID, SENTRY_GID) < 0 ||
+            setresuid(SENTRY_UID, SENTRY_UID, SENTRY_UID) < 0)
+                return log_error_errno(-errno, "switch the Sentry to uid/gid %d", SENTRY_UID);
+        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+                return log_error_errno(-errno, "prctl(PR_SET_KEEPCAPS, 0)");
+        r = caps_set(keep, keep, 0);
+        if (r < 0)
+                return r;
+        return caps_set_ambient(0);
+}
+
 int sentry_confine(const struct sentry_confine_config *c) {
         scmp_filter_ctx filter = NULL;
         /* built first: libseccomp allocates, and wants nothing we drop below */
@@ -359,18 +330,10 @@ int sentry_confine(const struct sentry_confine_config *c) {
         if (r < 0)
                 return r;
         r = empty_root();
-        if (r == 0) {
-                uint64_t keep = UINT64_C(1) << CAP_SYS_PTRACE;
-                r = caps_drop_bounding(keep);
-                if (r == 0)
-                        r = caps_set(keep, keep, 0);
-                if (r == 0)
-                        r = caps_set_ambient(0);
-        }
+        if (r == 0)
+                r = drop_privileges();
         if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 r = log_error_errno(-errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-        if (r == 0)
-                r = landlock(c->proc_fd);
         if (r == 0) {
                 sigsys_workload = c->workload;
                 sigsys_gofer = c->gofer;

@@ -9,8 +9,8 @@
  *                       the Gofer G, confines itself, runs the Sentry, and
  *                       exits with W's status
  *   sentry_gofer.c      G's set-up: W's mount tree, copied, and few privileges
- *   sentry_confine.c    S's confinement: empty root, CAP_SYS_PTRACE only,
- *                       Landlock, its own seccomp allow-list
+ *   sentry_confine.c    S's confinement: empty root, uid nobody with
+ *                       CAP_SYS_PTRACE and CAP_KILL, its own seccomp allow-list
  */
 #pragma once
 
@@ -62,14 +62,14 @@ int sentry_gofer_spawn(pid_t workload, const struct oci_process *p, pid_t *ret_p
 
 struct sentry_confine_config {
         pid_t workload, gofer; /* the only processes the Sentry may signal */
-        int proc_fd;           /* O_PATH /proc: the one tree the Sentry may open files in */
+        int proc_fd;           /* O_PATH /proc, kept */
 };
 
 /* Confine the calling (single-threaded) supervisor before it runs the
  * Sentry: private mount namespace whose only mount is an empty read-only
- * tmpfs, capabilities down to CAP_SYS_PTRACE, no_new_privs, Landlock (files
- * only under /proc, no TCP, no abstract unix sockets), then the seccomp
- * allow-list below.  On failure the caller exits (the container dies). */
+ * tmpfs, uid/gid nobody with CAP_SYS_PTRACE and CAP_KILL only,
+ * no_new_privs, then the seccomp allow-list below.  On failure the caller
+ * exits (the container dies). */
 int sentry_confine(const struct sentry_confine_config *c);
 
 /* The supervisor's own seccomp allow-list (for `cocoon features` and the

@@ -119,7 +119,7 @@ static int start_workload(struct supervisor *sv) {
         return r;
 }
 
-static __attribute__((unused)) uint64_t memory_limit(const struct oci_spec *spec) {
+static uint64_t memory_limit(const struct oci_spec *spec) {
         json_t *limit = json_object_get(json_object_get(spec->linux.resources, "memory"), "limit");
         return json_is_integer(limit) && json_integer_value(limit) > 0 ? (uint64_t) json_integer_value(limit) : 0;
 }
@@ -164,8 +164,9 @@ static int prepare(struct supervisor *sv) {
                 .control_fd = sv->control_fd,
                 .proc_fd = sv->proc_fd,
                 .release = NULL, /* the Sentry's default, not the host's */
-                /* TODO(h-sentry2 merge): .hostname = sc->spec->hostname, .domainname = sc->spec->domainname,
-                 * .memory_limit = memory_limit(sc->spec), */
+                .hostname = sc->spec->hostname,
+                .domainname = sc->spec->domainname,
+                .memory_limit = memory_limit(sc->spec),
                 .strace = ctx->strace,
                 .net_raw = sentry_net_raw(sc->spec->process),
         };
