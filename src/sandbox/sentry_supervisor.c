@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,10 +126,30 @@ static uint64_t memory_limit(const struct oci_spec *spec) {
         return json_is_integer(limit) && json_integer_value(limit) > 0 ? (uint64_t) json_integer_value(limit) : 0;
 }
 
+/* Into W's network namespace: `state`'s pid is ours, and tools that find
+ * the container's network through it (nsenter -t PID -n, as with runsc's
+ * sandbox process) must not land in the host's.  We need no network. */
+static int join_network(pid_t workload) {
+        char theirs[64];
+        snprintf(theirs, sizeof theirs, "/proc/%d/ns/net", workload);
+        struct stat a, b;
+        if (stat(theirs, &a) < 0)
+                return log_error_errno(-errno, "stat %s", theirs);
+        if (stat("/proc/self/ns/net", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                return 0;
+        _cleanup_close_ int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+                return log_error_errno(-errno, "join the container's network namespace");
+        return 0;
+}
+
 /* Step 3, up to READY: everything the Sentry needs, opened while we still can. */
 static int prepare(struct supervisor *sv) {
         const struct sandbox_create *sc = sv->sc;
         struct cocoon_ctx *ctx = sc->ctx;
+        int r = join_network(sv->workload);
+        if (r < 0)
+                return r;
         sv->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (sv->proc_fd < 0)
                 return log_error_errno(-errno, "open /proc");
