@@ -153,6 +153,30 @@ static bool option_enabled(const struct boundary_opts *o, enum boundary_option o
         return false;
 }
 
+static bool cmp_holds(const struct boundary_cmp *c, const uint64_t args[6]) {
+        uint64_t v = args[c->arg];
+        if (c->op == SCMP_CMP_MASKED_EQ)
+                return (v & c->a) == c->b;
+        return v == c->a;
+}
+
+bool sentry_boundary_cond_holds(const struct boundary_cond *c, const struct boundary_opts *o, const uint64_t args[6]) {
+        static const struct boundary_opts defaults = {0};
+        if (!o)
+                o = &defaults;
+        for (unsigned i = 0; i < c->n_alt; i++) {
+                const struct boundary_alt *alt = &c->alt[i];
+                if (!option_enabled(o, alt->option))
+                        continue;
+                bool all = true;
+                for (unsigned j = 0; j < alt->n_cmp && all; j++)
+                        all = cmp_holds(&alt->cmp[j], args);
+                if (all)
+                        return true;
+        }
+        return false;
+}
+
 static uint32_t scmp_action(const struct boundary_verdict *v) {
         switch (v->action) {
         case BOUNDARY_HOST:

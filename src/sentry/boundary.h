@@ -106,6 +106,11 @@ void sentry_boundary_counts(unsigned *host, unsigned *sentry, unsigned *denied, 
 const char *sentry_boundary_family_name(enum boundary_family f);
 const char *sentry_boundary_option_name(enum boundary_option o);
 
+/* Whether the register test c holds for these arguments, as the filter
+ * built with o decides it (the Sentry asks for related calls: socketpair
+ * with what socket() allows). */
+bool sentry_boundary_cond_holds(const struct boundary_cond *c, const struct boundary_opts *o, const uint64_t args[6]);
+
 /* The workload's filter.  Unmatched calls (SENTRY entries, the complement of
  * HOST_IF tests, numbers above BOUNDARY_NR_MAX) go to the listener. */
 int sentry_boundary_filter(const struct boundary_opts *o, scmp_filter_ctx *ret);

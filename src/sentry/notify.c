@@ -680,6 +680,9 @@ int sentry_serve(const struct sentry_config *cfg) {
         stop_workers(s);
 
         pthread_mutex_lock(&s->lock);
+        /* the Gofer may have died on the last call of the last process */
+        if (r >= 0 && s->fatal)
+                r = s->fatal;
         if (cfg->stats)
                 *cfg->stats = (struct sentry_stats){
                         .notifications = atomic_load(&s->notifications),

@@ -210,6 +210,13 @@ void sentry_strace_line(struct sentry_call *c, const struct sentry_handler *h, l
                 case 'm':
                         put(&o, "%#o", (unsigned) v);
                         break;
+                case 'M': /* the mode of an open: shown when the flags create */
+                        if (i > 0 && args[i - 1] == 'O' && !(c->req->data.args[i - 1] & (O_CREAT | __O_TMPFILE))) {
+                                o.len -= 2; /* the ", " */
+                                o.buf[o.len] = 0;
+                        } else
+                                put(&o, "%#o", (unsigned) v);
+                        break;
                 case 'd':
                         put(&o, "%d", (int) v);
                         break;

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 
 #include "cleanup.h"
+#include "sentry/boundary.h"
 #include "sentry/call.h"
 
 #define ARG(i) (c->req->data.args[i])
@@ -68,14 +69,20 @@ long sys_socket(struct sentry_call *c) {
         return socket_policy(c, (int) ARG(0), (int) ARG(1), (int) ARG(2));
 }
 
-/* socketpair exists for AF_UNIX only; creating the pair of any other family
- * would still reach its protocol's code (and module loading) first. */
+/* socketpair exists for AF_UNIX only.  Linux creates the first socket
+ * before it finds that out, so a family socket() allows fails with
+ * EOPNOTSUPP and any other with socket()'s errno; never CONTINUEd, since
+ * that creation would reach the protocol's code (and module loading). */
 long sys_socketpair(struct sentry_call *c) {
         int family = (int) ARG(0);
         if (family == AF_UNIX)
                 return SENTRY_CONTINUE;
+        const struct boundary_entry *e = sentry_boundary_lookup(SYS_socket);
+        struct boundary_opts o = {.net_raw = c->cfg->net_raw};
         long r = socket_policy(c, family, (int) ARG(1), (int) ARG(2));
-        return r == SENTRY_CONTINUE ? -EOPNOTSUPP : r;
+        if (r == SENTRY_CONTINUE || (e && e->cond && sentry_boundary_cond_holds(e->cond, &o, (const uint64_t *) c->req->data.args)))
+                return (int) ARG(1) & ~(0xf | SOCK_CLOEXEC | SOCK_NONBLOCK) ? -EINVAL : -EOPNOTSUPP;
+        return r;
 }
 
 /* The caller's descriptor fd, duplicated into the Sentry. */
