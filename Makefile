@@ -25,7 +25,7 @@ ifeq ($(SAN),)
 LDFLAGS  += -static
 endif
 
-LIB_SRCS := $(sort $(wildcard src/common/*.c src/oci/*.c src/runtime/*.c src/linux/*.c src/sandbox/*.c src/sentry/*.c))
+LIB_SRCS := $(sort $(wildcard src/common/*.c src/oci/*.c src/runtime/*.c src/linux/*.c src/sandbox/*.c src/sentry/*.c src/gofer/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
 

@@ -16,6 +16,11 @@
  * root (gofer_enter_root or the sandbox's set-up) and dropped what it does
  * not need.  Returns 0 on orderly EOF, -errno on failure. */
 int gofer_serve(int ctl_fd);
+/* gofer_serve() with an explicit root: every path resolves inside
+ * `root_fd`, whatever the process's own root is.  The tests run it without
+ * pivot_root to show that resolution alone keeps paths inside; production
+ * has both walls.  root_fd stays the caller's (threads use dups). */
+int gofer_serve_root(int ctl_fd, int root_fd);
 
 /* For tests and the sandbox: a private mount namespace whose root is `dir`
  * (unshare(CLONE_NEWNS), make it private, bind `dir` onto itself, pivot_root,
