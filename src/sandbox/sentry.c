@@ -191,7 +191,10 @@ static int pass_listener(const struct container *c, int listener) {
         snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", c->dirfd, SENTRY_SOCK);
         if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
                 return log_error_errno(-errno, "connect to the Sentry of container \"%s\"", c->id);
-        return sentry_send_listener(fd, listener);
+        int r = sentry_send_listener(fd, listener);
+        if (r == -ECONNRESET) /* (the other transport errors are logged there) */
+                r = log_fail(r, "the Sentry of container \"%s\" is gone", c->id);
+        return r;
 }
 
 /* Our /proc view of the process, not its read-only one. */

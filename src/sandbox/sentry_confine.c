@@ -75,6 +75,7 @@ enum rule {
         R_NOTIF_IOCTL,  /* ioctl(): the seccomp notification requests */
         R_PRCTL_NAME,   /* prctl(): thread names, our own parent-death signal */
         R_NOTIF_SIZES,  /* seccomp(): SECCOMP_GET_NOTIF_SIZES only */
+        R_SOL_SOCKET,   /* setsockopt(): socket-level options only */
 };
 
 static const struct {
@@ -142,6 +143,7 @@ static const struct {
         {"accept4", R_ALLOW, NULL},
         {"shutdown", R_ALLOW, NULL},
         {"getsockopt", R_ALLOW, NULL},
+        {"setsockopt", R_SOL_SOCKET, "level SOL_SOCKET (timeouts on sentry.sock connections)"},
         /* /proc: the workload's threads' credentials, cwd and fds */
         {"openat", R_ALLOW, NULL},
         {"readlinkat", R_ALLOW, NULL},
@@ -238,6 +240,10 @@ static int build_filter(const struct sentry_confine_config *c, scmp_filter_ctx *
                 case R_NOTIF_SIZES:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                 (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)}, own[i].name);
+                        break;
+                case R_SOL_SOCKET:
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET)},
+                                own[i].name);
                         break;
                 case R_PRCTL_NAME:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)},

@@ -143,6 +143,26 @@ static int join_network(pid_t workload) {
         return 0;
 }
 
+/* The maps of W's user namespace as we see them; none when it is ours. */
+static int read_id_map(pid_t workload, const char *name, struct sentry_id_map *map, unsigned *n) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", workload, name);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return log_error_errno(-errno, "open %s", path);
+        *n = 0;
+        unsigned long in, out, count;
+        while (fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3) {
+                if (*n == SENTRY_ID_MAP_MAX)
+                        return log_fail(-E2BIG, "%s: more than %d lines", path, SENTRY_ID_MAP_MAX);
+                map[(*n)++] = (struct sentry_id_map){(uint32_t) in, (uint32_t) out, (uint32_t) count};
+        }
+        /* the initial namespace's identity map: nothing to translate */
+        if (*n == 1 && map[0].inside == 0 && map[0].outside == 0 && map[0].count == UINT32_MAX)
+                *n = 0;
+        return 0;
+}
+
 /* Step 3, up to READY: everything the Sentry needs, opened while we still can. */
 static int prepare(struct supervisor *sv) {
         const struct sandbox_create *sc = sv->sc;
@@ -192,6 +212,9 @@ static int prepare(struct supervisor *sv) {
                 .strace = ctx->strace,
                 .net_raw = sentry_net_raw(sc->spec->process),
         };
+        if ((r = read_id_map(sv->workload, "uid_map", sv->cfg.uid_map, &sv->cfg.n_uid_map)) < 0 ||
+            (r = read_id_map(sv->workload, "gid_map", sv->cfg.gid_map, &sv->cfg.n_gid_map)) < 0)
+                return r;
         return sentry_confine(&(struct sentry_confine_config){
                 .workload = sv->workload, .gofer = sv->gofer, .proc_fd = sv->proc_fd});
 }

@@ -59,6 +59,26 @@ static const char *field(const char *buf, const char *name) {
         return NULL;
 }
 
+/* A host id as the workload's user namespace sees it (cfg's maps). */
+static uint32_t to_inside(const struct sentry_id_map *map, unsigned n, uint32_t id) {
+        if (n == 0)
+                return id;
+        for (unsigned i = 0; i < n; i++)
+                if (id >= map[i].outside && id - map[i].outside < map[i].count)
+                        return map[i].inside + (id - map[i].outside);
+        return 65534; /* the kernel's overflow id */
+}
+
+static void cred_to_inside(struct sentry_call *c) {
+        const struct sentry_config *cfg = c->cfg;
+        c->cred.fsuid = to_inside(cfg->uid_map, cfg->n_uid_map, c->cred.fsuid);
+        c->ruid = to_inside(cfg->uid_map, cfg->n_uid_map, c->ruid);
+        c->cred.fsgid = to_inside(cfg->gid_map, cfg->n_gid_map, c->cred.fsgid);
+        c->rgid = to_inside(cfg->gid_map, cfg->n_gid_map, c->rgid);
+        for (uint32_t i = 0; i < c->cred.n_groups; i++)
+                c->cred.groups[i] = to_inside(cfg->gid_map, cfg->n_gid_map, c->cred.groups[i]);
+}
+
 int sentry_cred(struct sentry_call *c) {
         if (c->cred_valid)
                 return 0;
@@ -90,6 +110,7 @@ int sentry_cred(struct sentry_call *c) {
         c->cred.cap_effective = strtoull(eff, NULL, 16);
         c->cap_permitted = strtoull(prm, NULL, 16);
         c->cred.umask = (uint32_t) strtoul(umask, NULL, 8) & 0777;
+        cred_to_inside(c);
         c->cred_valid = true;
         return 0;
 }

@@ -171,8 +171,9 @@ test_sentry_df_find_tar_round_trip() {
         local B=$T/b
         make_bundle "$B" /bin/sh -c 'set -e
 df / | tail -n 1 | awk "{print \$NF}"
-find / -xdev -type f | wc -l > /tmp/count
+find / -xdev -type l | wc -l > /tmp/count
 test "$(cat /tmp/count)" -gt 100
+find / -xdev -type f -name passwd
 mkdir -p /tmp/src/sub && echo one > /tmp/src/a && echo two > /tmp/src/sub/b && ln -s a /tmp/src/l
 chmod 600 /tmp/src/sub/b
 cd /tmp && tar -cf /tmp/t.tar src && mkdir x && tar -xf /tmp/t.tar -C x
@@ -182,6 +183,7 @@ readlink /tmp/x/src/l
 tar -tf /tmp/t.tar | sort | tr "\n" " "'
         run_bundle_ok "$B"
         assert_eq "/
+/etc/passwd
 same
 600
 a
