@@ -129,16 +129,27 @@ static int sentry_tree_step(int sync_fd) {
 }
 
 /*
- * Sandbox sentry: the boundary filter (sentry/boundary.h), after the OCI
- * one.  Its listener goes to the parent, which answers the set-up calls we
- * still make (CONTINUE: they are cocoon's own) until SYNC_READY and then
- * hands it to the Sentry.
+ * Sandbox sentry: the boundary filter (sentry/boundary.h), just before the
+ * OCI one.  Not after it: a profile need not allow seccomp() (runc needs
+ * nothing once its filter is in), and the order changes no verdict (the
+ * kernel runs every filter and the strictest action wins; between two
+ * errnos the filter loaded last, the user's, decides, as under runc).  Its
+ * listener goes to the parent, which answers the set-up calls we still make
+ * (CONTINUE: they are cocoon's own, the OCI filter's seccomp() among them)
+ * until SYNC_READY and then hands it to the Sentry.
  */
 static int load_boundary(const struct init_args *a, int sync_fd) {
         scmp_filter_ctx ctx = NULL;
         int r = sentry_boundary_filter(&(struct boundary_opts){.net_raw = a->sentry_net_raw}, &ctx);
         if (r < 0)
                 return r;
+        /* libseccomp sets no_new_privs itself unless told not to: only the
+         * config decides it (process_apply_no_new_privs), as for the OCI filter */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (r < 0) {
+                seccomp_release(ctx);
+                return log_error_errno(r, "seccomp filter attributes");
+        }
         r = seccomp_load(ctx);
         if (r < 0) {
                 seccomp_release(ctx);
@@ -195,12 +206,12 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
          * before the capabilities go (as runc), else as late as we can so
          * that few of our own syscalls meet it (docs/seccomp.md).  The
-         * Sentry's boundary follows the same rule, always after the OCI one. */
+         * Sentry's boundary follows the same rule, just before the OCI one. */
         const json_t *seccomp = a->spec->has_linux ? a->spec->linux.seccomp : NULL;
         if (!p->no_new_privileges) {
-                if (seccomp && (r = seccomp_apply(seccomp, sync_fd)) < 0)
-                        return r;
                 if (a->sentry && (r = load_boundary(a, sync_fd)) < 0)
+                        return r;
+                if (seccomp && (r = seccomp_apply(seccomp, sync_fd)) < 0)
                         return r;
         }
         r = process_apply_identity(p);
@@ -215,9 +226,9 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         if (r < 0)
                 return r;
         if (p->no_new_privileges) {
-                if (seccomp && (r = seccomp_apply(seccomp, sync_fd)) < 0)
-                        return r;
                 if (a->sentry && (r = load_boundary(a, sync_fd)) < 0)
+                        return r;
+                if (seccomp && (r = seccomp_apply(seccomp, sync_fd)) < 0)
                         return r;
         }
         return 0;

@@ -15,9 +15,11 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -37,6 +39,29 @@
 #include "util.h"
 
 #define SENTRY_SOCK "sentry.sock"
+
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *) a - *(const int *) b;
+}
+
+int sentry_close_fds_except(int from, const int *keep_in, size_t n) {
+        int keep[16];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (keep_in[i] >= from) {
+                        if (k == ELEMENTSOF(keep))
+                                return -E2BIG;
+                        keep[k++] = keep_in[i];
+                }
+        qsort(keep, k, sizeof *keep, cmp_int);
+        unsigned lo = (unsigned) from;
+        for (size_t i = 0; i < k; i++) {
+                if ((unsigned) keep[i] > lo && syscall(SYS_close_range, lo, keep[i] - 1, 0) < 0)
+                        return -errno;
+                lo = (unsigned) keep[i] + 1;
+        }
+        return syscall(SYS_close_range, lo, ~0U, 0) < 0 ? -errno : 0;
+}
 
 bool sentry_net_raw(const struct oci_process *p) {
         uint64_t bit = UINT64_C(1) << CAP_NET_RAW;

@@ -72,27 +72,6 @@ static int ns_if_other(pid_t pid, const char *name, int *ret) {
         return 0;
 }
 
-static int cmp_int(const void *a, const void *b) {
-        return *(const int *) a - *(const int *) b;
-}
-
-/* Close every fd >= 3 but those in keep[] (at most 8). */
-static int close_all_but(const int *keep_in, size_t n) {
-        int keep[8] = {0};
-        size_t k = 0;
-        for (size_t i = 0; i < n && k < ELEMENTSOF(keep); i++)
-                if (keep_in[i] >= 3)
-                        keep[k++] = keep_in[i];
-        qsort(keep, k, sizeof *keep, cmp_int);
-        unsigned from = 3;
-        for (size_t i = 0; i < k; i++) {
-                if ((unsigned) keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0) < 0)
-                        return -errno;
-                from = (unsigned) keep[i] + 1;
-        }
-        return syscall(SYS_close_range, from, ~0U, 0) < 0 ? -errno : 0;
-}
-
 struct gofer_child {
         pid_t supervisor;
         int sync_fd, ctl_fd, null_fd, log_fd;
@@ -172,7 +151,7 @@ static _Noreturn void gofer_main(const struct gofer_child *g) {
                 _exit(1);
         }
         int keep[] = {g->sync_fd, g->ctl_fd, g->log_fd, g->user_fd, g->net_fd, g->mnt_fd};
-        int r = close_all_but(keep, ELEMENTSOF(keep));
+        int r = sentry_close_fds_except(3, keep, ELEMENTSOF(keep));
         if (r < 0) {
                 log_error_errno(r, "gofer: close inherited fds");
                 _exit(1);

@@ -46,6 +46,9 @@ _Noreturn void sentry_supervise(const struct sentry_supervisor_args *a);
  */
 int sentry_setup_passthrough(int sync_fd, int listener);
 
+/* Close every fd >= from but those in keep[] (at most 16); -errno. */
+int sentry_close_fds_except(int from, const int *keep, size_t n);
+
 /* Whether the workload may have CAP_NET_RAW (bounding or effective set):
  * the boundary then lets raw and packet sockets through. */
 bool sentry_net_raw(const struct oci_process *p);

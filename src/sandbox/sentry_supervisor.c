@@ -97,6 +97,8 @@ static int start_workload(struct supervisor *sv) {
         if (sc->console_fd >= 0)
                 close(sc->console_fd);
         close(sc->exec_listen_fd);
+        for (int fd = 3; fd < 3 + sc->opts->listen_fds + sc->opts->preserve_fds; fd++)
+                close(fd);
         if (r < 0) {
                 idmap_mounts_free(idmap_fds, spec->n_mounts);
                 return r;
@@ -343,14 +345,22 @@ _Noreturn void sentry_supervise(const struct sentry_supervisor_args *args) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != args->creator)
                 _exit(1);
-        /* as stage 1: the container's lock must not outlive create */
-        close(sc->lock_fds[0]);
-        close(sc->lock_fds[1]);
+        log_forward_to(sv.report_fd);
+        /* Whatever `cocoon create` (or `run`) held is not ours to keep: above
+         * all the container's lock (flock is shared by every holder), and
+         * `run`'s console socketpair, whose EOF it waits for.  Kept: what
+         * the init inherits (stdio, $LISTEN_FDS and --preserve-fds, its
+         * sockets) and ours. */
+        int keep[] = {sv.report_fd, sv.control_fd, sc->console_fd, sc->exec_listen_fd, log_get_fd()};
+        int passed = 3 + sc->opts->listen_fds + sc->opts->preserve_fds;
+        if (sentry_close_fds_except(passed, keep, ELEMENTSOF(keep)) < 0) {
+                log_error_errno(-errno, "close the supervisor's inherited fds");
+                _exit(1);
+        }
         /* We hold host fds and privileges: nobody on the host but root may
          * ptrace us or open our /proc files (W and G inherit it). */
         prctl(PR_SET_DUMPABLE, 0);
         prctl(PR_SET_NAME, "cocoon-sentry");
-        log_forward_to(sv.report_fd);
         if (sync_expect(sv.report_fd, SYNC_GO, NULL) < 0)
                 _exit(1);
         if (start_workload(&sv) < 0 || prepare(&sv) < 0)
