@@ -45,7 +45,7 @@ static int cmp_int(const void *a, const void *b) {
 }
 
 int sentry_close_fds_except(int from, const int *keep_in, size_t n) {
-        int keep[16];
+        int keep[16] = {0};
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
                 if (keep_in[i] >= from) {
