@@ -14,7 +14,12 @@
  * on it (SCM_RIGHTS) is a SOCK_SEQPACKET connection served by a thread of
  * its own.  The caller has already made the process's root the container
  * root (gofer_enter_root or the sandbox's set-up) and dropped what it does
- * not need.  Returns 0 on orderly EOF, -errno on failure. */
+ * not need.  Returns 0 on orderly EOF, -errno on failure; connection
+ * threads still running then (one blocked opening a fifo, say) are left to
+ * the process's exit, which should follow.
+ *
+ * EOF comes only when every copy of the Sentry's end is closed: that end
+ * must not leak into other processes (forks made after it was created). */
 int gofer_serve(int ctl_fd);
 /* gofer_serve() with an explicit root: every path resolves inside
  * `root_fd`, whatever the process's own root is.  The tests run it without
