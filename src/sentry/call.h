@@ -42,6 +42,7 @@
 #define SENTRY_STRACE_STR_MAX 160
 
 struct sentry_worker;
+struct sentry_cred_cache;
 
 struct sentry_call {
         const struct seccomp_notif *req;
@@ -52,8 +53,10 @@ struct sentry_call {
         /* set by the helpers */
         bool answered;   /* sentry_install_fd answered the notification */
         bool used_gofer; /* a Gofer call was made: -EPIPE/-ECONNRESET then mean the Gofer died */
+        struct sentry_cred_cache *creds; /* shared by the workers (cred.c) */
+        bool need_umask; /* the call creates files: its credentials must carry the umask */
         bool cred_valid;
-        struct gofer_cred cred; /* the caller's, from /proc/<tid>/status (sentry_cred) */
+        struct gofer_cred cred; /* the caller's (sentry_cred) */
         uint32_t ruid, rgid;    /* real ids (access() checks with them) */
         uint64_t cap_permitted;
 
@@ -79,10 +82,13 @@ const struct sentry_handler *sentry_handler_lookup(long nr);
 
 #define HANDLER(name, args) long sys_##name(struct sentry_call *c);
 #define HANDLER_CONTINUE(name, args)
+#define HANDLER_CRED(name, args)
 #include "sentry/handlers.def"
 #undef HANDLER
 #undef HANDLER_CONTINUE
+#undef HANDLER_CRED
 long sys_continue(struct sentry_call *c);
+long sys_cred_change(struct sentry_call *c);
 
 /* ---- memory of the caller (mem.c) ----------------------------------------------------- */
 
@@ -131,9 +137,13 @@ bool sentry_path_kernel_view(const char *abs);
 
 /* ---- credentials and the Gofer (cred.c, notify.c) ------------------------------------- */
 
-/* The caller's credentials (Uid/Gid fs fields, Groups, CapEff, Umask of
- * /proc/<tid>/status), read once per call. */
+/* The caller's credentials (fsuid, fsgid, groups, effective capabilities;
+ * the umask when c->need_umask), once per call; cred.c says from where. */
 int sentry_cred(struct sentry_call *c);
+int sentry_cred_cache_new(struct sentry_cred_cache **ret);
+void sentry_cred_cache_free(struct sentry_cred_cache *cc);
+/* A credential setter is about to run: forget what is cached. */
+void sentry_cred_changed(struct sentry_call *c);
 /* The worker's Gofer client with the caller's credentials loaded into
  * c->cred; may start another worker first, since the Gofer call can block
  * (a FIFO open waits for its peer). */
@@ -144,6 +154,10 @@ int sentry_gofer(struct sentry_call *c, struct gofer_client **ret);
 void sentry_uts_get(struct sentry_call *c, char *nodename, char *domainname); /* 65 bytes each */
 void sentry_uts_set(struct sentry_call *c, bool domain, const char *name, size_t len);
 const char *sentry_release(struct sentry_call *c);
+/* Whether every process still has PER_LINUX: no persona was configured and
+ * none set since (PER_LINUX itself is set on the host and needs no note). */
+bool sentry_persona_default(struct sentry_call *c);
+void sentry_persona_changed(struct sentry_call *c);
 
 /* ---- answering ------------------------------------------------------------------------- */
 

@@ -41,9 +41,11 @@
 static const struct sentry_handler handlers[BOUNDARY_NR_MAX + 1] = {
 #define HANDLER(name_, args_) [__NR_##name_] = {.name = #name_, .fn = sys_##name_, .args = (args_)},
 #define HANDLER_CONTINUE(name_, args_) [__NR_##name_] = {.name = #name_, .fn = sys_continue, .args = (args_)},
+#define HANDLER_CRED(name_, args_) [__NR_##name_] = {.name = #name_, .fn = sys_cred_change, .args = (args_)},
 #include "sentry/handlers.def"
 #undef HANDLER
 #undef HANDLER_CONTINUE
+#undef HANDLER_CRED
 };
 
 const struct sentry_handler *sentry_handler_lookup(long nr) {

@@ -61,6 +61,7 @@ struct listener {
         int fd;
         unsigned workers; /* alive, guarded by sentry.lock */
         unsigned busy;    /* handling a notification */
+        unsigned in_gofer; /* of which in a Gofer call, which may block for long */
         bool dead;        /* POLLHUP seen */
         struct listener *next;
 };
@@ -69,7 +70,8 @@ struct sentry_worker {
         struct sentry *s;
         struct listener *l;
         pthread_t thread;
-        bool in_recv; /* blocked (or about to block) in NOTIF_RECV; guarded by lock */
+        bool in_recv;  /* blocked (or about to block) in NOTIF_RECV; guarded by lock */
+        bool in_gofer; /* counted in listener.in_gofer */
         struct gofer_client *gofer;
         struct sentry_worker *next;
 };
@@ -79,6 +81,7 @@ struct sentry {
         pthread_cond_t exited; /* a worker left */
         unsigned refs;         /* the main thread + every worker */
         struct sentry_config cfg; /* fds dup'ed: ours to close */
+        struct sentry_cred_cache *creds;
         char release[65], nodename[65], domainname[65];
         int wake_fd; /* eventfd: tells the main thread to look at `fatal` and the listeners */
         bool stopping;
@@ -88,7 +91,8 @@ struct sentry {
         unsigned n_workers;
         size_t notif_size, resp_size;
         _Atomic uint64_t notifications, continued, gofer_calls, fds_installed;
-        unsigned listeners_served, workers_peak;
+        atomic_bool persona_changed; /* a personality() call other than PER_LINUX went through */
+        unsigned listeners_served, workers_peak, workers_started;
 };
 
 /* ---- shared state ------------------------------------------------------------------------- */
@@ -105,6 +109,7 @@ static void sentry_free(struct sentry *s) {
                 close_fd(&l->fd);
                 free(l);
         }
+        sentry_cred_cache_free(s->creds);
         close_fd(&s->wake_fd);
         close_fd(&s->cfg.gofer_ctl_fd);
         close_fd(&s->cfg.proc_fd);
@@ -160,6 +165,14 @@ const char *sentry_release(struct sentry_call *c) {
         return c->worker->s->release;
 }
 
+void sentry_persona_changed(struct sentry_call *c) {
+        atomic_store(&c->worker->s->persona_changed, true);
+}
+
+bool sentry_persona_default(struct sentry_call *c) {
+        return c->cfg->personality == 0 && !atomic_load(&c->worker->s->persona_changed);
+}
+
 /* ---- workers ------------------------------------------------------------------------------ */
 
 static int spawn_worker_locked(struct sentry *s, struct listener *l);
@@ -172,10 +185,15 @@ int sentry_gofer(struct sentry_call *c, struct gofer_client **ret) {
         if (r < 0)
                 return r;
         /* The call may block for as long as the file wants (a FIFO, a slow
-         * disk): make sure another worker is waiting for the next notification. */
+         * disk): when every worker is in such a call, start another one for
+         * the next notification.  (Workers busy with anything else are back
+         * in NOTIF_RECV within microseconds and do not count.) */
         pthread_mutex_lock(&s->lock);
-        if (!s->stopping && w->l->workers - w->l->busy == 0 &&
-            w->l->workers < s->cfg.workers_max)
+        if (!w->in_gofer) {
+                w->in_gofer = true;
+                w->l->in_gofer++;
+        }
+        if (!s->stopping && w->l->workers == w->l->in_gofer && w->l->workers < s->cfg.workers_max)
                 (void) spawn_worker_locked(s, w->l);
         pthread_mutex_unlock(&s->lock);
         if (!w->gofer) {
@@ -192,7 +210,19 @@ int sentry_gofer(struct sentry_call *c, struct gofer_client **ret) {
         return 0;
 }
 
+/* The Gofer part of the call is over; said before the answer, since the
+ * caller's next call may reach another worker at once. */
+static void gofer_done(struct sentry_worker *w) {
+        if (!w->in_gofer)
+                return;
+        pthread_mutex_lock(&w->s->lock);
+        w->l->in_gofer--;
+        w->in_gofer = false;
+        pthread_mutex_unlock(&w->s->lock);
+}
+
 long sentry_install_fd(struct sentry_call *c, int fd, bool cloexec) {
+        gofer_done(c->worker);
         struct seccomp_notif_addfd add = {
                 .id = c->req->id,
                 .flags = SECCOMP_ADDFD_FLAG_SEND,
@@ -256,6 +286,7 @@ static void handle(struct sentry_worker *w, const struct seccomp_notif *req, str
                 .cfg = &s->cfg,
                 .worker = w,
                 .listener = w->l->fd,
+                .creds = s->creds,
                 .strace = s->cfg.strace,
         };
         uint64_t t0 = c.strace ? now_us() : 0;
@@ -277,6 +308,7 @@ static void handle(struct sentry_worker *w, const struct seccomp_notif *req, str
                         ret = -EIO;
                 }
         }
+        gofer_done(w);
         if (!c.answered)
                 respond(&c, resp, s->resp_size, ret);
         if (ret == SENTRY_CONTINUE)
@@ -330,8 +362,15 @@ static void *worker_main(void *arg) {
                                         l->dead = true;
                                 continue;
                         }
+                        /* a listener that cannot be served would leave its
+                         * processes blocked: fail closed */
+                        bool first = s->fatal == 0;
+                        if (first)
+                                s->fatal = -err;
                         pthread_mutex_unlock(&s->lock);
-                        log_error_errno(-err, "sentry: SECCOMP_IOCTL_NOTIF_RECV");
+                        if (first)
+                                log_error_errno(-err, "sentry: SECCOMP_IOCTL_NOTIF_RECV");
+                        wake_main(s);
                         pthread_mutex_lock(&s->lock);
                         break;
                 }
@@ -396,6 +435,7 @@ static int spawn_worker_locked(struct sentry *s, struct listener *l) {
                 free(w);
                 return log_error_errno(-r, "sentry: starting a worker thread");
         }
+        s->workers_started++;
         if (s->n_workers > s->workers_peak)
                 s->workers_peak = s->n_workers;
         return 0;
@@ -405,6 +445,12 @@ static int spawn_worker_locked(struct sentry *s, struct listener *l) {
 
 /* Takes fd. */
 static int add_listener(struct sentry *s, int fd) {
+        /* id 0 is never valid: a listener says ENOENT, anything else ENOTTY */
+        uint64_t none = 0;
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &none) == 0 || errno != ENOENT) {
+                close(fd);
+                return log_fail(-EINVAL, "sentry: the fd received is not a seccomp listener");
+        }
         /* The kernel then wakes the worker on the notifying thread's CPU and
          * switches to it at once: about 23 instead of 37 us per round trip
          * here (DESIGN.md section 3).  Kernels before 6.6 lack it. */
@@ -435,8 +481,12 @@ static int add_listener(struct sentry *s, int fd) {
 static void control_accept(struct sentry *s) {
         _cleanup_close_ int conn = accept4(s->cfg.control_fd, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0) {
-                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                        log_warn("sentry: accept on the control socket: %m");
+                if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                        return;
+                /* not a listening socket, or worse: stop polling it rather
+                 * than spin (exec then fails; the container keeps running) */
+                log_warn("sentry: accept on the control socket: %m; exec will not be served");
+                close_fd(&s->cfg.control_fd);
                 return;
         }
         /* a client that connects and says nothing must not stall the Sentry */
@@ -514,6 +564,8 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
                 r = dup_fd(cfg->proc_fd, &s->cfg.proc_fd);
         if (r >= 0)
                 r = dup_fd(cfg->control_fd, &s->cfg.control_fd);
+        if (r >= 0)
+                r = sentry_cred_cache_new(&s->creds);
         if (r >= 0) {
                 s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 if (s->wake_fd < 0)
@@ -691,12 +743,13 @@ int sentry_serve(const struct sentry_config *cfg) {
                         .fds_installed = atomic_load(&s->fds_installed),
                         .listeners = s->listeners_served,
                         .workers_peak = s->workers_peak,
+                        .workers_started = s->workers_started,
                 };
         log_debug("sentry: %" PRIu64 " notifications, %" PRIu64 " continued, %" PRIu64 " Gofer calls, %" PRIu64
-                  " fds installed, %u listeners, %u workers at most",
+                  " fds installed, %u listeners, %u workers at most, %u started",
                   (uint64_t) atomic_load(&s->notifications), (uint64_t) atomic_load(&s->continued),
                   (uint64_t) atomic_load(&s->gofer_calls), (uint64_t) atomic_load(&s->fds_installed),
-                  s->listeners_served, s->workers_peak);
+                  s->listeners_served, s->workers_peak, s->workers_started);
         sentry_unref_unlock(s);
         return r;
 }

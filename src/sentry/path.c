@@ -65,8 +65,8 @@ int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size) {
 /* The start of a relative path: cwd, or a directory descriptor. */
 static int base_dir(struct sentry_call *c, int dirfd, char *out, size_t size) {
         if (dirfd == AT_FDCWD) {
-                struct stat st;
-                int r = proc_link(c, "cwd", out, size, &st);
+                /* a cwd is a directory: only " (deleted)" needs a stat */
+                int r = proc_link(c, "cwd", out, size, NULL);
                 return r == -EBADF ? -ENOENT : r;
         }
         if (dirfd < 0)

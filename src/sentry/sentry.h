@@ -28,6 +28,7 @@ struct sentry_stats {
         uint64_t fds_installed; /* SECCOMP_IOCTL_NOTIF_ADDFD + SEND */
         unsigned listeners;     /* listener fds served (the init's + one per exec) */
         unsigned workers_peak;  /* most worker threads alive at once */
+        unsigned workers_started; /* threads started in all (growth when all were busy) */
 };
 
 /* One line of a user namespace's uid_map or gid_map. */
@@ -46,6 +47,7 @@ struct sentry_config {
         const char *hostname;   /* uname nodename (NULL: the Sentry's own, i.e. its UTS namespace's) */
         const char *domainname; /* uname domainname (NULL: the Sentry's own) */
         uint64_t memory_limit;  /* the container's memory limit in bytes (0: none): caps sysinfo */
+        unsigned long personality; /* the init's persona (OCI linux.personality), 0: PER_LINUX */
         bool strace;         /* one log line per handled syscall (--strace) */
         bool net_raw;        /* the container holds CAP_NET_RAW */
         unsigned workers_min; /* worker threads per listener kept waiting (0: 2) */
@@ -63,7 +65,9 @@ struct sentry_config {
 /* Serve notifications on worker threads until every listener is dead (all
  * processes of the container are gone: the kernel reports POLLHUP).  Returns
  * 0, or -errno on a fatal failure (the Gofer died): the caller then kills the
- * container.  The Sentry dups the fds it is given; the caller keeps its own. */
+ * container.  The Sentry dups the fds it is given; the caller keeps its own.
+ * It installs a do-nothing handler for SIGRTMIN+5 (process-wide), the
+ * signal that wakes its workers to stop. */
 int sentry_serve(const struct sentry_config *c);
 
 /* The `exec` side of the control socket: send `listener` over `sock` (a

@@ -49,6 +49,8 @@ static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, 
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
         if (!(flags & (O_CREAT | O_TMPFILE)))
                 mode = 0;
+        else
+                c->need_umask = true;
         struct gofer_client *g;
         r = sentry_gofer(c, &g);
         if (r < 0)
@@ -276,6 +278,7 @@ static long do_mkdir(struct sentry_call *c, int dirfd, uint64_t path, mode_t mod
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
         struct gofer_client *g;
+        c->need_umask = true;
         r = sentry_gofer(c, &g);
         if (r < 0)
                 return r;
@@ -314,6 +317,7 @@ static long do_mknod(struct sentry_call *c, int dirfd, uint64_t path, mode_t mod
                 return -EINVAL;
         }
         struct gofer_client *g;
+        c->need_umask = true;
         r = sentry_gofer(c, &g);
         if (r < 0)
                 return r;

@@ -61,7 +61,9 @@ static void uname26(const char *release, char *out, size_t size) {
 long sys_uname(struct sentry_call *c) {
         struct utsname u;
         memset(&u, 0, sizeof u);
-        unsigned long persona = read_personality(c);
+        /* reading /proc costs as much as the notification: only when
+         * some process may have another persona */
+        unsigned long persona = sentry_persona_default(c) ? 0 : read_personality(c);
         snprintf(u.sysname, sizeof u.sysname, "Linux");
         sentry_uts_get(c, u.nodename, u.domainname);
         if (persona & UNAME26)

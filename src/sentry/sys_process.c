@@ -43,6 +43,7 @@ long sys_personality(struct sentry_call *c) {
         /* PER_LINUX32 and UNAME26 (setarch, old build systems): uname honours them */
         if ((uint32_t) ARG(0) & PERSONA_UNSAFE)
                 return -EPERM;
+        sentry_persona_changed(c);
         return SENTRY_CONTINUE;
 }
 

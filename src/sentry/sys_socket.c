@@ -144,6 +144,7 @@ static long unix_addr(struct sentry_call *c, enum unix_op op) {
         if (sentry_path_kernel_view(p.abs))
                 return SENTRY_CONTINUE;
         struct gofer_client *g;
+        c->need_umask = op == UNIX_BIND; /* the socket file's mode */
         r = sentry_gofer(c, &g);
         if (r < 0)
                 return r;
