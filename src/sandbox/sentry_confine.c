@@ -150,7 +150,8 @@ static const struct {
         {"readlink", R_ALLOW, NULL},
         {"getdents64", R_ALLOW, NULL},
         /* the workload's processes */
-        {"ioctl", R_NOTIF_IOCTL, "SECCOMP_IOCTL_NOTIF_RECV, _SEND, _ID_VALID, _ADDFD, _SET_FLAGS"},
+        {"ioctl", R_NOTIF_IOCTL, "SECCOMP_IOCTL_NOTIF_RECV, _SEND, _ID_VALID, _ADDFD, _SET_FLAGS; PIDFD_GET_INFO"},
+        {"capget", R_ALLOW, NULL},
         {"process_vm_readv", R_ALLOW, NULL},
         {"process_vm_writev", R_ALLOW, NULL},
         {"pidfd_open", R_ALLOW, NULL},
@@ -235,6 +236,13 @@ static int build_filter(const struct sentry_confine_config *c, scmp_filter_ctx *
                         for (size_t k = 0; k < ELEMENTSOF(reqs) && r == 0; k++)
                                 r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                         (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, reqs[k])}, own[i].name);
+                        /* PIDFD_GET_INFO (the credentials of a workload thread), whatever
+                         * struct size the request encodes: direction, type and number only */
+                        if (r == 0)
+                                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                        (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_MASKED_EQ, ~(uint64_t) _IOC_SIZEMASK << _IOC_SIZESHIFT,
+                                                                        _IOC(_IOC_READ | _IOC_WRITE, 0xFF, 11, 0))},
+                                        own[i].name);
                         break;
                 }
                 case R_NOTIF_SIZES:
