@@ -294,15 +294,41 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         return r;
 }
 
-/* Wait (bounded) for the init to disappear after SIGKILL; it may not be our child. */
-static void wait_gone(const struct container *c) {
-        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
-        if (pidfd < 0)
-                return;
+static void wait_pidfd(int pidfd) {
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         while (poll(&p, 1, 10000) < 0 && errno == EINTR)
                 ;
         close(pidfd);
+}
+
+/* Wait (bounded) for the init to disappear after SIGKILL; it may not be our child. */
+static void wait_gone(const struct container *c) {
+        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
+        if (pidfd >= 0)
+                wait_pidfd(pidfd);
+}
+
+/*
+ * Sandbox sentry: the supervisor (the state's pid) can be gone while the
+ * workload's init still tears down its pid namespace (pid 1 exits only once
+ * every process of the namespace is reaped, some by a parent outside it).
+ * Kill it if needed and wait (bounded) until it is a zombie at least, so
+ * that nothing of the container runs once delete returns, as with `none`.
+ */
+static void kill_workload_and_wait(const struct container *c) {
+        const struct cocoon_state *s = c->state;
+        if (s->workload_pid <= 0)
+                return;
+        int pidfd = (int) syscall(SYS_pidfd_open, s->workload_pid, 0);
+        if (pidfd < 0)
+                return;
+        unsigned long long st;
+        if (proc_stat(s->workload_pid, &st, NULL) < 0 || st != s->workload_start_time) {
+                close(pidfd);
+                return; /* recycled */
+        }
+        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        wait_pidfd(pidfd);
 }
 
 /* The saved config's linux.intelRdt group, read without parsing the whole
@@ -370,6 +396,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                         (void) cgroup_freeze(cg, false);
                 wait_gone(c);
         }
+        kill_workload_and_wait(c);
         int ret = 0;
         if (cg)
                 ret = cgroup_destroy(cg);
