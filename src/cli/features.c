@@ -19,6 +19,7 @@
 #include "linux/seccomp.h"
 #include "sentry/boundary.h"
 #include "runtime/sandbox.h"
+#include "sandbox/sentry_sandbox.h"
 
 static json_t *strings(const char *const *v) {
         json_t *a = json_array();
@@ -73,7 +74,7 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         json_object_set_new(f, "linux", lx);
 
         json_t *ann = json_object();
-        json_object_set_new(ann, "io.github.cocoon.sandboxes", json_string("none"));
+        json_object_set_new(ann, "io.github.cocoon.sandboxes", json_string("none,sentry"));
         enum cgroup_layout layout;
         if (cgroup_detect_layout(&layout) == 0)
                 json_object_set_new(ann, "io.github.cocoon.cgroup-layout", json_string(cgroup_layout_name(layout)));
@@ -88,6 +89,19 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         sentry_boundary_counts(&host, &sentry, &denied, &killed);
         json_object_set_new(ann, "io.github.cocoon.sentry.syscalls",
                             json_sprintf("host-direct %u, sentry-handled %u, denied %u", host, sentry, denied));
+        /* The Sentry's own allow-list (its supervisor's seccomp filter), a
+         * comma-separated list like the other annotations' values. */
+        size_t n_own;
+        const struct sentry_own_syscall *own = sentry_own_syscalls(&n_own);
+        char *joined = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&joined, &len);
+        for (size_t i = 0; m && i < n_own; i++)
+                fprintf(m, "%s%s", i ? "," : "", own[i].name);
+        if (m)
+                fclose(m);
+        json_object_set_new(ann, "io.github.cocoon.sentry.own-syscalls", json_string(joined ? joined : ""));
+        free(joined);
         json_object_set_new(f, "annotations", ann);
 
         char *text = json_dumps(f, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

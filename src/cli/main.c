@@ -36,7 +36,8 @@ static void print_help(void) {
                "   --log-format value    log format: text or json (default: \"text\")\n"
                "   --debug               enable debug logging\n"
                "   --systemd-cgroup      cgroupsPath is \"slice:prefix:name\": a systemd scope per container\n"
-               "   --sandbox value       none, sentry or vm (default: \"none\"; sentry and vm are not available yet)\n"
+               "   --sandbox value       none, sentry or vm (default: \"none\"; vm is not available yet)\n"
+               "   --strace              sandbox sentry: log every syscall the Sentry handles (to --log, else stderr)\n"
                "   --help, -h            show help\n"
                "   --version, -v         print the version\n");
 }
@@ -85,6 +86,8 @@ int main(int argc, char **argv) {
                         ctx.log.debug = true;
                 else if (is_opt(a, "--systemd-cgroup"))
                         ctx.systemd_cgroup = true;
+                else if (is_opt(a, "--strace"))
+                        ctx.strace = true;
                 else if (is_opt(a, "--root")) {
                         if (!(v = take_value(argc, argv, &i, "--root")))
                                 return 1;

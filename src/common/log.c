@@ -24,6 +24,14 @@ void log_forward_to(int fd) {
         config->forward_fd = fd;
 }
 
+int log_get_fd(void) {
+        return config->fd;
+}
+
+void log_set_fd(int fd) {
+        config->fd = fd;
+}
+
 static void json_escape(char *out, size_t outlen, const char *in) {
         size_t o = 0;
         for (; *in && o + 7 < outlen; in++) {

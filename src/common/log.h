@@ -29,6 +29,10 @@ struct log_config {
 /* The config lives in the top-level context; log.c keeps a pointer to it. */
 void log_setup(struct log_config *cfg);
 void log_forward_to(int fd);
+/* The --log fd (-1: none); a process that outlives the command (the
+ * Sentry's supervisor, the Gofer) may point it at its stderr. */
+int log_get_fd(void);
+void log_set_fd(int fd);
 
 int log_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, without ": strerror" — for messages that already say everything. */

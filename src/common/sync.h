@@ -22,6 +22,7 @@ enum sync_type {
         SYNC_HOOKS,          /* init -> parent: namespaces ready, run prestart/createRuntime hooks now */
         SYNC_SECCOMP_FD,     /* child -> parent: carries the seccomp listener fd (SCM_RIGHTS) */
         SYNC_STATE,          /* parent -> init: value = length of the OCI state JSON that follows; continue */
+        SYNC_TREE_READY,     /* init -> parent (sandbox sentry): mount tree complete, waiting for SYNC_GO */
 };
 
 struct sync_msg {

@@ -46,6 +46,10 @@ int state_save(int dirfd, const struct cocoon_state *s) {
         set_str(o, "sandbox", s->sandbox);
         json_object_set_new(o, "cgroup", s->cgroup ? json_incref(s->cgroup) : json_null());
         json_object_set_new(o, "config_saved", json_boolean(s->config_saved));
+        if (s->workload_pid > 0) {
+                json_object_set_new(o, "workload_pid", json_integer(s->workload_pid));
+                json_object_set_new(o, "workload_start_time", json_integer((json_int_t) s->workload_start_time));
+        }
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         if (!text)
@@ -92,6 +96,8 @@ int state_load(int dirfd, const char *id, struct cocoon_state **ret) {
         json_t *cg = json_object_get(o, "cgroup");
         s->cgroup = json_is_object(cg) ? json_incref(cg) : NULL;
         s->config_saved = json_is_true(json_object_get(o, "config_saved"));
+        s->workload_pid = (pid_t) json_integer_value(json_object_get(o, "workload_pid"));
+        s->workload_start_time = (unsigned long long) json_integer_value(json_object_get(o, "workload_start_time"));
         json_t *a = json_object_get(o, "annotations");
         s->annotations = json_is_object(a) ? json_incref(a) : json_object();
         json_decref(o);

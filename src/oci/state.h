@@ -25,6 +25,11 @@ struct cocoon_state {
         char *sandbox;       /* "none", "sentry", "vm" */
         json_t *cgroup;      /* owned; opaque here, written and read by linux/cgroup.c */
         bool config_saved;    /* a copy of config.json sits beside state.json */
+        /* sandbox sentry: `pid` is the supervisor (the pid-file pid, whose
+         * exit status is the container's); these name the workload's init,
+         * which kill, exec and ps act on.  0 for the other sandboxes. */
+        pid_t workload_pid;
+        unsigned long long workload_start_time;
 };
 
 int state_save(int dirfd, const struct cocoon_state *s);

@@ -182,14 +182,30 @@ int container_list(struct cocoon_ctx *ctx, json_t **ret) {
         return 0;
 }
 
+/* Where signals go: the workload's init.  Sandbox sentry records it apart
+ * from the supervisor (the pid `state` and the pid file report, whose exit
+ * mirrors the workload's); the other sandboxes have one process for both. */
+static void signal_target(const struct cocoon_state *s, pid_t *pid, unsigned long long *start_time) {
+        if (s->workload_pid > 0) {
+                *pid = s->workload_pid;
+                *start_time = s->workload_start_time;
+        } else {
+                *pid = s->pid;
+                *start_time = s->start_time;
+        }
+}
+
 /* Signal the init unless its pid was recycled: a pidfd pins the process we checked. */
 static int signal_init(const struct container *c, int sig) {
-        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
+        pid_t pid;
+        unsigned long long want;
+        signal_target(c->state, &pid, &want);
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         if (pidfd < 0)
                 return -ESRCH;
         unsigned long long st;
         char ps;
-        if (proc_stat(c->state->pid, &st, &ps) < 0 || st != c->state->start_time) {
+        if (proc_stat(pid, &st, &ps) < 0 || st != want) {
                 close(pidfd);
                 return -ESRCH;
         }
@@ -197,6 +213,42 @@ static int signal_init(const struct container *c, int sig) {
         r = r < 0 ? -errno : 0;
         close(pidfd);
         return r;
+}
+
+/* Sandbox sentry: the supervisor and the Gofer share the container's cgroup
+ * (the tenant pays for its sandbox, as with runsc) but are not the
+ * container's processes: keep only those in the workload's pid namespace. */
+static int workload_only(const struct cocoon_state *s, pid_t *pids, size_t *n) {
+        if (s->workload_pid <= 0)
+                return 0;
+        char path[64];
+        struct stat want, st;
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", s->workload_pid);
+        if (stat(path, &want) < 0) {
+                *n = 0; /* the workload is gone, and with it its pid namespace */
+                return 0;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < *n; i++) {
+                snprintf(path, sizeof path, "/proc/%d/ns/pid", pids[i]);
+                if (stat(path, &st) == 0 && st.st_ino == want.st_ino && st.st_dev == want.st_dev)
+                        pids[k++] = pids[i];
+        }
+        *n = k;
+        return 0;
+}
+
+static int signal_workload(const struct container *c, const struct cgroup *cg, int sig) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = cgroup_pids(cg, &pids, &n);
+        if (r < 0)
+                return r == -ENOENT ? 0 : log_error_errno(r, "list processes of container \"%s\"", c->id);
+        workload_only(c->state, pids, &n);
+        for (size_t i = 0; i < n; i++)
+                if (kill(pids[i], sig) < 0 && errno != ESRCH)
+                        return log_error_errno(-errno, "kill %d", pids[i]);
+        return 0;
 }
 
 int container_load_cgroup(const struct container *c, struct cgroup **ret) {
@@ -222,7 +274,10 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         r = container_load_cgroup(c, &cg);
         if (r < 0)
                 return r;
-        if (all && cg)
+        /* SIGKILL may take the sandbox's own processes along: the workload dies either way */
+        if (all && cg && c->state->workload_pid > 0 && sig != SIGKILL)
+                r = signal_workload(c, cg, sig);
+        else if (all && cg)
                 r = cgroup_signal_all(cg, sig);
         else {
                 r = signal_init(c, sig);
@@ -239,15 +294,41 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         return r;
 }
 
-/* Wait (bounded) for the init to disappear after SIGKILL; it may not be our child. */
-static void wait_gone(const struct container *c) {
-        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
-        if (pidfd < 0)
-                return;
+static void wait_pidfd(int pidfd) {
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         while (poll(&p, 1, 10000) < 0 && errno == EINTR)
                 ;
         close(pidfd);
+}
+
+/* Wait (bounded) for the init to disappear after SIGKILL; it may not be our child. */
+static void wait_gone(const struct container *c) {
+        int pidfd = (int) syscall(SYS_pidfd_open, c->state->pid, 0);
+        if (pidfd >= 0)
+                wait_pidfd(pidfd);
+}
+
+/*
+ * Sandbox sentry: the supervisor (the state's pid) can be gone while the
+ * workload's init still tears down its pid namespace (pid 1 exits only once
+ * every process of the namespace is reaped, some by a parent outside it).
+ * Kill it if needed and wait (bounded) until it is a zombie at least, so
+ * that nothing of the container runs once delete returns, as with `none`.
+ */
+static void kill_workload_and_wait(const struct container *c) {
+        const struct cocoon_state *s = c->state;
+        if (s->workload_pid <= 0)
+                return;
+        int pidfd = (int) syscall(SYS_pidfd_open, s->workload_pid, 0);
+        if (pidfd < 0)
+                return;
+        unsigned long long st;
+        if (proc_stat(s->workload_pid, &st, NULL) < 0 || st != s->workload_start_time) {
+                close(pidfd);
+                return; /* recycled */
+        }
+        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        wait_pidfd(pidfd);
 }
 
 /* The saved config's linux.intelRdt group, read without parsing the whole
@@ -315,6 +396,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                         (void) cgroup_freeze(cg, false);
                 wait_gone(c);
         }
+        kill_workload_and_wait(c);
         int ret = 0;
         if (cg)
                 ret = cgroup_destroy(cg);
@@ -356,5 +438,5 @@ int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *
         cgroup_free(cg);
         if (r < 0)
                 return log_error_errno(r, "list processes of container \"%s\"", id);
-        return 0;
+        return workload_only(c->state, *ret, n);
 }

@@ -26,6 +26,7 @@ struct cocoon_ctx {
         struct log_config log;
         bool systemd_cgroup;
         enum sandbox_kind sandbox;
+        bool strace; /* --strace: the Sentry logs every syscall it handles */
 };
 
 enum container_status {

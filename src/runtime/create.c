@@ -165,7 +165,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         _cleanup_close_ int listen_fd = -1, console_fd = -1;
         /* every cleanup variable is declared before the first `goto fail` */
         _cleanup_free_ char *text = NULL;
-        pid_t pid = -1;
+        pid_t pid = -1, workload_pid = 0;
         bool spawned = false;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -246,6 +246,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 .console_fd = console_fd,
                 .lock_fds = {dirfd, rootfd},
                 .state = &s,
+                .ret_workload_pid = &workload_pid,
         };
         spawned = true;
         r = ops->create(&sc, &pid);
@@ -257,6 +258,14 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         if (r < 0) {
                 r = log_error_errno(r, "container \"%s\" init exited during create", id);
                 goto fail;
+        }
+        if (workload_pid > 0) {
+                s.workload_pid = workload_pid;
+                r = proc_stat(workload_pid, &s.workload_start_time, NULL);
+                if (r < 0) {
+                        r = log_error_errno(r, "container \"%s\": its workload exited during create", id);
+                        goto fail;
+                }
         }
         r = state_save(dirfd, &s);
         if (r < 0)

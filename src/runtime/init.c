@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -36,6 +37,7 @@
 #include "linux/terminal.h"
 #include "log.h"
 #include "runtime/hooks.h"
+#include "sentry/boundary.h"
 #include "sync.h"
 #include "util.h"
 
@@ -103,13 +105,76 @@ static char **build_env(const struct oci_process *p, int listen_fds) {
         return env;
 }
 
+/*
+ * Sandbox sentry, init only: stop while the Sentry's supervisor starts the
+ * Gofer in a copy of our finished mount tree, then make our own view
+ * read-only.  The Gofer's copy stays writable: from now on the workload
+ * writes files only through the Sentry and the Gofer, and what the Sentry
+ * lets the kernel do itself (execve, /proc, /sys and /dev paths) meets a
+ * read-only tree.  /dev/pts stays writable: allocating a pty (`exec -t`,
+ * `script`) changes the owner of its node, and that instance belongs to the
+ * container alone.  Device nodes, fifos and sockets stay usable on a
+ * read-only mount, which is why /dev/null and friends need no exception.
+ */
+static int sentry_tree_step(int sync_fd) {
+        if (sync_send(sync_fd, SYNC_TREE_READY, 0) < 0 || sync_expect(sync_fd, SYNC_GO, NULL) < 0)
+                _exit(1); /* the supervisor failed (and said why) or is gone */
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY}, rw = {.attr_clr = MOUNT_ATTR_RDONLY};
+        if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0)
+                return log_error_errno(-errno, "make the container's view of its root read-only");
+        if (syscall(SYS_mount_setattr, AT_FDCWD, "/dev/pts", 0, &rw, sizeof rw) < 0 && errno != ENOENT &&
+            errno != EINVAL /* not a mount point */)
+                return log_error_errno(-errno, "keep /dev/pts writable");
+        return 0;
+}
+
+/*
+ * Sandbox sentry: the boundary filter (sentry/boundary.h), just before the
+ * OCI one.  Not after it: a profile need not allow seccomp() (runc needs
+ * nothing once its filter is in), and the order changes no verdict (the
+ * kernel runs every filter and the strictest action wins; between two
+ * errnos the filter loaded last, the user's, decides, as under runc).  Its
+ * listener goes to the parent, which answers the set-up calls we still make
+ * (CONTINUE: they are cocoon's own, the OCI filter's seccomp() among them)
+ * until SYNC_READY and then hands it to the Sentry.
+ */
+static int load_boundary(const struct init_args *a, int sync_fd) {
+        scmp_filter_ctx ctx = NULL;
+        int r = sentry_boundary_filter(&(struct boundary_opts){.net_raw = a->sentry_net_raw}, &ctx);
+        if (r < 0)
+                return r;
+        /* libseccomp sets no_new_privs itself unless told not to: only the
+         * config decides it (process_apply_no_new_privs), as for the OCI filter */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (r < 0) {
+                seccomp_release(ctx);
+                return log_error_errno(r, "seccomp filter attributes");
+        }
+        r = seccomp_load(ctx);
+        if (r < 0) {
+                seccomp_release(ctx);
+                return log_error_errno(r, "load the Sentry's seccomp filter");
+        }
+        /* ctx is not released, as in seccomp_apply: execve discards it */
+        int fd = seccomp_notify_fd(ctx);
+        if (fd < 0)
+                return log_error_errno(fd, "get the Sentry's seccomp listener fd");
+        r = sync_send_fd(sync_fd, SYNC_SECCOMP_FD, fd);
+        close(fd); /* the workload must not hold the Sentry's end */
+        if (r < 0)
+                return log_error_errno(r, "send the Sentry's seccomp listener fd to cocoon");
+        return 0;
+}
+
 /* Credentials, limits and cwd: shared by init_container and init_exec. */
 static int finish_process(const struct init_args *a, const struct oci_process *p, int sync_fd, char **ret_path) {
+        bool is_exec = a->root_fd >= 0;
         int r = process_apply_rlimits(p);
         if (r < 0)
                 return r;
-        r = process_set_oom_score_adj(p);
-        if (r < 0)
+        /* sentry exec: our /proc is the init's read-only one; `cocoon exec`
+         * writes the value from the host instead (sandbox/sentry.c) */
+        if (!(a->sentry && is_exec) && (r = process_set_oom_score_adj(p)) < 0)
                 return r;
         r = sched_apply(p);
         if (r < 0)
@@ -118,6 +183,9 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
          * profile; both labels take effect at our execve. */
         r = lsm_apply_exec_labels(p);
         if (r < 0)
+                return r;
+        /* the last writes through our own view (/proc/self/...) are done */
+        if (a->sentry && !is_exec && (r = sentry_tree_step(sync_fd)) < 0)
                 return r;
         /* Look the program up while we can still read everything, as runc does,
          * so that a missing binary fails `create`, not silently at `start`. */
@@ -137,10 +205,15 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
                 return r;
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
          * before the capabilities go (as runc), else as late as we can so
-         * that few of our own syscalls meet it (docs/seccomp.md). */
+         * that few of our own syscalls meet it (docs/seccomp.md).  The
+         * Sentry's boundary follows the same rule, just before the OCI one. */
         const json_t *seccomp = a->spec->has_linux ? a->spec->linux.seccomp : NULL;
-        if (seccomp && !p->no_new_privileges && (r = seccomp_apply(seccomp, sync_fd)) < 0)
-                return r;
+        if (!p->no_new_privileges) {
+                if (a->sentry && (r = load_boundary(a, sync_fd)) < 0)
+                        return r;
+                if (seccomp && (r = seccomp_apply(seccomp, sync_fd)) < 0)
+                        return r;
+        }
         r = process_apply_identity(p);
         if (r < 0)
                 return r;
@@ -152,8 +225,12 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         r = process_apply_no_new_privs(p);
         if (r < 0)
                 return r;
-        if (seccomp && p->no_new_privileges)
-                return seccomp_apply(seccomp, sync_fd);
+        if (p->no_new_privileges) {
+                if (a->sentry && (r = load_boundary(a, sync_fd)) < 0)
+                        return r;
+                if (seccomp && (r = seccomp_apply(seccomp, sync_fd)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -167,8 +244,16 @@ static int finish_and_report(const struct init_args *a, const struct oci_process
         int r = finish_process(a, p, sync_fd, ret_path);
         if (r < 0)
                 return r;
-        /* From here on we belong to the container, not to the cocoon that made us. */
-        prctl(PR_SET_PDEATHSIG, 0);
+        if (a->sentry && a->root_fd < 0) {
+                /* Sandbox sentry: the init must never outlive its supervisor (fail
+                 * closed; as pid 1 it takes the whole container with it).  Set
+                 * again: changing our credentials above cleared it.  If the
+                 * supervisor is already gone, the send below fails. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+        } else {
+                /* From here on we belong to the container, not to the cocoon that made us. */
+                prctl(PR_SET_PDEATHSIG, 0);
+        }
         if (sync_send(sync_fd, SYNC_READY, 0) < 0)
                 _exit(1);
         return 0;
@@ -307,6 +392,10 @@ int init_exec(void *arg, int sync_fd) {
         r = finish_and_report(a, p, sync_fd, &path, &env);
         if (r < 0)
                 return r;
+        /* sandbox sentry: our execve is the Sentry's first call to answer;
+         * wait until `cocoon exec` has handed it our listener */
+        if (a->sentry && sync_expect(sync_fd, SYNC_GO, NULL) < 0)
+                _exit(1);
         /* sync_fd is close-on-exec: the parent reads EOF when execve succeeds */
         execve(path, p->args, env);
         log_error_errno(-errno, "exec: \"%s\"", path);

@@ -25,6 +25,14 @@ struct init_args {
         int console_fd;      /* connected console socket, or -1 */
         int root_fd;         /* exec: O_PATH of the container's root, to chroot into */
         const int *idmap_fds; /* create: id-mapped mount trees (see linux/idmap.h), or NULL */
+        /* Sandbox sentry (docs/architecture.md, "Process model (sandbox
+         * sentry)"): the init stops after its mount tree is complete
+         * (SYNC_TREE_READY, until SYNC_GO) for the Gofer to copy it, then
+         * makes its own view read-only; init and exec load the Sentry's
+         * boundary filter after the OCI one and send its listener fd as
+         * SYNC_SECCOMP_FD. */
+        bool sentry;
+        bool sentry_net_raw; /* the boundary allows raw/packet sockets (CAP_NET_RAW) */
 };
 
 int init_container(void *arg, int sync_fd);

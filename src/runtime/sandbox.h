@@ -9,8 +9,10 @@
 #include <sys/types.h>
 
 #include "linux/cgroup.h"
+#include "linux/spawn.h"
 #include "oci/spec.h"
 #include "runtime/container.h"
+#include "runtime/init.h"
 
 /* Everything `create` has prepared before the sandbox starts the init. */
 struct sandbox_create {
@@ -25,6 +27,9 @@ struct sandbox_create {
         int console_fd;     /* connected --console-socket, or -1 */
         int lock_fds[2];    /* the state directory (locked) and --root: not for the init */
         const struct cocoon_state *state; /* as saved so far (pid 0): for the hooks' state JSON */
+        /* out: the workload's init when it is not the pid create returns
+         * (sandbox sentry: that one is the supervisor); left 0 otherwise */
+        pid_t *ret_workload_pid;
 };
 
 /*
@@ -37,6 +42,18 @@ struct sandbox_create {
  * startContainer hooks.  Implemented in runtime/create.c.
  */
 int sandbox_namespaces_ready(const struct sandbox_create *sc, pid_t pid, char **ret_state);
+
+/* Shared by the sandboxes that start the init with spawn_process (none,
+ * sentry), in sandbox.c. */
+/* The spawn configuration and init arguments of the container's init:
+ * opens the namespace paths (undone by sandbox_close_joins); `rdt` holds
+ * the resctrl group name cfg points at. */
+int sandbox_init_config(const struct sandbox_create *sc, struct spawn_config *cfg, struct init_args *a,
+                        char *rdt, size_t rdt_len);
+void sandbox_close_joins(struct spawn_config *cfg);
+/* The init waits after its mounts, before pivot_root (SYNC_HOOKS): run the
+ * runtime-namespace hooks, then hand it the state for its own hooks. */
+int sandbox_hooks_step(const struct sandbox_create *sc, pid_t pid, int sync_fd);
 
 struct sandbox_exec {
         struct cocoon_ctx *ctx;
@@ -63,3 +80,4 @@ int sandbox_from_name(const char *name, enum sandbox_kind *ret);
 const char *sandbox_name(enum sandbox_kind kind);
 
 extern const struct sandbox_ops sandbox_none_ops;
+extern const struct sandbox_ops sandbox_sentry_ops;

@@ -24,16 +24,6 @@
 #include "runtime/sandbox.h"
 #include "sync.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
-static void close_joins(struct spawn_config *cfg) {
-        for (size_t i = 0; i < cfg->n_join; i++)
-                close(cfg->join[i].fd);
-        cfg->n_join = 0;
-}
-
 /* A profile with SCMP_ACT_NOTIFY rules: the process sends its listener fd
  * before SYNC_READY, for the agent at listenerPath. */
 static int forward_seccomp_listener(const struct oci_spec *spec, int sync_fd, pid_t pid,
@@ -48,79 +38,20 @@ static int forward_seccomp_listener(const struct oci_spec *spec, int sync_fd, pi
         return r;
 }
 
-/* The init waits after its mounts, before pivot_root (SYNC_HOOKS): run the
- * runtime-namespace hooks, then hand it the state for its own hooks. */
-static int namespaces_ready_step(const struct sandbox_create *sc, pid_t pid, int sync_fd) {
-        int r = sync_expect(sync_fd, SYNC_HOOKS, NULL);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *state = NULL;
-        r = sandbox_namespaces_ready(sc, pid, &state);
-        if (r < 0)
-                return r;
-        r = sync_send_data(sync_fd, SYNC_STATE, state, strlen(state));
-        if (r < 0 && r != -EPIPE)
-                return log_error_errno(r, "send the state of container \"%s\" to its init", sc->id);
-        return r;
-}
-
 static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         const struct oci_spec *spec = sc->spec;
         char rdt[PATH_MAX];
-        struct spawn_config cfg = {
-                .cgroup = sc->cgroup,
-                .resctrl_group = intelrdt_group(spec->linux.intel_rdt, sc->id, rdt, sizeof rdt),
-                .close_fds = {sc->lock_fds[0], sc->lock_fds[1]},
-                .n_close_fds = 2,
-        };
-        int r;
-
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
-                const struct oci_namespace *ns = &spec->linux.namespaces[i];
-                if (!ns->path) {
-                        cfg.new_flags |= ns->type;
-                        continue;
-                }
-                int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0) {
-                        r = log_error_errno(-errno, "config.json: linux.namespaces[%zu].path: open %s", i, ns->path);
-                        close_joins(&cfg);
-                        return r;
-                }
-                cfg.join[cfg.n_join++] = (struct spawn_join){.type = ns->type, .fd = fd};
-        }
-        cfg.uid_map = spec->linux.uid_mappings;
-        cfg.n_uid_map = spec->linux.n_uid_mappings;
-        cfg.gid_map = spec->linux.gid_mappings;
-        cfg.n_gid_map = spec->linux.n_gid_mappings;
-        if (spec->linux.has_time_offsets && (cfg.new_flags & CLONE_NEWTIME)) {
-                cfg.time_offsets = true;
-                cfg.monotonic_secs = spec->linux.monotonic_secs;
-                cfg.monotonic_nsecs = spec->linux.monotonic_nsecs;
-                cfg.boottime_secs = spec->linux.boottime_secs;
-                cfg.boottime_nsecs = spec->linux.boottime_nsecs;
-        }
-        struct init_args a = {
-                .spec = spec,
-                .process = spec->process,
-                .bundle = sc->bundle,
-                .rootfs = sc->rootfs,
-                .no_pivot = sc->opts->no_pivot,
-                .no_new_keyring = sc->opts->no_new_keyring,
-                .in_userns = (cfg.new_flags & CLONE_NEWUSER) != 0,
-                .new_netns = (cfg.new_flags & CLONE_NEWNET) != 0,
-                .listen_fds = sc->opts->listen_fds,
-                .preserve_fds = sc->opts->preserve_fds,
-                .exec_listen_fd = sc->exec_listen_fd,
-                .console_fd = sc->console_fd,
-                .root_fd = -1,
-        };
+        struct spawn_config cfg;
+        struct init_args a;
+        int r = sandbox_init_config(sc, &cfg, &a, rdt, sizeof rdt);
+        if (r < 0)
+                return r;
         /* On the host, before any container process exists (see idmap.h);
          * the trees reach the init by inheritance. */
         int *idmap_fds = NULL;
         r = idmap_mounts_prepare(spec, sc->bundle, &idmap_fds);
         if (r < 0) {
-                close_joins(&cfg);
+                sandbox_close_joins(&cfg);
                 return r;
         }
         a.idmap_fds = idmap_fds;
@@ -129,13 +60,13 @@ static int none_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         pid_t pid;
         int sync_fd;
         r = spawn_process(&cfg, &pid, &sync_fd);
-        close_joins(&cfg);
+        sandbox_close_joins(&cfg);
         if (r < 0) {
                 idmap_mounts_free(idmap_fds, spec->n_mounts);
                 return r;
         }
         if (hooks_need_create_step(spec))
-                r = namespaces_ready_step(sc, pid, sync_fd);
+                r = sandbox_hooks_step(sc, pid, sync_fd);
         if (r == 0)
                 r = forward_seccomp_listener(spec, sync_fd, pid, &(struct cocoon_state){
                         .id = (char *) sc->id, .pid = pid, .bundle = (char *) sc->bundle, .rootfs = (char *) sc->rootfs,
@@ -167,7 +98,7 @@ static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         pid_t init = se->c->state->pid;
         int r = spawn_join_namespaces_of(init, &cfg);
         if (r < 0) {
-                close_joins(&cfg);
+                sandbox_close_joins(&cfg);
                 return r;
         }
         char root[64];
@@ -175,7 +106,7 @@ static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0) {
                 r = log_error_errno(-errno, "open %s", root);
-                close_joins(&cfg);
+                sandbox_close_joins(&cfg);
                 return r;
         }
         struct init_args a = {
@@ -192,7 +123,7 @@ static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         pid_t pid;
         int sync_fd;
         r = spawn_process(&cfg, &pid, &sync_fd);
-        close_joins(&cfg);
+        sandbox_close_joins(&cfg);
         close(root_fd);
         if (r < 0)
                 return r;

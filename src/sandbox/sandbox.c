@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cleanup.h"
+#include "linux/intelrdt.h"
 #include "log.h"
 #include "runtime/sandbox.h"
+#include "sync.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 
 static const char *const names[] = {
         [SANDBOX_NONE] = "none",
@@ -30,12 +40,86 @@ int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret) {
                 *ret = &sandbox_none_ops;
                 return 0;
         case SANDBOX_SENTRY:
+                *ret = &sandbox_sentry_ops;
+                return 0;
         case SANDBOX_VM:
                 /* Said plainly rather than falling back to a weaker sandbox. */
                 return log_fail(-EOPNOTSUPP,
-                                       "--sandbox=%s is not available yet in this build of cocoon (only \"none\" is); "
+                                       "--sandbox=%s is not available yet in this build of cocoon (\"none\" and \"sentry\" are); "
                                        "refusing to fall back to a weaker sandbox",
                                        names[kind]);
         }
         return log_error_errno(-EINVAL, "unknown sandbox %d", kind);
+}
+
+void sandbox_close_joins(struct spawn_config *cfg) {
+        for (size_t i = 0; i < cfg->n_join; i++)
+                close(cfg->join[i].fd);
+        cfg->n_join = 0;
+}
+
+int sandbox_init_config(const struct sandbox_create *sc, struct spawn_config *cfg, struct init_args *a,
+                        char *rdt, size_t rdt_len) {
+        const struct oci_spec *spec = sc->spec;
+        *cfg = (struct spawn_config){
+                .cgroup = sc->cgroup,
+                .resctrl_group = intelrdt_group(spec->linux.intel_rdt, sc->id, rdt, rdt_len),
+                .close_fds = {sc->lock_fds[0], sc->lock_fds[1]},
+                .n_close_fds = 2,
+        };
+        for (size_t i = 0; i < spec->linux.n_namespaces; i++) {
+                const struct oci_namespace *ns = &spec->linux.namespaces[i];
+                if (!ns->path) {
+                        cfg->new_flags |= ns->type;
+                        continue;
+                }
+                int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        int r = log_error_errno(-errno, "config.json: linux.namespaces[%zu].path: open %s", i, ns->path);
+                        sandbox_close_joins(cfg);
+                        return r;
+                }
+                cfg->join[cfg->n_join++] = (struct spawn_join){.type = ns->type, .fd = fd};
+        }
+        cfg->uid_map = spec->linux.uid_mappings;
+        cfg->n_uid_map = spec->linux.n_uid_mappings;
+        cfg->gid_map = spec->linux.gid_mappings;
+        cfg->n_gid_map = spec->linux.n_gid_mappings;
+        if (spec->linux.has_time_offsets && (cfg->new_flags & CLONE_NEWTIME)) {
+                cfg->time_offsets = true;
+                cfg->monotonic_secs = spec->linux.monotonic_secs;
+                cfg->monotonic_nsecs = spec->linux.monotonic_nsecs;
+                cfg->boottime_secs = spec->linux.boottime_secs;
+                cfg->boottime_nsecs = spec->linux.boottime_nsecs;
+        }
+        *a = (struct init_args){
+                .spec = spec,
+                .process = spec->process,
+                .bundle = sc->bundle,
+                .rootfs = sc->rootfs,
+                .no_pivot = sc->opts->no_pivot,
+                .no_new_keyring = sc->opts->no_new_keyring,
+                .in_userns = (cfg->new_flags & CLONE_NEWUSER) != 0,
+                .new_netns = (cfg->new_flags & CLONE_NEWNET) != 0,
+                .listen_fds = sc->opts->listen_fds,
+                .preserve_fds = sc->opts->preserve_fds,
+                .exec_listen_fd = sc->exec_listen_fd,
+                .console_fd = sc->console_fd,
+                .root_fd = -1,
+        };
+        return 0;
+}
+
+int sandbox_hooks_step(const struct sandbox_create *sc, pid_t pid, int sync_fd) {
+        int r = sync_expect(sync_fd, SYNC_HOOKS, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *state = NULL;
+        r = sandbox_namespaces_ready(sc, pid, &state);
+        if (r < 0)
+                return r;
+        r = sync_send_data(sync_fd, SYNC_STATE, state, strlen(state));
+        if (r < 0 && r != -EPIPE)
+                return log_error_errno(r, "send the state of container \"%s\" to its init", sc->id);
+        return r;
 }

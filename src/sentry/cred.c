@@ -147,6 +147,32 @@ static const char *field(const char *buf, const char *name) {
         return NULL;
 }
 
+/* A host id as the workload's user namespace sees it (cfg's maps):
+ * /proc/<tid>/status and pidfd info show ids as the Sentry sees them,
+ * while the Gofer runs inside that namespace. */
+static uint32_t to_inside(const struct sentry_id_map *map, unsigned n, uint32_t id) {
+        if (n == 0)
+                return id;
+        for (unsigned i = 0; i < n; i++)
+                if (id >= map[i].outside && id - map[i].outside < map[i].count)
+                        return map[i].inside + (id - map[i].outside);
+        return 65534; /* the kernel's overflow id */
+}
+
+static void ids_to_inside(struct sentry_call *c) {
+        const struct sentry_config *cfg = c->cfg;
+        c->cred.fsuid = to_inside(cfg->uid_map, cfg->n_uid_map, c->cred.fsuid);
+        c->ruid = to_inside(cfg->uid_map, cfg->n_uid_map, c->ruid);
+        c->cred.fsgid = to_inside(cfg->gid_map, cfg->n_gid_map, c->cred.fsgid);
+        c->rgid = to_inside(cfg->gid_map, cfg->n_gid_map, c->rgid);
+}
+
+static void groups_to_inside(struct sentry_call *c) {
+        const struct sentry_config *cfg = c->cfg;
+        for (uint32_t i = 0; i < c->cred.n_groups; i++)
+                c->cred.groups[i] = to_inside(cfg->gid_map, cfg->n_gid_map, c->cred.groups[i]);
+}
+
 static int read_status(struct sentry_call *c) {
         char path[32];
         snprintf(path, sizeof path, "%u/status", c->req->pid);
@@ -213,6 +239,7 @@ static bool cache_lookup(struct sentry_call *c, struct sentry_cred_cache *cc) {
         c->cred.fsgid = info.fsgid;
         c->ruid = info.ruid;
         c->rgid = info.rgid;
+        ids_to_inside(c); /* the cached groups are translated already */
         c->cred.umask = 0; /* not known here: creating calls read status */
         return true;
 }
@@ -278,6 +305,8 @@ int sentry_cred(struct sentry_call *c) {
         int r = read_status(c);
         if (r < 0)
                 return r;
+        ids_to_inside(c);
+        groups_to_inside(c);
         if (cc)
                 cache_store(c, cc, gen);
         c->cred_valid = true;

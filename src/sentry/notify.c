@@ -335,10 +335,14 @@ static void *worker_main(void *arg) {
         struct listener *l = w->l;
 
         /* Signals for the Sentry process go to the main thread; the workers
-         * only take the stop signal. */
+         * only take the stop signal, and SIGSYS: the supervisor's own
+         * seccomp filter traps a call outside its list, and its handler
+         * says which before the container dies (a blocked SIGSYS would kill
+         * the process without a word). */
         sigset_t mask;
         sigfillset(&mask);
         sigdelset(&mask, SENTRY_WAKE_SIGNAL);
+        sigdelset(&mask, SIGSYS);
         pthread_sigmask(SIG_SETMASK, &mask, NULL);
 
         struct seccomp_notif *req = calloc(1, s->notif_size);

@@ -31,6 +31,12 @@ struct sentry_stats {
         unsigned workers_started; /* threads started in all (growth when all were busy) */
 };
 
+/* One line of a user namespace's uid_map or gid_map. */
+struct sentry_id_map {
+        uint32_t inside, outside, count;
+};
+#define SENTRY_ID_MAP_MAX 16
+
 struct sentry_config {
         int notify_fd;       /* the init's seccomp listener */
         int gofer_ctl_fd;    /* the Gofer's control socket (gofer_client_new) */
@@ -47,6 +53,13 @@ struct sentry_config {
         unsigned workers_min; /* worker threads per listener kept waiting (0: 2) */
         unsigned workers_max; /* cap per listener (0: 64) */
         struct sentry_stats *stats; /* optional: filled when sentry_serve returns */
+        /* The workload's user namespace, when it is not the Sentry's: its
+         * maps (outside = as the Sentry sees ids).  /proc/<tid>/status shows
+         * the Sentry host ids, while the Gofer runs inside that namespace:
+         * the caller's credentials are translated before they reach it
+         * (an id without a mapping becomes the overflow id, 65534). */
+        struct sentry_id_map uid_map[SENTRY_ID_MAP_MAX], gid_map[SENTRY_ID_MAP_MAX];
+        unsigned n_uid_map, n_gid_map;
 };
 
 /* Serve notifications on worker threads until every listener is dead (all

@@ -103,7 +103,7 @@ test_bad_log_format() {
 test_sandbox_not_available() {
         local B=$T/b s id form
         make_bundle "$B" /bin/true
-        for s in sentry vm; do
+        for s in vm; do
                 for form in sep eq; do
                         id=$(new_id)
                         if [ $form = sep ]; then
@@ -119,16 +119,18 @@ test_sandbox_not_available() {
                 done
         done
         id=$(new_id)
-        assert_fail "$COCOON" --root "$ROOT" --sandbox sentry create --bundle "$B" "$id"
+        assert_fail "$COCOON" --root "$ROOT" --sandbox vm create --bundle "$B" "$id"
         assert_error_line
         assert_contains "$err" "not available"
         assert_fail "$COCOON" --root "$ROOT" --sandbox bogus run --bundle "$B" "$id"
         assert_error_line
         assert_contains "$err" "bogus"
-        # none works
+        # none and sentry work
         id=$(new_id)
         assert_ok "$COCOON" --root "$ROOT" --sandbox none run --bundle "$B" "$id"
         assert_ok "$COCOON" --root "$ROOT" --sandbox=none run --bundle "$B" "$(new_id)"
+        assert_ok "$COCOON" --root "$ROOT" --sandbox sentry run --bundle "$B" "$(new_id)"
+        assert_ok "$COCOON" --root "$ROOT" --sandbox=sentry run --bundle "$B" "$(new_id)"
 }
 
 test_global_option_forms() {

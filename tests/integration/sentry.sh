@@ -1,0 +1,418 @@
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# --sandbox sentry end to end: the supervisor, the Sentry, the Gofer
+# (docs/architecture.md, "Process model (sandbox sentry)").
+
+# Every cocoon call of this file runs with the sentry sandbox (the other
+# commands read the sandbox from the container's state anyway).
+CC_GLOBAL="--root $ROOT --sandbox sentry"
+
+# none_run BUNDLE ID: the same bundle under the `none` sandbox.
+none_run() {
+        capture "$COCOON" --root "$ROOT" --sandbox none run --bundle "$1" "$2"
+}
+
+# run_bundle BUNDLE: `cocoon run` the bundle as its config says; sets $out $err $rc.
+run_bundle() {
+        capture cocoon run --bundle "$1" "$(new_id r)"
+}
+
+# run_bundle_ok BUNDLE: run_bundle, requiring exit 0.
+run_bundle_ok() {
+        run_bundle "$1"
+        [ "$rc" = 0 ] || fail "container command failed (rc=$rc)
+--- stdout:
+$out
+--- stderr:
+$err"
+}
+
+# sv_pid ID / wl_pid ID: the supervisor (state's pid) and the workload's init.
+sv_pid() { pid_of "$1"; }
+wl_pid() { json_get 'd["workload_pid"]' "$ROOT/$1/state.json"; }
+gofer_pid() { pgrep -P "$(sv_pid "$1")" -x cocoon-gofer; }
+
+# A script that exercises the shell, pipes, redirects, jobs and common tools;
+# its output must not depend on the sandbox.
+SCRIPT='set -e
+cd /etc
+echo "words: $(cat passwd group | wc -l)"
+grep -c root passwd
+sort -r passwd | head -n 2 | cut -d: -f1
+printf "%s-%d\n" abc 42 > /tmp/out.txt
+echo appended >> /tmp/out.txt
+cat < /tmp/out.txt | tr a-z A-Z
+ls -la / | awk "{print \$NF}" | sort | tr "\n" " "; echo
+find /etc -type f | sort | head -n 5
+(sleep 0.1; echo from-subshell) &
+wait
+i=0; while [ $i -lt 5 ]; do i=$((i + 1)); done; echo "loop $i"
+mkdir -p /tmp/d/e && touch /tmp/d/e/f && ls -R /tmp/d
+rm -r /tmp/d && test ! -e /tmp/d && echo removed
+ln -s /etc/hostname /tmp/link && readlink /tmp/link
+stat -c "%a %U %G" /tmp/out.txt
+echo done'
+
+test_sentry_script_same_output_as_none() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c "$SCRIPT"
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        local want=$out
+        rm -f "$B/rootfs/tmp/out.txt" "$B/rootfs/tmp/link"
+        run_ok "$B" /bin/sh -c "$SCRIPT"
+        assert_eq "$want" "$out" "output under sentry vs none"
+        assert_contains "$out" "from-subshell"
+        assert_contains "$out" "ABC-42"
+        # the file was written through the Gofer and landed in the bundle's rootfs
+        assert_eq "abc-42
+appended" "$(cat "$B/rootfs/tmp/out.txt")" "file on the host"
+}
+
+test_sentry_files_are_owned_by_the_caller() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'echo data > /tmp/mine; mkdir /tmp/dir; id -u; stat -c "%u:%g" /tmp/mine'
+        edit_config "$B" 'c["process"]["user"]={"uid":1000,"gid":1001}'
+        run_bundle_ok "$B"
+        assert_eq "1000
+1000:1001" "$out" "ids inside"
+        assert_eq "1000:1001" "$(stat -c %u:%g "$B/rootfs/tmp/mine")" "owner of the file on the host"
+        assert_eq "1000:1001" "$(stat -c %u:%g "$B/rootfs/tmp/dir")" "owner of the directory on the host"
+        # the workload's umask (022) applied by the Gofer
+        assert_eq 644 "$(stat -c %a "$B/rootfs/tmp/mine")" "mode of the file"
+        # not allowed to write where uid 1000 may not
+        make_bundle "$T/b2" /bin/sh -c 'echo x > /etc/denied'
+        edit_config "$T/b2" 'c["process"]["user"]={"uid":1000,"gid":1000}'
+        run_bundle "$T/b2"
+        [ "$rc" != 0 ] || fail "uid 1000 wrote /etc"
+        assert_contains "$err" "Permission denied"
+        [ ! -e "$T/b2/rootfs/etc/denied" ] || fail "/etc/denied exists on the host"
+}
+
+test_sentry_exit_codes_and_signals() {
+        local B=$T/b id
+        make_bundle "$B" /bin/sh -c 'exit 3'
+        run_bundle "$B"
+        assert_eq 3 "$rc" "exit 3"
+        # a child killed by SIGKILL, as the shell reports it (same as none)
+        run_ok "$B" /bin/sh -c 'sh -c "kill -9 \$\$"; echo "child: $?"'
+        assert_eq "child: 137" "$out"
+        # background job + trap + signal from inside
+        run_ok "$B" /bin/sh -c 'trap "echo trapped; exit 0" USR1; sleep 5 & kill -USR1 $$; wait'
+        assert_eq "trapped" "$out"
+        # the init killed by SIGKILL from outside: the supervisor dies the same way
+        B=$T/b2
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        "$COCOON" $CC_GLOBAL run --bundle "$B" "$id" >/dev/null 2>&1 &
+        local runner=$!
+        wait_status "$id" running
+        assert_ok cocoon kill "$id" KILL
+        local st=0
+        wait "$runner" || st=$?
+        assert_eq 137 "$st" "status of run after kill KILL"
+        # SIGTERM caught by the init's trap
+        B=$T/b3
+        make_bundle "$B" /bin/sh -c 'trap "exit 7" TERM; while :; do sleep 0.05; done'
+        id=$(new_id)
+        "$COCOON" $CC_GLOBAL run --bundle "$B" "$id" >/dev/null 2>&1 &
+        runner=$!
+        wait_status "$id" running
+        sleep 0.2
+        assert_ok cocoon kill "$id" TERM
+        st=0
+        wait "$runner" || st=$?
+        assert_eq 7 "$st" "status of run after kill TERM (trap exits 7)"
+}
+
+test_sentry_state_pid_is_the_supervisor() {
+        local B=$T/b id s w
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        create_ctr "$B" "$id" --pid-file "$T/pid"
+        s=$(sv_pid "$id")
+        w=$(wl_pid "$id")
+        track_pid "$w"
+        assert_eq "$s" "$(cat "$T/pid")" "pid file = supervisor"
+        assert_eq cocoon-sentry "$(cat /proc/"$s"/comm)" "comm of the state's pid"
+        assert_eq "$s" "$(awk '/^PPid:/ {print $2}' /proc/"$w"/status)" "the init's parent"
+        track_pid "$(gofer_pid "$id")"
+        assert_eq created "$(status_of "$id")"
+        assert_ok cocoon start "$id"
+        assert_eq running "$(status_of "$id")"
+        assert_contains "$(tr '\0' ' ' </proc/"$w"/cmdline)" "sleep 1000"
+        # the supervisor and the Gofer are not visible to the workload
+        assert_ok cocoon exec "$id" /bin/ps -o pid,comm
+        assert_not_contains "$out" cocoon
+        assert_eq 3 "$(printf '%s\n' "$out" | wc -l)" "lines of ps inside (header, sleep, ps)"
+        destroy "$id"
+        wait_pid_gone "$s"
+        wait_pid_gone "$w"
+}
+
+test_sentry_ps_lists_the_workload_only() {
+        local B=$T/b id g
+        make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000 & wait'
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        wait_for test "$(cocoon ps --format json "$id" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3
+        local pids
+        pids=$(cocoon ps --format json "$id")
+        g=$(gofer_pid "$id")
+        assert_contains "$pids" "$(wl_pid "$id")"
+        assert_not_contains "$pids" "$(sv_pid "$id")," "ps (supervisor)"
+        assert_not_contains "$pids" "$g" "ps (gofer)"
+        # kill --all with a catchable signal reaches the workload, not the sandbox
+        assert_ok cocoon kill --all "$id" TERM
+        wait_status "$id" stopped
+        destroy "$id"
+}
+
+test_sentry_df_find_tar_round_trip() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'set -e
+df / | tail -n 1 | awk "{print \$NF}"
+find / -xdev -type l | wc -l > /tmp/count
+test "$(cat /tmp/count)" -gt 100
+find / -xdev -type f -name passwd
+mkdir -p /tmp/src/sub && echo one > /tmp/src/a && echo two > /tmp/src/sub/b && ln -s a /tmp/src/l
+chmod 600 /tmp/src/sub/b
+cd /tmp && tar -cf /tmp/t.tar src && mkdir x && tar -xf /tmp/t.tar -C x
+diff -r /tmp/src /tmp/x/src && echo same
+stat -c %a /tmp/x/src/sub/b
+readlink /tmp/x/src/l
+tar -tf /tmp/t.tar | sort | tr "\n" " "'
+        run_bundle_ok "$B"
+        assert_eq "/
+/etc/passwd
+same
+600
+a
+src/ src/a src/l src/sub/ src/sub/b " "$out"
+        [ -f "$B/rootfs/tmp/x/src/sub/b" ] || fail "extracted tree not on the host"
+}
+
+test_sentry_exec() {
+        local B=$T/b id
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        assert_ok cocoon exec "$id" /bin/sh -c 'echo from-exec > /tmp/e; cat /tmp/e; cat /proc/1/cmdline | tr "\0" " "'
+        assert_eq "from-exec
+/bin/sleep 1000 " "$out" "exec output (its file ops go through the Sentry)"
+        assert_eq from-exec "$(cat "$B/rootfs/tmp/e")" "file written by exec, on the host"
+        assert_rc 5 cocoon exec "$id" /bin/sh -c 'exit 5'
+        assert_fail cocoon exec "$id" /nonexistent
+        assert_error_line
+        # as another user: the Gofer creates the file with that user's ids
+        assert_ok cocoon exec --user 1000 "$id" /bin/sh -c 'id -u; touch /tmp/u1000; stat -c %u /tmp/u1000'
+        assert_eq "1000
+1000" "$out"
+        destroy "$id"
+}
+
+test_sentry_root_view_is_read_only() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c '
+mount -o remount,rw / 2>&1 && echo remounted
+echo written > /etc/x && cat /etc/x
+grep " / " /proc/self/mounts | grep -c "ro,"'
+        run_bundle_ok "$B"
+        assert_match "$out" "(Operation not permitted|permission denied)" "remount"
+        assert_not_contains "$out" remounted
+        assert_contains "$out" written
+        assert_eq written "$(cat "$B/rootfs/etc/x")" "write through the Gofer on the host"
+        # a read-only root in the config stays read-only in the Gofer too
+        make_bundle "$T/ro" /bin/sh -c 'echo y > /etc/y'
+        edit_config "$T/ro" 'c["root"]["readonly"]=True'
+        run_bundle "$T/ro"
+        [ "$rc" != 0 ] || fail "wrote to a readonly root"
+        assert_contains "$err" "Read-only file system"
+        [ ! -e "$T/ro/rootfs/etc/y" ] || fail "file appeared on the host"
+}
+
+test_sentry_path_escapes_stay_inside() {
+        local B=$T/b secret=sentry-secret-$TOKEN
+        # a marker on the host, outside the rootfs
+        mkdir -p "$T/outside"
+        echo "$secret" >"$T/outside/marker"
+        # a volume holding absolute symlinks (to / and to the marker's host path)
+        mkdir -p "$T/vol"
+        ln -s / "$T/vol/to-root"
+        ln -s "$T/outside/marker" "$T/vol/to-marker"
+        make_bundle "$B" /bin/sh -c "
+ln -s / /tmp/up
+cat /tmp/up/../../..$T/outside/marker
+cat /tmp/up/..$T/outside/marker
+cat ../../../../../..$T/outside/marker
+cat /proc/self/root/../..$T/outside/marker
+cat /proc/1/root/../../..$T/outside/marker
+cat /vol/to-marker
+cat /vol/to-root$T/outside/marker
+cat /vol/../../..$T/outside/marker
+ls /vol/to-root/ | tr '\n' ' '
+echo end"
+        edit_config "$B" "c['mounts'].append({'destination':'/vol','type':'bind','source':'$T/vol','options':['rbind','rw']})"
+        run_bundle "$B"
+        assert_not_contains "$out" "$secret" "stdout"
+        assert_not_contains "$err" "$secret" "stderr"
+        assert_contains "$out" "end"
+        # /vol/to-root is the container's root
+        assert_contains "$out" "bin dev etc"
+}
+
+# A static probe for the calls busybox cannot make: each line "name errno".
+PROBE_C='#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+static void show(const char *n, long r) { printf("%s %s\n", n, r < 0 ? strerrorname_np(errno) : "ok"); }
+int main(void) {
+        show("bpf", syscall(SYS_bpf, 0, 0, 0));
+        show("perf_event_open", syscall(SYS_perf_event_open, 0, 0, -1, -1, 0));
+        show("keyctl", syscall(SYS_keyctl, 0, 0, 0, 0, 0));
+        show("unshare_user", unshare(CLONE_NEWUSER));
+        show("unshare_net", unshare(CLONE_NEWNET));
+        show("packet_socket", socket(AF_PACKET, SOCK_RAW, 0));
+        show("mount", syscall(SYS_mount, "none", "/mnt", "tmpfs", 0, 0));
+        show("setns", syscall(SYS_setns, 0, 0));
+        show("clone3", syscall(SYS_clone3, 0, 0));
+        show("getpid", getpid() == 1 ? 0 : -1);
+        return 0;
+}'
+
+test_sentry_denied_syscalls() {
+        have_cmd gcc || skip "no gcc to build the probe"
+        local B=$T/b
+        make_bundle "$B" /probe
+        printf '%s\n' "$PROBE_C" >"$T/probe.c"
+        gcc -static -O1 -o "$B/rootfs/probe" "$T/probe.c" || fail "could not build the probe"
+        # the default config holds CAP_NET_RAW: drop it so packet sockets are refused
+        edit_config "$B" 'for k in c["process"]["capabilities"]: c["process"]["capabilities"][k] = [x for x in c["process"]["capabilities"][k] if x != "CAP_NET_RAW"]'
+        run_bundle_ok "$B"
+        assert_eq "bpf EPERM
+perf_event_open EPERM
+keyctl ENOSYS
+unshare_user EPERM
+unshare_net EPERM
+packet_socket EPERM
+mount EPERM
+setns EPERM
+clone3 ENOSYS
+getpid ok" "$out" "errors of the denied calls (docs/syscalls.md)"
+        # busybox's own view of the same
+        run_in "$B" /bin/sh -c 'unshare -U true; mount -t tmpfs none /mnt'
+        assert_contains "$err" "Operation not permitted"
+}
+
+test_sentry_killed_supervisor_ends_the_container() {
+        local B=$T/b id s w g
+        make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000'
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        s=$(sv_pid "$id")
+        w=$(wl_pid "$id")
+        g=$(gofer_pid "$id")
+        track_pid "$w"
+        track_pid "$g"
+        kill -KILL "$s"
+        wait_pid_gone "$w"
+        wait_pid_gone "$g"
+        wait_status "$id" stopped
+        assert_ok cocoon delete "$id"
+        [ ! -e "$ROOT/$id" ] || fail "state left after delete"
+        [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)" ] || fail "cgroup left"
+}
+
+test_sentry_killed_gofer_ends_the_container() {
+        local B=$T/b id s w g
+        make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000'
+        id=$(new_id)
+        # in the foreground: run's status is the supervisor's
+        "$COCOON" $CC_GLOBAL run --bundle "$B" "$id" >/dev/null 2>"$T/err" &
+        local runner=$!
+        wait_status "$id" running
+        s=$(sv_pid "$id")
+        w=$(wl_pid "$id")
+        g=$(gofer_pid "$id")
+        track_pid "$w"
+        kill -KILL "$g"
+        local st=0
+        wait "$runner" || st=$?
+        assert_eq 137 "$st" "status of the container after its Gofer died"
+        wait_pid_gone "$w"
+        wait_pid_gone "$s"
+        assert_contains "$(cat "$T/err")" "the gofer of container"
+        [ ! -e "$ROOT/$id" ] || fail "state left after run"
+}
+
+test_sentry_killed_gofer_is_logged() {
+        local B=$T/b id g
+        make_bundle "$B" /bin/sleep 1000
+        id=$(new_id)
+        assert_ok cocoon --log "$T/log" --log-format json create --bundle "$B" "$id"
+        track_pid "$(sv_pid "$id")"
+        assert_ok cocoon start "$id"
+        g=$(gofer_pid "$id")
+        kill -KILL "$g"
+        wait_status "$id" stopped
+        wait_for grep -q "gofer of container" "$T/log"
+        local line
+        line=$(grep "gofer of container" "$T/log")
+        assert_one_line "$line" "log line"
+        assert_contains "$line" "\"level\":\"error\""
+        assert_contains "$line" "sentry: the gofer of container \\\"$id\\\" died: killed by signal 9"
+        assert_contains "$line" "killing the container"
+        assert_ok cocoon delete "$id"
+}
+
+test_sentry_strace_lines() {
+        local B=$T/b
+        make_bundle "$B" /bin/cat /etc/passwd
+        CC_GLOBAL="$CC_GLOBAL --strace --log $T/log"
+        run_bundle_ok "$B"
+        assert_contains "$out" "root:x:0:0"
+        local line
+        line=$(grep -m1 'open.*"/etc/passwd"' "$T/log") || fail "no strace line for /etc/passwd in the log: $(head -c 2000 "$T/log")"
+        assert_match "$line" 'open(at)?\(.*"/etc/passwd".*\) = [0-9]+' "strace line"
+}
+
+test_sentry_needs_its_own_namespaces() {
+        local B=$T/b
+        make_bundle "$B" /bin/true
+        edit_config "$B" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="pid"]'
+        assert_fail cocoon create --bundle "$B" "$(new_id)"
+        assert_error_line
+        assert_contains "$err" "needs a new pid namespace"
+        [ -z "$(ls -A "$ROOT" 2>/dev/null)" ] || fail "state left behind: $(ls "$ROOT")"
+        edit_config "$B" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="mount"]+[{"type":"pid"}]'
+        assert_fail cocoon create --bundle "$B" "$(new_id)"
+        assert_error_line
+        assert_contains "$err" "needs a new mount namespace"
+}
+
+test_sentry_user_namespace() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'id -u; echo u > /tmp/u; stat -c %u /tmp/u'
+        chmod 1777 "$B/rootfs/tmp"
+        edit_config "$B" 'c["linux"]["namespaces"].append({"type":"user"})' \
+                'c["linux"]["uidMappings"]=[{"containerID":0,"hostID":200000,"size":65536}]' \
+                'c["linux"]["gidMappings"]=[{"containerID":0,"hostID":200000,"size":65536}]'
+        run_bundle_ok "$B"
+        assert_eq "0
+0" "$out"
+        assert_eq 200000 "$(stat -c %u "$B/rootfs/tmp/u")" "owner on the host (mapped root)"
+}
+
+test_sentry_features_list_the_sentry_syscalls() {
+        assert_ok cocoon features
+        local own
+        own=$(json_get 'd["annotations"]["io.github.cocoon.sentry.own-syscalls"]' <<<"$out")
+        assert_contains "$own" "process_vm_readv"
+        assert_contains "$own" "ioctl"
+        assert_not_contains "$own" "execve"
+        assert_contains "$(json_get 'd["annotations"]["io.github.cocoon.sandboxes"]' <<<"$out")" sentry
+}
