@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sync.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,25 +55,9 @@ int sync_expect(int fd, enum sync_type type, int32_t *value) {
 
 int sync_send_fd(int fd, enum sync_type type, int passfd) {
         struct sync_msg m = {.type = type};
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        memset(&control, 0, sizeof control);
-        struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-        ssize_t n;
-        do
-                n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
+        ssize_t n = send_with_fd(fd, &m, sizeof m, passfd);
         if (n < 0)
-                return -errno;
+                return (int) n;
         return n == sizeof m ? 0 : -EPIPE;
 }
 

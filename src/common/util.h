@@ -36,3 +36,8 @@ int signal_from_string(const char *s);
 /* Loop on EINTR. */
 ssize_t read_full(int fd, void *buf, size_t len);
 ssize_t write_full(int fd, const void *buf, size_t len);
+
+/* One sendmsg() of buf with `fd` attached (SCM_RIGHTS; none when fd < 0),
+ * retried on EINTR, without SIGPIPE.  Returns the bytes sent or -errno;
+ * does not log. */
+ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd);

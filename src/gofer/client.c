@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "gofer/protocol.h"
 #include "log.h"
+#include "util.h"
 
 struct gofer_client {
         int fd;
@@ -21,27 +22,10 @@ struct gofer_client {
         uint8_t buf[GOFER_MSG_MAX];
 };
 
-static int send_with_fd(int sock, const void *buf, size_t len, int fd) {
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } cbuf;
-        struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (fd >= 0) {
-                mh.msg_control = cbuf.buf;
-                mh.msg_controllen = sizeof cbuf.buf;
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        }
-        ssize_t n;
-        do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        return n < 0 ? -errno : 0;
+/* 0 or -errno: a packet socket sends all or nothing */
+static int send_packet(int sock, const void *buf, size_t len, int fd) {
+        ssize_t n = send_with_fd(sock, buf, len, fd);
+        return n < 0 ? (int) n : 0;
 }
 
 int gofer_client_new(int ctl_fd, struct gofer_client **ret) {
@@ -50,7 +34,7 @@ int gofer_client_new(int ctl_fd, struct gofer_client **ret) {
                 return log_error_errno(-errno, "gofer client: socketpair");
         _cleanup_close_ int mine = sv[0], theirs = sv[1];
         struct gofer_hello hello = {.magic = GOFER_MAGIC, .version = GOFER_VERSION};
-        int r = send_with_fd(ctl_fd, &hello, sizeof hello, theirs);
+        int r = send_packet(ctl_fd, &hello, sizeof hello, theirs);
         if (r < 0)
                 return log_error_errno(r, "gofer client: sending a connection to the Gofer");
         struct gofer_client *c = malloc(sizeof *c);
@@ -93,7 +77,7 @@ static int call(struct gofer_client *c, const struct gofer_req *q, int send_fd, 
         int n = gofer_req_encode(q, c->buf, sizeof c->buf);
         if (n < 0)
                 return n; /* an argument the kernel would refuse for its size */
-        int r = send_with_fd(c->fd, c->buf, (size_t) n, send_fd);
+        int r = send_packet(c->fd, c->buf, (size_t) n, send_fd);
         if (r < 0)
                 return transport_failed(c, r, "sending a request");
 

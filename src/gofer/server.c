@@ -22,6 +22,7 @@
 #include "gofer/ops.h"
 #include "gofer/protocol.h"
 #include "log.h"
+#include "util.h"
 
 /* Room for a few fds, so that a sender attaching more than one is noticed
  * (and every one of them closed) rather than silently truncated. */
@@ -72,27 +73,10 @@ static ssize_t recv_packet(int sock, void *buf, size_t cap, struct rx *rx) {
         return n;
 }
 
+/* 0 or -errno: a packet socket sends all or nothing */
 static int send_packet(int sock, const void *buf, size_t len, int fd) {
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } cbuf;
-        struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (fd >= 0) {
-                mh.msg_control = cbuf.buf;
-                mh.msg_controllen = sizeof cbuf.buf;
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        }
-        ssize_t n;
-        do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        return n < 0 ? -errno : 0;
+        ssize_t n = send_with_fd(sock, buf, len, fd);
+        return n < 0 ? (int) n : 0;
 }
 
 struct conn_buffers {

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "linux/seccomp.h"
 #include "log.h"
+#include "util.h"
 #include "oci/spec.h"
 #include "sync.h"
 
@@ -35,28 +36,10 @@ static int connect_listener(const char *path) {
  * take a long state in several writes). */
 static int send_state(int sock, const char *text, int fd, const char *path) {
         size_t len = strlen(text), done = 0;
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        memset(&control, 0, sizeof control);
         while (done < len) {
-                struct iovec iov = {.iov_base = (char *) text + done, .iov_len = len - done};
-                struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-                if (done == 0) {
-                        msg.msg_control = control.buf;
-                        msg.msg_controllen = sizeof control.buf;
-                        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-                        c->cmsg_level = SOL_SOCKET;
-                        c->cmsg_type = SCM_RIGHTS;
-                        c->cmsg_len = CMSG_LEN(sizeof(int));
-                        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-                }
-                ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
+                ssize_t n = send_with_fd(sock, text + done, len - done, done == 0 ? fd : -1);
                 if (n <= 0)
-                        return log_error_errno(n < 0 ? -errno : -EPIPE, "send the seccomp listener fd to %s", path);
+                        return log_error_errno(n < 0 ? (int) n : -EPIPE, "send the seccomp listener fd to %s", path);
                 done += (size_t) n;
         }
         return 0;

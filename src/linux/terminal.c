@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "util.h"
 
 /* runc's utils.MaxNameLen: the receiver accepts any name shorter than this. */
 #define FD_NAME_MAX 4096
@@ -38,30 +39,9 @@ int fd_send(int sock, int fd, const char *name) {
         if (len >= FD_NAME_MAX)
                 return log_error_errno(-ENAMETOOLONG, "send fd: name too long (%zu bytes)", len);
 
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        memset(&control, 0, sizeof control);
-        struct iovec iov = {.iov_base = (void *) payload, .iov_len = len};
-        struct msghdr msg = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof control.buf,
-        };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-
-        ssize_t n;
-        do
-                n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
+        ssize_t n = send_with_fd(sock, payload, len, fd);
         if (n < 0)
-                return log_error_errno(-errno, "send fd %d (%s)", fd, payload);
+                return log_error_errno((int) n, "send fd %d (%s)", fd, payload);
         if ((size_t) n != len)
                 return log_error_errno(-EPIPE, "send fd %d (%s): short write", fd, payload);
         return 0;
