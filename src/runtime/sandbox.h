@@ -54,6 +54,10 @@ void sandbox_close_joins(struct spawn_config *cfg);
 /* The init waits after its mounts, before pivot_root (SYNC_HOOKS): run the
  * runtime-namespace hooks, then hand it the state for its own hooks. */
 int sandbox_hooks_step(const struct sandbox_create *sc, pid_t pid, int sync_fd);
+/* The end of an exec: `r` is the set-up's result so far.  On success, wait
+ * for the exec'd process's execve (EOF on the sync socket, or its one error
+ * line); then close sync_fd, and on any failure kill the process. */
+int sandbox_exec_finish(int r, int sync_fd, pid_t pid, pid_t *ret_pid);
 
 struct sandbox_exec {
         struct cocoon_ctx *ctx;

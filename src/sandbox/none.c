@@ -131,20 +131,7 @@ static int none_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
                                      container_status_name(container_status(se->c)));
         if (r == 0)
                 r = sync_expect(sync_fd, SYNC_READY, NULL);
-        if (r == 0) {
-                /* EOF: execve succeeded and closed the child's end; an error message: it failed */
-                struct sync_msg m;
-                int e = sync_recv(sync_fd, &m);
-                if (e == 0 && m.type == SYNC_ERROR)
-                        r = log_error_raw(m.value, m.msg);
-        }
-        close(sync_fd);
-        if (r < 0) {
-                spawn_abort(pid);
-                return r;
-        }
-        *ret_pid = pid;
-        return 0;
+        return sandbox_exec_finish(r, sync_fd, pid, ret_pid);
 }
 
 const struct sandbox_ops sandbox_none_ops = {

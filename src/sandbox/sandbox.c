@@ -123,3 +123,20 @@ int sandbox_hooks_step(const struct sandbox_create *sc, pid_t pid, int sync_fd) 
                 return log_error_errno(r, "send the state of container \"%s\" to its init", sc->id);
         return r;
 }
+
+int sandbox_exec_finish(int r, int sync_fd, pid_t pid, pid_t *ret_pid) {
+        if (r == 0) {
+                /* EOF: execve succeeded and closed the child's end; an error message: it failed */
+                struct sync_msg m;
+                int e = sync_recv(sync_fd, &m);
+                if (e == 0 && m.type == SYNC_ERROR)
+                        r = log_error_raw(m.value, m.msg);
+        }
+        close(sync_fd);
+        if (r < 0) {
+                spawn_abort(pid);
+                return r;
+        }
+        *ret_pid = pid;
+        return 0;
+}

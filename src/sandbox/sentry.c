@@ -294,20 +294,7 @@ static int sentry_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         /* the process waits for this before its execve, the first call the Sentry answers */
         if (r == 0 && (r = sync_send(sync_fd, SYNC_GO, 0)) < 0)
                 r = log_error_errno(r, "release the exec'd process");
-        if (r == 0) {
-                /* EOF: execve succeeded and closed the child's end; an error message: it failed */
-                struct sync_msg m;
-                int e = sync_recv(sync_fd, &m);
-                if (e == 0 && m.type == SYNC_ERROR)
-                        r = log_error_raw(m.value, m.msg);
-        }
-        close(sync_fd);
-        if (r < 0) {
-                spawn_abort(pid);
-                return r;
-        }
-        *ret_pid = pid;
-        return 0;
+        return sandbox_exec_finish(r, sync_fd, pid, ret_pid);
 }
 
 const struct sandbox_ops sandbox_sentry_ops = {
