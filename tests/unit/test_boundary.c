@@ -254,35 +254,7 @@ static void test_filter_builds(void) {
 
 /* ---- the filter in a child ----------------------------------------------------------------- */
 
-struct child_result {
-        int passed, failed;
-};
-
-/* After seccomp_load the child may only make host calls (everything else
- * fails with ENOSYS), so it reports with snprintf + write, not stdio. */
-__attribute__((format(printf, 1, 2))) static void child_say(const char *fmt, ...) {
-        char buf[256];
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        if (n > 0 && write(STDOUT_FILENO, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1) < 0)
-                return;
-}
-
-#define CCHECK(res, cond)                                                                          \
-        do {                                                                                       \
-                if (cond) {                                                                        \
-                        (res)->passed++;                                                           \
-                } else {                                                                           \
-                        int e_ = errno;                                                            \
-                        (res)->failed++;                                                           \
-                        child_say("FAIL %s:%d: (in the filtered child) %s [errno %d]\n", __FILE__, \
-                                  __LINE__, #cond, e_);                                            \
-                }                                                                                  \
-        } while (0)
-
-#define FAILS_WITH(call, err) ((call) == -1 && errno == (err))
+#define CCHECK(res, cond) CHILD_CHECK(res, "in the filtered child", cond)
 
 static long sys_socket(long family, long type, long proto) {
         long fd = syscall(SYS_socket, family, type, proto);
@@ -291,7 +263,7 @@ static long sys_socket(long family, long type, long proto) {
         return fd;
 }
 
-static void filtered_checks(struct child_result *res, pid_t parent, bool net_raw) {
+static void filtered_checks(struct child_tally *res, pid_t parent, bool net_raw) {
         /* host */
         CCHECK(res, syscall(SYS_getppid) == parent);
         int p[2];
@@ -370,7 +342,7 @@ enum child_end {
 };
 
 static void run_child(scmp_filter_ctx ctx, int report_fd, pid_t parent, bool net_raw, enum child_end end) {
-        struct child_result res = {0};
+        struct child_tally res = {0};
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core); /* the SIGSYS at the end must not dump core */
         int r = seccomp_load(ctx);
@@ -423,7 +395,7 @@ static void test_filter_in_child(bool net_raw, enum child_end end) {
                 return;
         }
 
-        struct child_result res = {0};
+        struct child_tally res = {0};
         struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
         if (poll(&pfd, 1, 30000) != 1) {
                 UNIT_FAIL_("the filtered child did not report within 30 s (blocked on a notification?)");

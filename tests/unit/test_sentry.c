@@ -167,35 +167,7 @@ static void test_strace_line(void) {
 
 /* ---- the workload ----------------------------------------------------------------------------- */
 
-struct tally {
-        int passed, failed;
-};
-
-/* The workload reports on fd 1 (a pipe to the test), with snprintf +
- * write: no stdio buffers to lose at _exit. */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
-        char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        if (n > 0 && write(STDOUT_FILENO, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1) < 0)
-                return;
-}
-
-#define WCHECK(t, cond)                                                                            \
-        do {                                                                                       \
-                if (cond) {                                                                        \
-                        (t)->passed++;                                                             \
-                } else {                                                                           \
-                        int e_ = errno;                                                            \
-                        (t)->failed++;                                                             \
-                        say("FAIL %s:%d: (in the workload) %s [errno %d %s]\n", __FILE__, __LINE__, #cond, \
-                            e_, strerrorname_np(e_) ?: "?");                                       \
-                }                                                                                  \
-        } while (0)
-
-#define FAILS_WITH(call, err) ((call) == -1 && errno == (err))
+#define WCHECK(t, cond) CHILD_CHECK(t, "in the workload", cond)
 
 static bool file_is(const char *path, const char *want) {
         char buf[256];
@@ -209,7 +181,7 @@ static bool file_is(const char *path, const char *want) {
         return strcmp(buf, want) == 0;
 }
 
-static void w_open(struct tally *t) {
+static void w_open(struct child_tally *t) {
         WCHECK(t, file_is("etc/passwd", "root:x:0:0\n")); /* relative to cwd "/" */
         WCHECK(t, file_is("/etc/passwd", "root:x:0:0\n"));
         _cleanup_close_ int dir = open("/sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -238,7 +210,7 @@ static void w_open(struct tally *t) {
         WCHECK(t, file_is("/proc/marker", "kernel view\n"));
 }
 
-static void w_create(struct tally *t) {
+static void w_create(struct child_tally *t) {
         umask(027);
         _cleanup_close_ int fd = open("/new", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
         WCHECK(t, fd >= 0);
@@ -260,7 +232,7 @@ static void w_create(struct tally *t) {
         umask(022);
 }
 
-static void w_stat(struct tally *t) {
+static void w_stat(struct child_tally *t) {
         struct stat st, lst;
         WCHECK(t, stat("/new", &st) == 0 && st.st_size == 5 && S_ISREG(st.st_mode));
         WCHECK(t, symlink("etc/passwd", "/lnk") == 0);
@@ -312,7 +284,7 @@ static void w_stat(struct tally *t) {
         }
 }
 
-static void w_modify(struct tally *t) {
+static void w_modify(struct child_tally *t) {
         struct stat st;
         WCHECK(t, rename("/new", "/renamed") == 0);
         WCHECK(t, FAILS_WITH(stat("/new", &st), ENOENT));
@@ -348,10 +320,10 @@ static void w_modify(struct tally *t) {
         WCHECK(t, FAILS_WITH(unlinkat(AT_FDCWD, "/renamed", 0x1), EINVAL));
 }
 
-static void w_xattr(struct tally *t) {
+static void w_xattr(struct child_tally *t) {
         int r = setxattr("/renamed", "user.k", "v1", 2, 0);
         if (r < 0 && errno == ENOTSUP) {
-                say("# the test tree's filesystem has no user xattrs: skipped\n");
+                child_say("# the test tree's filesystem has no user xattrs: skipped\n");
                 return;
         }
         WCHECK(t, r == 0);
@@ -373,7 +345,7 @@ static void w_xattr(struct tally *t) {
         WCHECK(t, FAILS_WITH(getxattr("/renamed", longname, buf, sizeof buf), ERANGE));
 }
 
-static void w_cwd(struct tally *t) {
+static void w_cwd(struct child_tally *t) {
         char cwd[PATH_MAX];
         WCHECK(t, chdir("/sub") == 0);
         WCHECK(t, getcwd(cwd, sizeof cwd) && strcmp(cwd, "/sub") == 0);
@@ -390,7 +362,7 @@ static void w_cwd(struct tally *t) {
         WCHECK(t, chdir("/") == 0);
 }
 
-static void w_info(struct tally *t) {
+static void w_info(struct child_tally *t) {
         struct utsname u;
         WCHECK(t, uname(&u) == 0);
         WCHECK(t, strcmp(u.release, RELEASE) == 0);
@@ -417,7 +389,7 @@ static void w_info(struct tally *t) {
         WCHECK(t, FAILS_WITH(adjtimex(&tx), EPERM));
 }
 
-static void w_policy(struct tally *t) {
+static void w_policy(struct child_tally *t) {
         WCHECK(t, FAILS_WITH(socket(AF_PACKET, SOCK_RAW, 0), EPERM));
         WCHECK(t, FAILS_WITH(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM));
         WCHECK(t, FAILS_WITH(socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP), EPROTONOSUPPORT));
@@ -450,7 +422,7 @@ static void w_policy(struct tally *t) {
         WCHECK(t, FAILS_WITH(syscall(BOUNDARY_NR_MAX + 30), ENOSYS));
 }
 
-static void w_unix_socket(struct tally *t) {
+static void w_unix_socket(struct child_tally *t) {
         _cleanup_close_ int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un a = {.sun_family = AF_UNIX};
         snprintf(a.sun_path, sizeof a.sun_path, "sub/sock");
@@ -478,7 +450,7 @@ static void w_unix_socket(struct tally *t) {
 }
 
 /* Another user: a forked child with other credentials (read per call). */
-static void w_other_user(struct tally *t) {
+static void w_other_user(struct child_tally *t) {
         pid_t pid = fork();
         if (pid == 0) {
                 if (setresgid(1000, 1000, 1000) < 0 || setgroups(0, NULL) < 0 || setresuid(1000, 1000, 1000) < 0)
@@ -495,12 +467,12 @@ static void w_other_user(struct tally *t) {
         WCHECK(t, pid > 0 && waitpid(pid, &st, 0) == pid);
         WCHECK(t, WIFEXITED(st) && WEXITSTATUS(st) == 0);
         if (!WIFEXITED(st) || WEXITSTATUS(st))
-                say("# other user: exit status %d\n", WEXITSTATUS(st));
+                child_say("# other user: exit status %d\n", WEXITSTATUS(st));
 }
 
 /* The same thread drops a group: the Sentry must not answer from what it
  * cached before (cred.c invalidates on every credential setter). */
-static void w_groups_change(struct tally *t) {
+static void w_groups_change(struct child_tally *t) {
         pid_t pid = fork();
         if (pid == 0) {
                 gid_t g = 1234;
@@ -532,7 +504,7 @@ static void w_groups_change(struct tally *t) {
         WCHECK(t, pid > 0 && waitpid(pid, &st, 0) == pid);
         WCHECK(t, WIFEXITED(st) && WEXITSTATUS(st) == 0);
         if (!WIFEXITED(st) || WEXITSTATUS(st))
-                say("# groups change: exit status %d\n", WEXITSTATUS(st));
+                child_say("# groups change: exit status %d\n", WEXITSTATUS(st));
 }
 
 struct fifo_reader {
@@ -551,7 +523,7 @@ static void *fifo_reader_main(void *arg) {
 }
 
 /* One thread blocks opening a FIFO (in the Gofer); the other keeps getting answers. */
-static void w_fifo_threads(struct tally *t) {
+static void w_fifo_threads(struct child_tally *t) {
         struct fifo_reader r = {.fd = -1};
         pthread_t th;
         WCHECK(t, pthread_create(&th, NULL, fifo_reader_main, &r) == 0);
@@ -580,7 +552,7 @@ static uint64_t mono_ns(void) {
         return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
 }
 
-static void w_timing(struct tally *t) {
+static void w_timing(struct child_tally *t) {
         enum { N = 400 };
         struct stat st;
         struct utsname u;
@@ -608,7 +580,7 @@ static void w_timing(struct tally *t) {
         }
         uint64_t t6 = mono_ns();
         WCHECK(t, ok == N);
-        say("TIME getppid(host) %.1f us, getuid(continue) %.1f us, uname(sentry) %.1f us, "
+        child_say("TIME getppid(host) %.1f us, getuid(continue) %.1f us, uname(sentry) %.1f us, "
             "fstat(continue) %.1f us, stat(gofer) %.1f us, open(gofer+addfd) %.1f us\n",
             (double) (t1 - t0) / N / 1000, (double) (t2 - t1) / N / 1000, (double) (t3 - t2) / N / 1000,
             (double) (t4 - t3) / N / 1000, (double) (t5 - t4) / N / 1000, (double) (t6 - t5) / N / 1000);
@@ -621,7 +593,7 @@ enum role {
         ROLE_EXEC,        /* as `cocoon exec`: sends its listener over the control socket */
 };
 
-static void role_exec(struct tally *t) {
+static void role_exec(struct child_tally *t) {
         struct utsname u;
         struct stat st;
         WCHECK(t, uname(&u) == 0 && strcmp(u.nodename, HOSTNAME) == 0);
@@ -636,7 +608,7 @@ static void workload_main(const char *root, int report_fd, int sock, int go_fd, 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int r = gofer_enter_root(root);
         if (r < 0 || chdir("/") < 0) {
-                say("FAIL workload: entering the tree: %s\n", strerror(-r));
+                child_say("FAIL workload: entering the tree: %s\n", strerror(-r));
                 _exit(2);
         }
         scmp_filter_ctx ctx = NULL;
@@ -648,20 +620,20 @@ static void workload_main(const char *root, int report_fd, int sock, int go_fd, 
                 r = role == ROLE_EXEC ? sentry_send_listener(sock, listener)
                                       : sync_send_fd(sock, SYNC_SECCOMP_FD, listener);
         if (r < 0 || listener < 0) {
-                say("FAIL workload: loading the filter or sending the listener: %s\n", strerror(-r));
+                child_say("FAIL workload: loading the filter or sending the listener: %s\n", strerror(-r));
                 _exit(3);
         }
         close(listener);
         close(sock);
         seccomp_release(ctx);
 
-        struct tally t = {0};
+        struct child_tally t = {0};
         struct stat st;
         char go;
         switch (role) {
         case ROLE_GOFER_DIES:
                 WCHECK(&t, stat("/etc/passwd", &st) == 0);
-                say("READY\n");
+                child_say("READY\n");
                 if (read(go_fd, &go, 1) != 1)
                         _exit(4);
                 /* the Gofer is dead: the Sentry fails the call and stops */
@@ -669,7 +641,7 @@ static void workload_main(const char *root, int report_fd, int sock, int go_fd, 
                 break;
         case ROLE_WAIT:
                 WCHECK(&t, stat("/etc/passwd", &st) == 0);
-                say("READY\n");
+                child_say("READY\n");
                 if (read(go_fd, &go, 1) != 1)
                         _exit(4);
                 break;
@@ -692,7 +664,7 @@ static void workload_main(const char *root, int report_fd, int sock, int go_fd, 
                 w_fifo_threads(&t);
                 break;
         }
-        say("DONE %d %d\n", t.passed, t.failed);
+        child_say("DONE %d %d\n", t.passed, t.failed);
         _exit(0);
 }
 

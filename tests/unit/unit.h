@@ -214,3 +214,37 @@ __attribute__((unused)) static char *unit_read_data(const char *name, size_t *le
                 *len = n;
         return buf;
 }
+
+/* ---- checks inside a child that cannot use stdio ------------------------------------------ */
+
+/* Counts of a child's own checks (a filtered child, a workload under test). */
+struct child_tally {
+        int passed, failed;
+};
+
+/* A child under a seccomp filter may only make host calls, and a child may
+ * _exit with stdio buffers unflushed: report with snprintf + write. */
+__attribute__((format(printf, 1, 2), unused)) static void child_say(const char *fmt, ...) {
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (n > 0 && write(STDOUT_FILENO, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1) < 0)
+                return;
+}
+
+/* CHILD_CHECK(tally, "in the workload", cond) */
+#define CHILD_CHECK(t, where, cond)                                                                \
+        do {                                                                                       \
+                if (cond) {                                                                        \
+                        (t)->passed++;                                                             \
+                } else {                                                                           \
+                        int e_ = errno;                                                            \
+                        (t)->failed++;                                                             \
+                        child_say("FAIL %s:%d: (%s) %s [errno %d %s]\n", __FILE__, __LINE__, where,  \
+                                  #cond, e_, strerrorname_np(e_) ?: "?");                          \
+                }                                                                                  \
+        } while (0)
+
+#define FAILS_WITH(call, err) ((call) == -1 && errno == (err))
