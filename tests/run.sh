@@ -9,7 +9,8 @@
 #   ROOTFS        busybox rootfs (default build/rootfs)
 #   UNIT_DIR      unit test binaries (default build/asan/unit)
 #   QUICK=1       skip tests/integration/*.slow.sh
-#   TEST_TIMEOUT  seconds per test function (default 30)
+#   TEST_TIMEOUT  seconds per test function (default 30); a file may raise it
+#                 for its own tests with a line "# test-timeout: SECONDS"
 #   KEEP=1        keep the temporary directories
 #   VERBOSE=1     print the output of passing tests too
 #   TRACE=1       run the tests with set -x (use with a filter)
@@ -270,6 +271,10 @@ run_one() {
         : >"$t/.pids"
         mounts_of >"$t/.mounts.before"
 
+        local tmo=$TEST_TIMEOUT filetmo
+        filetmo=$(sed -n 's/^# test-timeout: *\([0-9][0-9]*\) *$/\1/p' "$file" | head -n 1)
+        [ -n "$filetmo" ] && [ "$filetmo" -gt "$tmo" ] && tmo=$filetmo
+
         local t0 t1
         t0=$(date +%s%N)
         (
@@ -277,7 +282,7 @@ run_one() {
                 export ASAN_OPTIONS="log_path=$t/.asan:detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
                 export UBSAN_OPTIONS="log_path=$t/.ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
                 cd "$t" || exit 2
-                exec timeout -k 5 "$TEST_TIMEOUT" bash -c '
+                exec timeout -k 5 "$tmo" bash -c '
                         source "$TESTS_DIR/lib/common.sh"
                         source "$1"
                         set -eE
@@ -309,7 +314,7 @@ run_one() {
                 failed=$((failed + 1))
                 failed_names+=("$name")
                 local why=""
-                [ "$rc" = 124 ] || [ "$rc" = 137 ] && why=" [timed out after ${TEST_TIMEOUT}s]"
+                [ "$rc" = 124 ] || [ "$rc" = 137 ] && why=" [timed out after ${tmo}s]"
                 [ "$rc" = 0 ] && why=" [left something behind]"
                 echo "${R}FAIL${N} $name (${ms} ms)$why"
                 sed 's/^/    | /' "$t/.log" | tail -n 80
