@@ -1,8 +1,10 @@
 #!/bin/bash
 # Syscall microbenchmark: getppid, open+close, stat, pread 4 KiB, mmap+munmap
 # 64 KiB, fork+wait, fork+exec, pipe ping-pong, measured by a static program
-# (bench/syscalls.c) natively (chrooted into the same rootfs), under runc,
-# under `cocoon --sandbox=none`, under `cocoon --sandbox=sentry` and under
+# (bench/syscalls.c) natively (chrooted into the same rootfs), under runc
+# (`runc spec`'s config, which has no seccomp filter), under runc with Docker's
+# default seccomp profile (what `docker run --runtime runc` gives every
+# container), under `cocoon --sandbox=none`, under `cocoon --sandbox=sentry` and under
 # runsc when installed, in one run; one table of ns/op medians and ratios.
 #
 #   bash bench/syscalls.sh            # or: make bench-syscalls
@@ -92,9 +94,26 @@ head -c 65536 /dev/urandom >"$rootfs/bench/data"
 args=(/bench/syscalls -b "$BATCHES" -s "$SCALE")
 bench_make_bundle "$work/bundle" "$rootfs" "${args[@]}"
 bench_make_bundle "$work/probe" "$rootfs" /bench/true
+# runc-docker: the same bundles with Docker's default seccomp profile,
+# rendered for this host and the default capabilities as dockerd would.
+for b in bundle probe; do
+        mkdir "$work/$b-docker"
+        python3 - "$work/$b/config.json" "$work/$b-docker/config.json" "$work/profile.json" <<'PY' ||
+import json, subprocess, sys
+src, dst, prof = sys.argv[1:]
+out = subprocess.run([sys.executable, "tests/helpers/render_docker_seccomp.py",
+                      "tests/data/docker-default-seccomp.json", src],
+                     check=True, capture_output=True, text=True).stdout
+c = json.load(open(src))
+c["linux"]["seccomp"] = json.loads(out)
+c["process"]["noNewPrivileges"] = False  # Docker's default
+json.dump(c, open(dst, "w"), indent=1)
+PY
+                bench_die "rendering Docker's default seccomp profile failed"
+done
 
 # ------------------------------------------------------------------ runtimes
-all_names=(native runc cocoon-none cocoon-sentry runsc)
+all_names=(native runc runc-docker cocoon-none cocoon-sentry runsc)
 declare -A status=() # NAME -> "" (runs) or why it does not
 failed=0
 
@@ -109,6 +128,7 @@ run_rt() {
                 if [ "$bundle" = "$work/probe" ]; then cmd=(chroot "$rootfs" /bench/true)
                 else cmd=(chroot "$rootfs" "${args[@]}"); fi ;;
         runc) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle" "$id") ;;
+        runc-docker) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle-docker" "$id") ;;
         cocoon-none) cmd=("$COCOON" --root "$work/root-cocoon" --sandbox=none ${COCOON_FLAGS:-} run --bundle "$bundle" "$id") ;;
         cocoon-sentry) cmd=("$COCOON" --root "$work/root-cocoon" --sandbox=sentry ${COCOON_FLAGS:-} run --bundle "$bundle" "$id") ;;
         runsc) cmd=("$RUNSC" --root "$work/root-runsc" ${RUNSC_FLAGS} run --bundle "$bundle" "$id") ;;
@@ -220,16 +240,17 @@ awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
                 return sprintf("%.2fx", med[a SUBSEP op] / med[b SUBSEP op])
         }
         END {
-                split("native runc cocoon-none cocoon-sentry runsc", rts, " ")
-                fmt = "%-16s %9s %9s %11s %13s %9s %11s %12s %9s\n"
-                printf fmt, "op", "native", "runc", "cocoon-none", "cocoon-sentry", "runsc", "sentry/runc", "sentry/runsc", "none/runc"
+                split("native runc runc-docker cocoon-none cocoon-sentry runsc", rts, " ")
+                fmt = "%-16s %8s %8s %11s %11s %13s %8s %11s %13s %12s %9s\n"
+                printf fmt, "op", "native", "runc", "runc-docker", "cocoon-none", "cocoon-sentry", "runsc",
+                        "sentry/runc", "sentry/docker", "sentry/runsc", "none/runc"
                 n = split(ops, o, " ")
                 for (i = 1; i <= n; i++) {
-                        for (j = 1; j <= 5; j++) c[j] = cell(rts[j], o[i])
-                        printf fmt, o[i], c[1], c[2], c[3], c[4], c[5],
-                                ratio("cocoon-sentry", "runc", o[i]), ratio("cocoon-sentry", "runsc", o[i]),
-                                ratio("cocoon-none", "runc", o[i])
-                        for (j = 1; j <= 5; j++)
+                        for (j = 1; j <= 6; j++) c[j] = cell(rts[j], o[i])
+                        printf fmt, o[i], c[1], c[2], c[3], c[4], c[5], c[6],
+                                ratio("cocoon-sentry", "runc", o[i]), ratio("cocoon-sentry", "runc-docker", o[i]),
+                                ratio("cocoon-sentry", "runsc", o[i]), ratio("cocoon-none", "runc", o[i])
+                        for (j = 1; j <= 6; j++)
                                 if ((rts[j] SUBSEP o[i]) in med) printf "result %s %s %s\n", rts[j], o[i], med[rts[j] SUBSEP o[i]] >resfile
                 }
                 # how far apart the batches of one cell are: a ratio closer
@@ -273,6 +294,7 @@ target() { # NUMERATOR DENOMINATOR LIMIT OP...
 }
 echo
 target cocoon-sentry runc 1.1 getppid pread-4k mmap+munmap-64k fork+wait pipe-pingpong
+target cocoon-sentry runc-docker 1.1 getppid pread-4k mmap+munmap-64k fork+wait pipe-pingpong
 target cocoon-sentry runsc 0.5 open+close stat
 echo "  (host-direct ops per src/sentry/syscalls.def; open, stat and execve go through the Sentry)"
 for name in "${all_names[@]}"; do
