@@ -53,6 +53,7 @@ struct sentry_call {
         /* set by the helpers */
         bool answered;   /* sentry_install_fd answered the notification */
         bool used_gofer; /* a Gofer call was made: -EPIPE/-ECONNRESET then mean the Gofer died */
+        bool used_fast;  /* answered by the fast path (fastpath.c) */
         struct sentry_cred_cache *creds; /* shared by the workers (cred.c) */
         bool need_umask; /* the call creates files: its credentials must carry the umask */
         bool cred_valid;
@@ -148,6 +149,22 @@ void sentry_cred_changed(struct sentry_call *c);
  * c->cred; may start another worker first, since the Gofer call can block
  * (a FIFO open waits for its peer). */
 int sentry_gofer(struct sentry_call *c, struct gofer_client **ret);
+
+/* ---- the fast file path (fastpath.c) -------------------------------------------------- */
+
+/* The fast path cannot answer this call: ask the Gofer. */
+#define SENTRY_FAST_MISS 1
+/* The container root in the Gofer's tree (O_PATH), which the Gofer hands
+ * the Sentry when it starts (notify.c). */
+int sentry_root_fd(const struct sentry_call *c);
+/* statx of a container path, open for reading, readlink, by the Sentry itself
+ * for a caller who may read anything the Sentry may: 0 (open: *ret_fd set),
+ * an -errno that is the caller's answer, or SENTRY_FAST_MISS. */
+int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret);
+int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret_fd);
+/* readlink: the target's length (not NUL-terminated, cut at len), -errno,
+ * or SENTRY_FAST_MISS. */
+int sentry_fast_readlink(struct sentry_call *c, const char *abs, char *buf, size_t len);
 
 /* The names uname reports (sethostname/setdomainname change them for the
  * whole container) and the release it presents. */

@@ -90,7 +90,8 @@ struct sentry {
         struct sentry_worker *workers;
         unsigned n_workers;
         size_t notif_size, resp_size;
-        _Atomic uint64_t notifications, continued, gofer_calls, fds_installed;
+        int root_fd; /* the container root in the Gofer's tree (fastpath.c) */
+        _Atomic uint64_t notifications, continued, gofer_calls, fast_path, fds_installed;
         atomic_bool persona_changed; /* a personality() call other than PER_LINUX went through */
         unsigned listeners_served, workers_peak, workers_started;
 };
@@ -111,6 +112,7 @@ static void sentry_free(struct sentry *s) {
         }
         sentry_cred_cache_free(s->creds);
         close_fd(&s->wake_fd);
+        close_fd(&s->root_fd);
         close_fd(&s->cfg.gofer_ctl_fd);
         close_fd(&s->cfg.proc_fd);
         close_fd(&s->cfg.control_fd);
@@ -301,6 +303,8 @@ static void handle(struct sentry_worker *w, const struct seccomp_notif *req, str
         else
                 ret = no_handler(req->data.nr);
 
+        if (c.used_fast)
+                atomic_fetch_add_explicit(&s->fast_path, 1, memory_order_relaxed);
         if (c.used_gofer) {
                 atomic_fetch_add_explicit(&s->gofer_calls, 1, memory_order_relaxed);
                 if (ret == -EPIPE || ret == -ECONNRESET) {
@@ -536,6 +540,26 @@ static void copy_name(char dst[65], const char *src, const char *fallback) {
         snprintf(dst, 65, "%s", src ? src : fallback);
 }
 
+/* The Gofer's root, for the fast path.  The Gofer answers before the
+ * workload runs its first instruction, so a Gofer that cannot is one that
+ * would fail every file call: the container does not start. */
+static int fetch_root(struct sentry *s) {
+        struct gofer_client *g = NULL;
+        int r = gofer_client_new(s->cfg.gofer_ctl_fd, &g);
+        if (r < 0)
+                return r;
+        struct gofer_cred root = {.cap_effective = UINT64_MAX};
+        r = gofer_open(g, &root, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, &s->root_fd);
+        gofer_client_free(g);
+        if (r < 0)
+                return log_error_errno(r, "sentry: the container root from the Gofer");
+        return 0;
+}
+
+int sentry_root_fd(const struct sentry_call *c) {
+        return c->worker->s->root_fd;
+}
+
 static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
         struct sentry *s = calloc(1, sizeof *s);
         if (!s)
@@ -548,7 +572,7 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
         pthread_condattr_destroy(&ca);
         s->refs = 1;
         s->cfg = *cfg;
-        s->cfg.gofer_ctl_fd = s->cfg.proc_fd = s->cfg.control_fd = s->wake_fd = -1;
+        s->cfg.gofer_ctl_fd = s->cfg.proc_fd = s->cfg.control_fd = s->wake_fd = s->root_fd = -1;
         s->cfg.notify_fd = -1;
         s->cfg.stats = NULL;
         if (!s->cfg.workers_min)
@@ -572,6 +596,8 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
                 r = dup_fd(cfg->control_fd, &s->cfg.control_fd);
         if (r >= 0)
                 r = sentry_cred_cache_new(&s->creds);
+        if (r >= 0)
+                r = fetch_root(s);
         if (r >= 0) {
                 s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 if (s->wake_fd < 0)
@@ -746,15 +772,17 @@ int sentry_serve(const struct sentry_config *cfg) {
                         .notifications = atomic_load(&s->notifications),
                         .continued = atomic_load(&s->continued),
                         .gofer_calls = atomic_load(&s->gofer_calls),
+                        .fast_path = atomic_load(&s->fast_path),
                         .fds_installed = atomic_load(&s->fds_installed),
                         .listeners = s->listeners_served,
                         .workers_peak = s->workers_peak,
                         .workers_started = s->workers_started,
                 };
         log_debug("sentry: %" PRIu64 " notifications, %" PRIu64 " continued, %" PRIu64 " Gofer calls, %" PRIu64
-                  " fds installed, %u listeners, %u workers at most, %u started",
+                  " on the fast path, %" PRIu64 " fds installed, %u listeners, %u workers at most, %u started",
                   (uint64_t) atomic_load(&s->notifications), (uint64_t) atomic_load(&s->continued),
-                  (uint64_t) atomic_load(&s->gofer_calls), (uint64_t) atomic_load(&s->fds_installed),
+                  (uint64_t) atomic_load(&s->gofer_calls), (uint64_t) atomic_load(&s->fast_path),
+                  (uint64_t) atomic_load(&s->fds_installed),
                   s->listeners_served, s->workers_peak, s->workers_started);
         sentry_unref_unlock(s);
         return r;

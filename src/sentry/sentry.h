@@ -25,6 +25,7 @@ struct sentry_stats {
         uint64_t notifications; /* notifications received */
         uint64_t continued;     /* answered with SECCOMP_USER_NOTIF_FLAG_CONTINUE */
         uint64_t gofer_calls;   /* notifications that needed the Gofer */
+        uint64_t fast_path;     /* path calls the Sentry answered itself (fastpath.c) */
         uint64_t fds_installed; /* SECCOMP_IOCTL_NOTIF_ADDFD + SEND */
         unsigned listeners;     /* listener fds served (the init's + one per exec) */
         unsigned workers_peak;  /* most worker threads alive at once */

@@ -2,7 +2,8 @@
 /*
  * Path-based file syscalls.  Each copies its path arguments once, computes
  * the container path (path.c), and either has the Gofer perform the
- * operation with the caller's credentials, or CONTINUEs where the path is in
+ * operation with the caller's credentials, answers a read-only one itself
+ * where the caller may read anything the Sentry may (fastpath.c), or CONTINUEs where the path is in
  * the kernel's own views (/proc, /sys, /dev: sentry_path_kernel_view) or the
  * call only names a descriptor (glibc's fstat).  Argument checks that Linux
  * makes before it looks at a path are made here too, in the same order, so
@@ -47,6 +48,14 @@ static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, 
         int r = resolve(c, dirfd, path, 0, &p);
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
+        int fd = -1;
+        if (!resolve_flags) {
+                r = sentry_fast_open(c, p.abs, flags, &fd);
+                if (r == 0)
+                        return sentry_install_fd(c, fd, flags & O_CLOEXEC);
+                if (r != SENTRY_FAST_MISS)
+                        return r;
+        }
         if (!(flags & (O_CREAT | O_TMPFILE)))
                 mode = 0;
         else
@@ -55,7 +64,6 @@ static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, 
         r = sentry_gofer(c, &g);
         if (r < 0)
                 return r;
-        int fd = -1;
         r = gofer_open(g, &c->cred, p.abs, flags, mode & 07777, resolve_flags, &fd);
         if (r < 0)
                 return r;
@@ -151,6 +159,9 @@ static long do_stat(struct sentry_call *c, int dirfd, uint64_t path, int at_flag
         int r = resolve(c, dirfd, path, at_flags, &p);
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
+        r = sentry_fast_statx(c, p.abs, at_flags, mask, x);
+        if (r != SENTRY_FAST_MISS)
+                return r;
         struct gofer_client *g;
         r = sentry_gofer(c, &g);
         if (r < 0)
@@ -248,13 +259,16 @@ static long do_readlink(struct sentry_call *c, int dirfd, uint64_t path, uint64_
         int r = resolve(c, dirfd, path, at_flags, &p);
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
-        struct gofer_client *g;
-        r = sentry_gofer(c, &g);
-        if (r < 0)
-                return r;
         char target[PATH_MAX];
         size_t len = (size_t) size < sizeof target ? (size_t) size : sizeof target;
-        r = gofer_readlink(g, &c->cred, p.abs, target, len);
+        r = sentry_fast_readlink(c, p.abs, target, len);
+        if (r == SENTRY_FAST_MISS) {
+                struct gofer_client *g;
+                r = sentry_gofer(c, &g);
+                if (r < 0)
+                        return r;
+                r = gofer_readlink(g, &c->cred, p.abs, target, len);
+        }
         if (r < 0)
                 return r;
         int w = sentry_write(c, buf, target, (size_t) r);

@@ -416,3 +416,60 @@ test_sentry_features_list_the_sentry_syscalls() {
         assert_not_contains "$own" "execve"
         assert_contains "$(json_get 'd["annotations"]["io.github.cocoon.sandboxes"]' <<<"$out")" sentry
 }
+
+# The fast file path (src/sentry/fastpath.c): a root workload's stat and
+# read-only open answered by the Sentry, uid 65534 without capabilities, must
+# give what the Gofer (and `none`) gives: files only root may read, a 0700
+# directory, a FIFO, symlinks, missing paths; and an fd it opened is on the
+# writable tree (fchmod works), not on the workload's read-only view.
+test_sentry_fast_path_matches_the_gofer() {
+        local B=$T/b
+        make_bundle "$B" /bin/true
+        docker_caps "$B" # the fast path is for callers with CAP_DAC_OVERRIDE
+        local R=$B/rootfs
+        printf 'only root\n' >"$R/secret" && chmod 600 "$R/secret"
+        mkdir -m 700 "$R/locked" && printf 'inside\n' >"$R/locked/f"
+        mkfifo "$R/fifo"
+        ln -s /etc/hostname "$R/abs-link"
+        ln -s ../../../../../../secret "$R/etc/up-link"
+        ln -s loop "$R/loop"
+        gcc -static -O2 -o "$R/fchmod-ro" -x c - <<'C' || fail "compiling the fchmod probe"
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+int main(int argc, char **argv) {
+        int fd = open(argv[1], O_RDONLY);
+        if (fd < 0) { perror("open"); return 1; }
+        if (fchmod(fd, 0640) < 0) { perror("fchmod"); return 1; }
+        puts("fchmod ok");
+        return 0;
+}
+C
+        local script='cat /secret; cat /locked/f; ls /locked; stat -c "%s %a" /locked/f /secret /abs-link
+                stat -L -c %s /abs-link; cat /etc/up-link; stat /missing 2>&1; cat /locked/none 2>&1
+                cat /loop 2>&1; stat -c %F /fifo; (echo through-fifo > /fifo &); cat /fifo
+                cat /secret/x 2>&1; readlink /abs-link /etc/up-link; readlink /secret || echo not-a-link
+                ls / | wc -l; /fchmod-ro /locked/f; stat -c %a /locked/f; echo end'
+        edit_config "$B" "c['process']['args']=['/bin/sh','-c','''$script''']"
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        local want=$out
+        chmod 644 "$R/locked/f" # as before the none run
+        CC_GLOBAL="$CC_GLOBAL --debug --log $T/log"
+        run_bundle_ok "$B"
+        assert_eq "$want" "$out" "output under sentry vs none"
+        assert_contains "$out" "only root"
+        assert_contains "$out" "through-fifo"
+        assert_contains "$out" "fchmod ok"
+        assert_eq 640 "$(stat -c %a "$R/locked/f")" "mode set through the fd, on the host"
+        local n
+        n=$(sed -n 's/.* \([0-9][0-9]*\) on the fast path.*/\1/p' "$T/log" | tail -n 1)
+        [ -n "$n" ] && [ "$n" -gt 0 ] || fail "no call took the fast path: $(grep -m1 'on the fast path' "$T/log")"
+        # another user still meets the Gofer's permission checks
+        edit_config "$B" "c['process']['user']={'uid':1000,'gid':1000}; c['process']['args']=['/bin/sh','-c','cat /secret; cat /locked/f; stat /locked/f']"
+        run_bundle "$B"
+        [ "$rc" != 0 ] || fail "uid 1000 read root's files: $out"
+        assert_not_contains "$out" "only root"
+        assert_not_contains "$out" "inside"
+        assert_contains "$err" "Permission denied"
+}

@@ -218,6 +218,16 @@ make_bundle() {
         fi
 }
 
+# DOCKER_CAPS: the capabilities `docker run` gives a container by default
+# (moby's oci/caps/defaults.go), as a Python list literal for edit_config.
+DOCKER_CAPS="['CAP_CHOWN','CAP_DAC_OVERRIDE','CAP_FSETID','CAP_FOWNER','CAP_MKNOD','CAP_NET_RAW','CAP_SETGID',
+        'CAP_SETUID','CAP_SETFCAP','CAP_SETPCAP','CAP_NET_BIND_SERVICE','CAP_SYS_CHROOT','CAP_KILL','CAP_AUDIT_WRITE']"
+
+# docker_caps BUNDLE: give the process Docker's default capabilities.
+docker_caps() {
+        edit_config "$1" "c['process']['capabilities']={k: $DOCKER_CAPS for k in ('bounding','effective','permitted')}"
+}
+
 # ---------------------------------------------------------------- containers
 # state_of ID: the JSON of `cocoon state ID`.
 state_of() { cocoon state "$1"; }

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fast file path: read-only path calls (the stat family, open for
+ * reading, readlink) answered by the Sentry itself, without the Gofer round trip that
+ * costs as much as the notification (20 - 100 us here, see docs/sentry.md).
+ *
+ * The Gofer hands the Sentry, once, an O_PATH descriptor of the container
+ * root in its own mount tree, the root mount of the Gofer's namespace
+ * (gofer_enter_root), so even ".." from it cannot climb out.  The Sentry
+ * resolves from it with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS),
+ * exactly as the Gofer's walk.c does, so symlinks, absolute links and ".."
+ * stay inside the container, and the descriptor it installs is on the same
+ * (writable) mount as one the Gofer would have opened: fchmod and the like
+ * on it behave the same.
+ *
+ * The Sentry runs as uid 65534 without capabilities, so it may see less
+ * than its caller.  It answers only for a caller that holds
+ * CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH in the Sentry's own user namespace
+ * (root under Docker's, Podman's or Kubernetes' default capabilities, without
+ * a user namespace), who may read and search anything the Sentry may.  For
+ * such a caller the Sentry's success, and the errors that do not depend on
+ * who asks (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for readlink of
+ * what is no symlink), are the caller's answer; anything else (EACCES on a
+ * 0700 directory, a FIFO, a device node) goes to the Gofer, which decides
+ * with the caller's own credentials.  Opening as the Sentry also means the
+ * open file's credentials are the Sentry's: for reading a regular file or a
+ * directory nothing looks at them.
+ *
+ * Nothing is cached: every call looks at the tree as it is, so what the
+ * Gofer wrote a moment ago, or another container wrote into a shared
+ * volume, is seen at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/openat2.h>
+
+#include "cleanup.h"
+#include "sentry/call.h"
+
+static bool caller_overrides_dac(struct sentry_call *c) {
+        /* capabilities in a user namespace of its own reach only inodes
+         * whose owner it maps: not worth deciding here */
+        if (c->cfg->n_uid_map || c->cfg->n_gid_map || sentry_root_fd(c) < 0)
+                return false;
+        if (sentry_cred(c) < 0)
+                return false;
+        uint64_t dac = UINT64_C(1) << CAP_DAC_OVERRIDE | UINT64_C(1) << CAP_DAC_READ_SEARCH;
+        return (c->cred.cap_effective & dac) != 0;
+}
+
+/* Whether err is the answer whoever asks (with search permission everywhere). */
+static bool answer_for_anyone(int err) {
+        return err == ENOENT || err == ENOTDIR || err == ELOOP || err == ENAMETOOLONG;
+}
+
+/* A descriptor, or -errno. */
+static int fast_openat2(struct sentry_call *c, const char *abs, uint64_t flags) {
+        struct open_how how = {
+                .flags = flags | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, sentry_root_fd(c), abs, &how, sizeof how);
+        return fd >= 0 ? fd : -errno;
+}
+
+static int final_or_miss(struct sentry_call *c, int r) {
+        if (!answer_for_anyone(-r))
+                return SENTRY_FAST_MISS;
+        c->used_fast = true;
+        return r;
+}
+
+int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret) {
+        if (!caller_overrides_dac(c))
+                return SENTRY_FAST_MISS;
+        /* O_PATH needs no permission on the file itself, only search on
+         * the way, as stat() */
+        _cleanup_close_ int fd =
+                fast_openat2(c, abs, O_PATH | (at_flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0));
+        if (fd < 0)
+                return final_or_miss(c, fd);
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (at_flags & AT_STATX_SYNC_TYPE), mask, ret) < 0)
+                return SENTRY_FAST_MISS;
+        c->used_fast = true;
+        return 0;
+}
+
+int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret_fd) {
+        /* only what reads: no creating, truncating, writing; O_NOATIME
+         * asks for ownership, which the Sentry's uid never has */
+        if ((flags & O_ACCMODE) != O_RDONLY || flags & (O_CREAT | O_TMPFILE | O_TRUNC | O_NOATIME))
+                return SENTRY_FAST_MISS;
+        if (!caller_overrides_dac(c))
+                return SENTRY_FAST_MISS;
+        /* Look before opening: even a non-blocking open of a FIFO would
+         * pair with a writer waiting in the Gofer, and a device's open has
+         * effects of its own.  Both go to the Gofer. */
+        _cleanup_close_ int path_fd = fast_openat2(c, abs, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)));
+        if (path_fd < 0)
+                return final_or_miss(c, path_fd);
+        if (flags & O_PATH) {
+                *ret_fd = TAKE_FD(path_fd);
+                c->used_fast = true;
+                return 0;
+        }
+        struct stat st;
+        if (fstat(path_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+                return SENTRY_FAST_MISS;
+        /* Reopen that very inode through its magic link (no second lookup
+         * a rename could redirect); the kernel checks the Sentry's
+         * permission to read it.  Bits open() ignores and open of a magic
+         * link refuses come back as a miss: the Gofer applies open()'s
+         * own mask. */
+        char link[64];
+        snprintf(link, sizeof link, "thread-self/fd/%d", path_fd);
+        int fd = openat(c->cfg->proc_fd, link, (flags & ~(O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC);
+        if (fd < 0)
+                return SENTRY_FAST_MISS;
+        *ret_fd = fd;
+        c->used_fast = true;
+        return 0;
+}
+
+int sentry_fast_readlink(struct sentry_call *c, const char *abs, char *buf, size_t len) {
+        if (!caller_overrides_dac(c))
+                return SENTRY_FAST_MISS;
+        _cleanup_close_ int fd = fast_openat2(c, abs, O_PATH | O_NOFOLLOW);
+        if (fd < 0)
+                return final_or_miss(c, fd);
+        /* "" names the symlink itself; anything else is EINVAL, as Linux */
+        ssize_t n = readlinkat(fd, "", buf, len);
+        if (n < 0)
+                return errno == EINVAL ? (c->used_fast = true, -EINVAL) : SENTRY_FAST_MISS;
+        c->used_fast = true;
+        return (int) n;
+}
