@@ -28,6 +28,19 @@ static json_t *strings(const char *const *v) {
         return a;
 }
 
+static json_t *joined_names(const struct sentry_own_syscall *own, size_t n) {
+        char *joined = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&joined, &len);
+        for (size_t i = 0; m && i < n; i++)
+                fprintf(m, "%s%s", i ? "," : "", own[i].name);
+        if (m)
+                fclose(m);
+        json_t *j = json_string(joined ? joined : "");
+        free(joined);
+        return j;
+}
+
 static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         (void) ctx;
         int first;
@@ -89,19 +102,13 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         sentry_boundary_counts(&host, &sentry, &denied, &killed);
         json_object_set_new(ann, "io.github.cocoon.sentry.syscalls",
                             json_sprintf("host-direct %u, sentry-handled %u, denied %u", host, sentry, denied));
-        /* The Sentry's own allow-list (its supervisor's seccomp filter), a
-         * comma-separated list like the other annotations' values. */
+        /* The Sentry's and the Gofer's own allow-lists (their seccomp
+         * filters), comma-separated like the other annotations' values. */
         size_t n_own;
         const struct sentry_own_syscall *own = sentry_own_syscalls(&n_own);
-        char *joined = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&joined, &len);
-        for (size_t i = 0; m && i < n_own; i++)
-                fprintf(m, "%s%s", i ? "," : "", own[i].name);
-        if (m)
-                fclose(m);
-        json_object_set_new(ann, "io.github.cocoon.sentry.own-syscalls", json_string(joined ? joined : ""));
-        free(joined);
+        json_object_set_new(ann, "io.github.cocoon.sentry.own-syscalls", joined_names(own, n_own));
+        own = sentry_gofer_own_syscalls(&n_own);
+        json_object_set_new(ann, "io.github.cocoon.gofer.own-syscalls", joined_names(own, n_own));
         json_object_set_new(f, "annotations", ann);
 
         char *text = json_dumps(f, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

@@ -56,6 +56,7 @@
 #include "linux/caps.h"
 #include "log.h"
 #include "sandbox/sentry_sandbox.h"
+#include "sentry/boundary.h"
 #include "cleanup.h"
 #include "util.h"
 
@@ -76,13 +77,17 @@ enum rule {
         R_PRCTL_NAME,   /* prctl(): thread names, our own parent-death signal */
         R_NOTIF_SIZES,  /* seccomp(): SECCOMP_GET_NOTIF_SIZES only */
         R_SOL_SOCKET,   /* setsockopt(): socket-level options only */
+        R_UNSHARE_FS,   /* unshare(): CLONE_FS only (a thread's own umask) */
+        R_SELF_ARG0,    /* the call's first argument is 0: the calling thread */
 };
 
-static const struct {
+struct own_rule {
         const char *name;
         enum rule rule;
         const char *condition;
-} own[] = {
+};
+
+static const struct own_rule own[] = {
         /* memory */
         {"brk", R_ALLOW, NULL},
         {"mmap", R_ALLOW, NULL},
@@ -180,57 +185,187 @@ static const struct {
         {"prlimit64", R_ALLOW, NULL},
 };
 
+/*
+ * The Gofer's own allow-list.  It holds the writable tree and the file
+ * capabilities, so what it must never reach is everything else: no socket
+ * of its own (it binds and connects only AF_UNIX sockets the Sentry took
+ * from the workload), no process but its own threads, no mount, no new
+ * namespace but a thread's own fs struct, no ptrace, no exec.
+ */
+static const struct own_rule gofer_own[] = {
+        /* memory */
+        {"brk", R_ALLOW, NULL},
+        {"mmap", R_ALLOW, NULL},
+        {"munmap", R_ALLOW, NULL},
+        {"mprotect", R_ALLOW, NULL},
+        {"mremap", R_ALLOW, NULL},
+        {"madvise", R_ALLOW, NULL},
+        /* threads: one per Sentry connection */
+        {"clone", R_CLONE_THREAD, "flags include CLONE_THREAD"},
+        {"clone3", R_ENOSYS, "ENOSYS: glibc then uses clone, whose flags BPF can read"},
+        {"set_robust_list", R_ALLOW, NULL},
+        {"rseq", R_ALLOW, NULL},
+        {"futex", R_ALLOW, NULL},
+        {"exit", R_ALLOW, NULL},
+        {"exit_group", R_ALLOW, NULL},
+        {"gettid", R_ALLOW, NULL},
+        {"getpid", R_ALLOW, NULL},
+        {"sched_yield", R_ALLOW, NULL},
+        {"sched_getaffinity", R_ALLOW, NULL},
+        {"sched_setaffinity", R_SELF_ARG0, "pid 0: the calling thread (the caller's CPU hint)"},
+        {"prctl", R_PRCTL_NAME, "PR_SET_NAME, PR_GET_NAME or PR_SET_PDEATHSIG"},
+        {"unshare", R_UNSHARE_FS, "CLONE_FS only: each thread's own umask"},
+        /* signals */
+        {"rt_sigaction", R_ALLOW, NULL},
+        {"rt_sigprocmask", R_ALLOW, NULL},
+        {"rt_sigreturn", R_ALLOW, NULL},
+        {"sigaltstack", R_ALLOW, NULL},
+        {"restart_syscall", R_ALLOW, NULL},
+        {"tgkill", R_TGKILL_SELF, "tgid is the Gofer"},
+        /* descriptors */
+        {"read", R_ALLOW, NULL},
+        {"write", R_ALLOW, NULL},
+        {"readv", R_ALLOW, NULL},
+        {"writev", R_ALLOW, NULL},
+        {"lseek", R_ALLOW, NULL},
+        {"close", R_ALLOW, NULL},
+        {"dup", R_ALLOW, NULL},
+        {"dup3", R_ALLOW, NULL},
+        {"fcntl", R_ALLOW, NULL},
+        {"poll", R_ALLOW, NULL},
+        {"ppoll", R_ALLOW, NULL},
+        /* the Sentry's connections; AF_UNIX sockets of the workload's */
+        {"sendmsg", R_ALLOW, NULL},
+        {"recvmsg", R_ALLOW, NULL},
+        {"sendto", R_ALLOW, NULL},
+        {"recvfrom", R_ALLOW, NULL},
+        {"shutdown", R_ALLOW, NULL},
+        {"bind", R_ALLOW, NULL},
+        {"connect", R_ALLOW, NULL},
+        {"getsockopt", R_ALLOW, NULL},
+        /* the file operations (src/gofer/ops.c, walk.c) */
+        {"openat", R_ALLOW, NULL},
+        {"openat2", R_ALLOW, NULL},
+        {"fstat", R_ALLOW, NULL},
+        {"newfstatat", R_ALLOW, NULL},
+        {"statx", R_ALLOW, NULL},
+        {"fstatfs", R_ALLOW, NULL},
+        {"statfs", R_ALLOW, NULL},
+        {"readlinkat", R_ALLOW, NULL},
+        {"faccessat", R_ALLOW, NULL},
+        {"faccessat2", R_ALLOW, NULL},
+        {"mkdirat", R_ALLOW, NULL},
+        {"mknodat", R_ALLOW, NULL},
+        {"unlinkat", R_ALLOW, NULL},
+        {"renameat", R_ALLOW, NULL},
+        {"renameat2", R_ALLOW, NULL},
+        {"linkat", R_ALLOW, NULL},
+        {"symlinkat", R_ALLOW, NULL},
+        {"fchmod", R_ALLOW, NULL},
+        {"fchmodat", R_ALLOW, NULL},
+        {"fchmodat2", R_ALLOW, NULL},
+        {"fchown", R_ALLOW, NULL},
+        {"fchownat", R_ALLOW, NULL},
+        {"ftruncate", R_ALLOW, NULL},
+        {"utimensat", R_ALLOW, NULL},
+        {"getdents64", R_ALLOW, NULL},
+        {"fchdir", R_ALLOW, NULL}, /* a thread's own cwd: unix socket paths are relative to it */
+        {"fgetxattr", R_ALLOW, NULL},
+        {"fsetxattr", R_ALLOW, NULL},
+        {"flistxattr", R_ALLOW, NULL},
+        {"fremovexattr", R_ALLOW, NULL},
+        {"getxattrat", R_ALLOW, NULL},
+        {"setxattrat", R_ALLOW, NULL},
+        {"listxattrat", R_ALLOW, NULL},
+        {"removexattrat", R_ALLOW, NULL},
+        /* the caller's credentials, per thread (src/gofer/creds.c) */
+        {"getgroups", R_ALLOW, NULL},
+        {"setfsuid", R_ALLOW, NULL},
+        {"setfsgid", R_ALLOW, NULL},
+        {"setgroups", R_ALLOW, NULL},
+        {"setresuid", R_ALLOW, NULL},
+        {"setresgid", R_ALLOW, NULL},
+        {"capget", R_ALLOW, NULL},
+        {"capset", R_ALLOW, NULL},
+        {"umask", R_ALLOW, NULL},
+        /* the rest of libc */
+        {"getrandom", R_ALLOW, NULL},
+        {"clock_gettime", R_ALLOW, NULL},
+        {"clock_nanosleep", R_ALLOW, NULL},
+        {"nanosleep", R_ALLOW, NULL},
+        {"getuid", R_ALLOW, NULL},
+        {"geteuid", R_ALLOW, NULL},
+        {"getgid", R_ALLOW, NULL},
+        {"getegid", R_ALLOW, NULL},
+};
+
+static const struct sentry_own_syscall *list_of(const struct own_rule *rules, size_t n_rules,
+                                                struct sentry_own_syscall *out, size_t *n) {
+        for (size_t i = 0; i < n_rules; i++)
+                out[i] = (struct sentry_own_syscall){rules[i].name, rules[i].condition};
+        *n = n_rules;
+        return out;
+}
+
 const struct sentry_own_syscall *sentry_own_syscalls(size_t *n) {
         static struct sentry_own_syscall list[ELEMENTSOF(own)];
-        for (size_t i = 0; i < ELEMENTSOF(own); i++)
-                list[i] = (struct sentry_own_syscall){own[i].name, own[i].condition};
-        *n = ELEMENTSOF(own);
-        return list;
+        return list_of(own, ELEMENTSOF(own), list, n);
+}
+
+const struct sentry_own_syscall *sentry_gofer_own_syscalls(size_t *n) {
+        static struct sentry_own_syscall list[ELEMENTSOF(gofer_own)];
+        return list_of(gofer_own, ELEMENTSOF(gofer_own), list, n);
 }
 
 static int add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n, const struct scmp_arg_cmp *cmp,
                const char *name) {
         int r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
         if (r < 0)
-                return log_error_errno(r, "the Sentry's seccomp rule for %s", name);
+                return log_error_errno(r, "seccomp rule for %s", name);
         return 0;
 }
 
-static int build_filter(const struct sentry_confine_config *c, scmp_filter_ctx *ret) {
+/* The filter of one list; c names the processes R_KILL_OURS may signal. */
+static int build_filter(const struct own_rule *rules, size_t n_rules, const struct sentry_confine_config *c,
+                        scmp_filter_ctx *ret) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
         if (!ctx)
                 return log_fail(-ENOMEM, "seccomp_init failed");
         int r = 0;
-        for (size_t i = 0; i < ELEMENTSOF(own) && r == 0; i++) {
-                int nr = seccomp_syscall_resolve_name(own[i].name);
-                if (nr == __NR_SCMP_ERROR)
-                        continue; /* not a syscall of this architecture */
-                switch (own[i].rule) {
+        for (size_t i = 0; i < n_rules && r == 0; i++) {
+                /* the boundary table knows every x86_64 number, also those
+                 * newer than libseccomp (setxattrat, fchmodat2, ...) */
+                int nr = sentry_boundary_nr(rules[i].name);
+                if (nr < 0) {
+                        r = log_fail(-EINVAL, "own allow-list: no syscall %s", rules[i].name);
+                        break;
+                }
+                switch (rules[i].rule) {
                 case R_ALLOW:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, own[i].name);
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, rules[i].name);
                         break;
                 case R_ENOSYS:
-                        r = add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL, own[i].name);
+                        r = add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL, rules[i].name);
                         break;
                 case R_KILL_OURS:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->workload)},
-                                own[i].name);
+                                rules[i].name);
                         if (r == 0)
                                 r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->gofer)}, own[i].name);
+                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->gofer)}, rules[i].name);
                         break;
                 case R_TGKILL_SELF:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, getpid())},
-                                own[i].name);
+                                rules[i].name);
                         break;
                 case R_AF_UNIX:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, AF_UNIX)},
-                                own[i].name);
+                                rules[i].name);
                         break;
                 case R_CLONE_THREAD:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                 (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)},
-                                own[i].name);
+                                rules[i].name);
                         break;
                 case R_NOTIF_IOCTL: {
                         static const unsigned long reqs[] = {SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND,
@@ -238,33 +373,41 @@ static int build_filter(const struct sentry_confine_config *c, scmp_filter_ctx *
                                                              SECCOMP_IOCTL_NOTIF_SET_FLAGS};
                         for (size_t k = 0; k < ELEMENTSOF(reqs) && r == 0; k++)
                                 r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, reqs[k])}, own[i].name);
+                                        (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, reqs[k])}, rules[i].name);
                         /* PIDFD_GET_INFO (the credentials of a workload thread), whatever
                          * struct size the request encodes: direction, type and number only */
                         if (r == 0)
                                 r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                         (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_MASKED_EQ, ~(uint64_t) _IOC_SIZEMASK << _IOC_SIZESHIFT,
                                                                         _IOC(_IOC_READ | _IOC_WRITE, 0xFF, 11, 0))},
-                                        own[i].name);
+                                        rules[i].name);
                         break;
                 }
                 case R_NOTIF_SIZES:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)}, own[i].name);
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)}, rules[i].name);
                         break;
                 case R_SOL_SOCKET:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET)},
-                                own[i].name);
+                                rules[i].name);
+                        break;
+                case R_UNSHARE_FS:
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, CLONE_FS)},
+                                rules[i].name);
+                        break;
+                case R_SELF_ARG0:
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, 0)},
+                                rules[i].name);
                         break;
                 case R_PRCTL_NAME:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)},
-                                own[i].name);
+                                rules[i].name);
                         if (r == 0)
                                 r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)}, own[i].name);
+                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)}, rules[i].name);
                         if (r == 0)
                                 r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG)}, own[i].name);
+                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG)}, rules[i].name);
                         break;
                 }
         }
@@ -276,6 +419,12 @@ static int build_filter(const struct sentry_confine_config *c, scmp_filter_ctx *
         return 0;
 }
 
+/* A plain table read: safe in a signal handler. */
+static const char *syscall_name(int nr) {
+        const struct boundary_entry *e = sentry_boundary_lookup(nr);
+        return e ? e->name : NULL;
+}
+
 /* ---- SIGSYS: a call outside the list ----------------------------------------------------- */
 
 /* Read by the signal handler, which has no other way to reach them; set
@@ -284,7 +433,7 @@ static pid_t sigsys_workload = -1, sigsys_gofer = -1;
 
 static void on_sigsys(int sig, siginfo_t *si, void *uc) {
         (void) sig, (void) uc;
-        const char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
+        const char *name = syscall_name(si->si_syscall);
         /* the container dies first: nothing below may fail it open */
         kill(sigsys_workload, SIGKILL);
         kill(sigsys_gofer, SIGKILL);
@@ -343,7 +492,7 @@ static int drop_privileges(void) {
 int sentry_confine(const struct sentry_confine_config *c) {
         scmp_filter_ctx filter = NULL;
         /* built first: libseccomp allocates, and wants nothing we drop below */
-        int r = build_filter(c, &filter);
+        int r = build_filter(own, ELEMENTSOF(own), c, &filter);
         if (r < 0)
                 return r;
         r = empty_root();
@@ -362,6 +511,35 @@ int sentry_confine(const struct sentry_confine_config *c) {
         if (r == 0 && (r = seccomp_load(filter)) < 0)
                 r = log_error_errno(r, "load the Sentry's own seccomp filter");
         /* released after loading: munmap and free are on the list */
+        seccomp_release(filter);
+        return r;
+}
+
+/* ---- the Gofer ----------------------------------------------------------------------------- */
+
+static void on_gofer_sigsys(int sig, siginfo_t *si, void *uc) {
+        (void) sig, (void) uc;
+        const char *name = syscall_name(si->si_syscall);
+        /* The Gofer's death is the container's: the supervisor sees the
+         * connection go and kills the workload. */
+        log_fail(-EPERM, "gofer: syscall %d (%s) is not in the Gofer's allow-list; killing the container",
+                 si->si_syscall, name ? name : "?");
+        raise(SIGKILL);
+        _exit(128 + SIGKILL);
+}
+
+int sentry_gofer_confine(void) {
+        scmp_filter_ctx filter = NULL;
+        const struct sentry_confine_config none = {.workload = -1, .gofer = -1, .proc_fd = -1};
+        int r = build_filter(gofer_own, ELEMENTSOF(gofer_own), &none, &filter);
+        if (r < 0)
+                return r;
+        struct sigaction sa = {.sa_sigaction = on_gofer_sigsys, .sa_flags = SA_SIGINFO};
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGSYS, &sa, NULL) < 0)
+                r = log_error_errno(-errno, "gofer: SIGSYS handler");
+        if (r == 0 && (r = seccomp_load(filter)) < 0)
+                r = log_error_errno(r, "gofer: load its own seccomp filter");
         seccomp_release(filter);
         return r;
 }

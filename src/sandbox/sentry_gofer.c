@@ -156,7 +156,7 @@ static _Noreturn void gofer_main(const struct gofer_child *g) {
                 log_error_errno(r, "gofer: close inherited fds");
                 _exit(1);
         }
-        if (enter_and_drop(g) < 0)
+        if (enter_and_drop(g) < 0 || sentry_gofer_confine() < 0)
                 _exit(1);
         if (sync_send(g->sync_fd, SYNC_READY, 0) < 0)
                 _exit(1);

@@ -82,3 +82,10 @@ struct sentry_own_syscall {
         const char *condition;
 };
 const struct sentry_own_syscall *sentry_own_syscalls(size_t *n);
+/* The Gofer's, likewise. */
+const struct sentry_own_syscall *sentry_gofer_own_syscalls(size_t *n);
+
+/* The Gofer loads its own allow-list (sentry_confine.c) once it has dropped
+ * its privileges and before it serves: a call outside it logs one line and
+ * kills the Gofer, and with it the container. */
+int sentry_gofer_confine(void);

@@ -473,3 +473,39 @@ C
         assert_not_contains "$out" "inside"
         assert_contains "$err" "Permission denied"
 }
+
+# The Gofer confines itself too: its own seccomp allow-list (no socket, no
+# exec, no mount, no ptrace), no_new_privs, only the file capabilities.
+test_sentry_gofer_is_confined() {
+        assert_ok cocoon features
+        local own
+        own=$(json_get 'd["annotations"]["io.github.cocoon.gofer.own-syscalls"]' <<<"$out")
+        assert_contains "$own" "openat2"
+        assert_contains "$own" "renameat2"
+        local forbidden
+        for forbidden in socket execve mount ptrace process_vm_readv kill setns pivot_root; do
+                [[ ",$own," != *",$forbidden,"* ]] || fail "the Gofer may call $forbidden"
+        done
+        local B=$T/b id
+        make_bundle "$B" /bin/sh -c 'echo x > /tmp/f; cat /tmp/f; sleep 30'
+        id=$(new_id g)
+        assert_ok cocoon create --bundle "$B" "$id"
+        assert_ok cocoon start "$id"
+        local g
+        g=$(gofer_pid "$id") || fail "no Gofer found"
+        wait_file "$B/rootfs/tmp/f"
+        local status
+        status=$(cat "/proc/$g/status")
+        assert_contains "$status" "Seccomp:	2"
+        assert_contains "$status" "NoNewPrivs:	1"
+        local capeff
+        capeff=$(awk '/^CapEff:/ {print $2}' <<<"$status")
+        # CAP_SYS_ADMIN (21), CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19), CAP_KILL (5): none
+        local bit
+        for bit in 21 12 19 5; do
+                (( (16#$capeff >> bit) & 1 )) && fail "the Gofer holds capability $bit (CapEff $capeff)"
+        done
+        assert_ok cocoon kill "$id" KILL
+        wait_status "$id" stopped
+        assert_ok cocoon delete "$id"
+}
