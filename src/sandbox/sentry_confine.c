@@ -79,6 +79,7 @@ enum rule {
         R_SOL_SOCKET,   /* setsockopt(): socket-level options only */
         R_UNSHARE_FS,   /* unshare(): CLONE_FS only (a thread's own umask) */
         R_SELF_ARG0,    /* the call's first argument is 0: the calling thread */
+        R_WORKLOAD_PIDFD, /* pidfd_send_signal(): the workload's init's pidfd only */
 };
 
 struct own_rule {
@@ -222,6 +223,7 @@ static const struct own_rule gofer_own[] = {
         {"sigaltstack", R_ALLOW, NULL},
         {"restart_syscall", R_ALLOW, NULL},
         {"tgkill", R_TGKILL_SELF, "tgid is the Gofer"},
+        {"pidfd_send_signal", R_WORKLOAD_PIDFD, "the pidfd of the workload's init (killed when the supervisor dies)"},
         /* descriptors */
         {"read", R_ALLOW, NULL},
         {"write", R_ALLOW, NULL},
@@ -395,6 +397,11 @@ static int build_filter(const struct own_rule *rules, size_t n_rules, const stru
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, CLONE_FS)},
                                 rules[i].name);
                         break;
+                case R_WORKLOAD_PIDFD:
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, (uint64_t) c->workload_pidfd)},
+                                rules[i].name);
+                        break;
                 case R_SELF_ARG0:
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, 0)},
                                 rules[i].name);
@@ -517,8 +524,11 @@ int sentry_confine(const struct sentry_confine_config *c) {
 
 /* ---- the Gofer ----------------------------------------------------------------------------- */
 
+static int sigsys_workload_pidfd = -1;
+
 static void on_gofer_sigsys(int sig, siginfo_t *si, void *uc) {
         (void) sig, (void) uc;
+        syscall(SYS_pidfd_send_signal, sigsys_workload_pidfd, SIGKILL, NULL, 0);
         const char *name = syscall_name(si->si_syscall);
         /* The Gofer's death is the container's: the supervisor sees the
          * connection go and kills the workload. */
@@ -528,12 +538,14 @@ static void on_gofer_sigsys(int sig, siginfo_t *si, void *uc) {
         _exit(128 + SIGKILL);
 }
 
-int sentry_gofer_confine(void) {
+int sentry_gofer_confine(int workload_pidfd) {
         scmp_filter_ctx filter = NULL;
-        const struct sentry_confine_config none = {.workload = -1, .gofer = -1, .proc_fd = -1};
-        int r = build_filter(gofer_own, ELEMENTSOF(gofer_own), &none, &filter);
+        const struct sentry_confine_config cfg = {
+                .workload = -1, .gofer = -1, .proc_fd = -1, .workload_pidfd = workload_pidfd};
+        int r = build_filter(gofer_own, ELEMENTSOF(gofer_own), &cfg, &filter);
         if (r < 0)
                 return r;
+        sigsys_workload_pidfd = workload_pidfd;
         struct sigaction sa = {.sa_sigaction = on_gofer_sigsys, .sa_flags = SA_SIGINFO};
         sigemptyset(&sa.sa_mask);
         if (sigaction(SIGSYS, &sa, NULL) < 0)

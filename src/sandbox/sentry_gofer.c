@@ -19,9 +19,18 @@
  *   CAP_FSETID, CAP_MKNOD   ∩ the container's bounding set
  *   CAP_SETUID, CAP_SETGID   always: each operation runs with the calling
  *                            thread's fsuid/fsgid/groups (setfsuid & co)
- * and no_new_privs, a parent-death signal, no fds but its sockets and the
- * log, and no stdio.  In a user namespace these are capabilities of that
- * namespace only, and G becomes its root (uid/gid 0 inside).
+ *   CAP_KILL                 always, for one call its seccomp filter
+ *                            allows: pidfd_send_signal on a pidfd of W
+ * and no_new_privs, a parent-death signal, no fds but its sockets, the log
+ * and that pidfd, and no stdio.  In a user namespace these are capabilities
+ * of that namespace only, and G becomes its root (uid/gid 0 inside).
+ *
+ * Fail closed when the supervisor dies: W keeps a parent-death signal, but
+ * the kernel clears it when W's init changes its credentials (an entrypoint
+ * such as gosu or su-exec).  So G's own parent-death signal is not SIGKILL
+ * but SIGUSR1, whose handler kills W's init through the pidfd (which names
+ * that process and no other, even after it is gone) and then G itself: the
+ * kernel then ends every process of W's pid namespace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +61,16 @@
 
 static const uint64_t gofer_file_caps = BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_DAC_READ_SEARCH) |
                                         BIT(CAP_FOWNER) | BIT(CAP_FSETID) | BIT(CAP_MKNOD);
-static const uint64_t gofer_id_caps = BIT(CAP_SETUID) | BIT(CAP_SETGID);
+static const uint64_t gofer_id_caps = BIT(CAP_SETUID) | BIT(CAP_SETGID) | BIT(CAP_KILL);
+
+/* Read by the signal handler; set once before it is installed. */
+static int workload_pidfd = -1;
+
+static void on_parent_death(int sig) {
+        (void) sig;
+        syscall(SYS_pidfd_send_signal, workload_pidfd, SIGKILL, NULL, 0);
+        _exit(1);
+}
 
 /* The namespace of `pid` named `name`, if it is not ours; -1 otherwise. */
 static int ns_if_other(pid_t pid, const char *name, int *ret) {
@@ -76,6 +94,7 @@ struct gofer_child {
         pid_t supervisor;
         int sync_fd, ctl_fd, null_fd, log_fd;
         int user_fd, net_fd, mnt_fd;
+        int workload_pidfd;
         uint64_t bounding;
 };
 
@@ -127,12 +146,17 @@ static int enter_and_drop(const struct gofer_child *g) {
                 return log_error_errno(-errno, "gofer: prctl(PR_SET_KEEPCAPS, 0)");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return log_error_errno(-errno, "gofer: prctl(PR_SET_NO_NEW_PRIVS)");
-        /* Credential changes cleared it: set again, then make sure the
-         * supervisor did not die before (we are not in a new pid namespace,
-         * so getppid tells). */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* Credential changes cleared it: set again (SIGUSR1: the workload
+         * dies with us, see the top), then make sure the supervisor did not
+         * die before (we are not in a new pid namespace, so getppid tells). */
+        workload_pidfd = g->workload_pidfd;
+        struct sigaction sa = {.sa_handler = on_parent_death};
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGUSR1, &sa, NULL) < 0)
+                return log_error_errno(-errno, "gofer: SIGUSR1 handler");
+        prctl(PR_SET_PDEATHSIG, SIGUSR1);
         if (getppid() != g->supervisor)
-                _exit(1);
+                on_parent_death(SIGUSR1);
         return 0;
 }
 
@@ -150,13 +174,13 @@ static _Noreturn void gofer_main(const struct gofer_child *g) {
                 log_error_errno(-errno, "gofer: redirect stdio");
                 _exit(1);
         }
-        int keep[] = {g->sync_fd, g->ctl_fd, g->log_fd, g->user_fd, g->net_fd, g->mnt_fd};
+        int keep[] = {g->sync_fd, g->ctl_fd, g->log_fd, g->user_fd, g->net_fd, g->mnt_fd, g->workload_pidfd};
         int r = sentry_close_fds_except(3, keep, ELEMENTSOF(keep));
         if (r < 0) {
                 log_error_errno(r, "gofer: close inherited fds");
                 _exit(1);
         }
-        if (enter_and_drop(g) < 0 || sentry_gofer_confine() < 0)
+        if (enter_and_drop(g) < 0 || sentry_gofer_confine(g->workload_pidfd) < 0)
                 _exit(1);
         if (sync_send(g->sync_fd, SYNC_READY, 0) < 0)
                 _exit(1);
@@ -174,11 +198,12 @@ int sentry_gofer_spawn(pid_t workload, const struct oci_process *p, pid_t *ret_p
                 .user_fd = -1,
                 .net_fd = -1,
                 .mnt_fd = -1,
+                .workload_pidfd = -1,
                 .log_fd = log_get_fd(),
                 .bounding = p->has_caps ? p->caps.bounding : 0,
         };
         _cleanup_close_ int user = -1, net = -1, mnt = -1, null = -1, sync_mine = -1, sync_theirs = -1,
-                            ctl_mine = -1, ctl_theirs = -1;
+                            ctl_mine = -1, ctl_theirs = -1, wl_pidfd = -1;
         int r = ns_if_other(workload, "user", &user);
         if (r >= 0)
                 r = ns_if_other(workload, "net", &net);
@@ -188,6 +213,10 @@ int sentry_gofer_spawn(pid_t workload, const struct oci_process *p, pid_t *ret_p
                 return r;
         if (mnt < 0)
                 return log_fail(-EINVAL, "the container shares our mount namespace: no tree for the Gofer");
+        /* W is our child and waits for SYNC_GO: its pid names it */
+        wl_pidfd = (int) syscall(SYS_pidfd_open, workload, 0);
+        if (wl_pidfd < 0)
+                return log_error_errno(-errno, "pidfd_open of the workload %d", workload);
         null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0)
                 return log_error_errno(-errno, "open /dev/null");
@@ -204,6 +233,7 @@ int sentry_gofer_spawn(pid_t workload, const struct oci_process *p, pid_t *ret_p
         g.net_fd = net;
         g.mnt_fd = mnt;
         g.null_fd = null;
+        g.workload_pidfd = wl_pidfd;
         g.sync_fd = sync_theirs;
         g.ctl_fd = ctl_theirs;
 

@@ -66,6 +66,7 @@ int sentry_gofer_spawn(pid_t workload, const struct oci_process *p, pid_t *ret_p
 struct sentry_confine_config {
         pid_t workload, gofer; /* the only processes the Sentry may signal */
         int proc_fd;           /* O_PATH /proc, kept */
+        int workload_pidfd;    /* the Gofer's: pidfd of the workload's init */
 };
 
 /* Confine the calling (single-threaded) supervisor before it runs the
@@ -87,5 +88,6 @@ const struct sentry_own_syscall *sentry_gofer_own_syscalls(size_t *n);
 
 /* The Gofer loads its own allow-list (sentry_confine.c) once it has dropped
  * its privileges and before it serves: a call outside it logs one line and
- * kills the Gofer, and with it the container. */
-int sentry_gofer_confine(void);
+ * kills the workload's init (through workload_pidfd, the one descriptor it
+ * may signal) and the Gofer, and with them the container. */
+int sentry_gofer_confine(int workload_pidfd);

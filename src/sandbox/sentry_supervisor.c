@@ -218,7 +218,7 @@ static int prepare(struct supervisor *sv) {
             (r = read_id_map(sv->workload, "gid_map", sv->cfg.gid_map, &sv->cfg.n_gid_map)) < 0)
                 return r;
         return sentry_confine(&(struct sentry_confine_config){
-                .workload = sv->workload, .gofer = sv->gofer, .proc_fd = sv->proc_fd});
+                .workload = sv->workload, .gofer = sv->gofer, .proc_fd = sv->proc_fd, .workload_pidfd = -1});
 }
 
 static void *serve(void *arg) {
