@@ -333,7 +333,12 @@ static int build_filter(const struct own_rule *rules, size_t n_rules, const stru
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
         if (!ctx)
                 return log_fail(-ENOMEM, "seccomp_init failed");
-        int r = 0;
+        /* a binary tree: ioctl and the other conditional calls, which the
+         * kernel's per-syscall cache cannot answer, run on every
+         * notification */
+        int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+        if (r < 0)
+                r = log_error_errno(r, "seccomp filter attributes");
         for (size_t i = 0; i < n_rules && r == 0; i++) {
                 /* the boundary table knows every x86_64 number, also those
                  * newer than libseccomp (setxattrat, fchmodat2, ...) */
