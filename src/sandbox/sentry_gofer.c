@@ -189,6 +189,11 @@ static _Noreturn void gofer_main(const struct gofer_child *g) {
         if (g->log_fd < 0)
                 log_set_fd(STDERR_FILENO);
         r = gofer_serve(g->ctl_fd);
+        /* It returns when the supervisor's end of the control socket is
+         * gone, which happens (its fds close) before the kernel sends us
+         * the parent-death signal: the Sentry is gone, so is the workload.
+         * (While W lives, S ends G with SIGKILL.) */
+        on_parent_death(SIGUSR1);
         _exit(r < 0 ? 1 : 0);
 }
 
