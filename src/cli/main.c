@@ -12,6 +12,7 @@
 #include "linux/cloned_binary.h"
 #include "log.h"
 #include "runtime/sandbox.h"
+#include "sentry/sentry.h"
 
 static const struct cli_command *const commands[] = {
         &cmd_create, &cmd_delete, &cmd_events, &cmd_exec,  &cmd_features, &cmd_kill,  &cmd_list,  &cmd_pause,
@@ -38,6 +39,8 @@ static void print_help(void) {
                "   --systemd-cgroup      cgroupsPath is \"slice:prefix:name\": a systemd scope per container\n"
                "   --sandbox value       none, sentry or vm (default: \"none\"; vm is not available yet)\n"
                "   --strace              sandbox sentry: log every syscall the Sentry handles (to --log, else stderr)\n"
+               "   --sentry-release value  sandbox sentry: the kernel release uname shows (default: \"" SENTRY_DEFAULT_RELEASE "\";\n"
+               "                         the annotation " SENTRY_RELEASE_ANNOTATION " sets it per container)\n"
                "   --help, -h            show help\n"
                "   --version, -v         print the version\n");
 }
@@ -88,6 +91,13 @@ int main(int argc, char **argv) {
                         ctx.systemd_cgroup = true;
                 else if (is_opt(a, "--strace"))
                         ctx.strace = true;
+                else if (is_opt(a, "--sentry-release")) {
+                        if (!(v = take_value(argc, argv, &i, "--sentry-release")))
+                                return 1;
+                        if (sentry_release_check(v, "--sentry-release") < 0)
+                                return 1;
+                        ctx.sentry_release = v;
+                }
                 else if (is_opt(a, "--root")) {
                         if (!(v = take_value(argc, argv, &i, "--root")))
                                 return 1;

@@ -27,6 +27,7 @@ struct cocoon_ctx {
         bool systemd_cgroup;
         enum sandbox_kind sandbox;
         bool strace; /* --strace: the Sentry logs every syscall it handles */
+        const char *sentry_release; /* --sentry-release: uname's release in the sentry sandbox */
 };
 
 enum container_status {

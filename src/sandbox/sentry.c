@@ -109,9 +109,19 @@ int sentry_setup_passthrough(int sync_fd, int listener) {
         }
 }
 
+/* The release uname shows: the container's annotation, else
+ * --sentry-release, else NULL (the Sentry's default). */
+const char *sentry_release_of(const struct sandbox_create *sc) {
+        const char *v = json_string_value(json_object_get(sc->spec->annotations, SENTRY_RELEASE_ANNOTATION));
+        return v ? v : sc->ctx->sentry_release;
+}
+
 /* Refused before anything exists, each with one line. */
 static int validate(const struct sandbox_create *sc) {
         const struct oci_spec *spec = sc->spec;
+        const char *release = sentry_release_of(sc);
+        if (release && sentry_release_check(release, "config.json: annotations: " SENTRY_RELEASE_ANNOTATION) < 0)
+                return -EINVAL;
         static const struct {
                 int type;
                 const char *name;

@@ -52,6 +52,9 @@ int sentry_close_fds_except(int from, const int *keep, size_t n);
 /* Whether the workload may have CAP_NET_RAW (bounding or effective set):
  * the boundary then lets raw and packet sockets through. */
 bool sentry_net_raw(const struct oci_process *p);
+/* The kernel release the Sentry shows (sentry.c): the container's annotation
+ * io.github.cocoon.sentry.release, else --sentry-release, else NULL. */
+const char *sentry_release_of(const struct sandbox_create *sc);
 
 /* ---- sentry_gofer.c ---- */
 

@@ -207,7 +207,7 @@ static int prepare(struct supervisor *sv) {
                 .gofer_ctl_fd = sv->gofer_ctl,
                 .control_fd = sv->control_fd,
                 .proc_fd = sv->proc_fd,
-                .release = NULL, /* the Sentry's default, not the host's */
+                .release = sentry_release_of(sc), /* never the host's */
                 .hostname = sc->spec->hostname,
                 .domainname = sc->spec->domainname,
                 .memory_limit = memory_limit(sc->spec),

@@ -19,6 +19,13 @@
  * kernel, not the host's (whose exact version would tell an attacker which
  * kernel bugs are reachable). */
 #define SENTRY_DEFAULT_RELEASE "6.1.0-cocoon"
+/* The config.json annotation that sets it per container (Kubernetes pod
+ * annotations reach it through containerd), over --sentry-release. */
+#define SENTRY_RELEASE_ANNOTATION "io.github.cocoon.sentry.release"
+
+/* A release uname may show: 1 to 64 printable ASCII characters, no blanks
+ * (utsname's field is 65 bytes).  0, or -EINVAL logged naming `where`. */
+int sentry_release_check(const char *release, const char *where);
 
 /* What one sentry_serve() did, for tests and `--debug` (filled on return). */
 struct sentry_stats {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "sentry/call.h"
 
 #define ARG(i) (c->req->data.args[i])
@@ -163,4 +164,15 @@ long sys_clock_adjtime(struct sentry_call *c) {
         if (clock < 0)
                 return -EINVAL;
         return do_adjtime(c, clock, ARG(1));
+}
+
+int sentry_release_check(const char *release, const char *where) {
+        size_t n = strlen(release);
+        bool ok = n >= 1 && n <= 64;
+        for (size_t i = 0; ok && i < n; i++)
+                ok = release[i] > ' ' && release[i] < 0x7f;
+        if (!ok)
+                return log_fail(-EINVAL, "%s: \"%s\" is not a kernel release uname can show (1 to 64 printable "
+                                         "characters, no blanks)", where, release);
+        return 0;
 }

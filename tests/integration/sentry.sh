@@ -533,3 +533,25 @@ test_sentry_killed_supervisor_ends_a_setuid_workload() {
         wait_status "$id" stopped
         assert_ok cocoon delete "$id"
 }
+
+# uname's release: the Sentry's default (never the host's), --sentry-release
+# (daemon.json runtimeArgs), the container's annotation over both; a release
+# uname could not show is refused with one line and nothing left.
+test_sentry_uname_release_is_configurable() {
+        local B=$T/b
+        make_bundle "$B" /bin/uname -r
+        run_bundle_ok "$B"
+        assert_eq "6.1.0-cocoon" "$(head -n 1 <<<"$out")" "default release"
+        [ "$(head -n 1 <<<"$out")" != "$(uname -r)" ] || fail "the host's release leaked"
+        CC_GLOBAL="$CC_GLOBAL --sentry-release 5.15.0-flag"
+        run_bundle_ok "$B"
+        assert_eq "5.15.0-flag" "$(head -n 1 <<<"$out")" "release from --sentry-release"
+        edit_config "$B" "c['annotations']={'io.github.cocoon.sentry.release': '4.19.0-annotation'}"
+        run_bundle_ok "$B"
+        assert_eq "4.19.0-annotation" "$(head -n 1 <<<"$out")" "the annotation over the flag"
+        edit_config "$B" "c['annotations']={'io.github.cocoon.sentry.release': 'has blank'}"
+        run_bundle "$B"
+        [ "$rc" != 0 ] || fail "a release with a blank was accepted"
+        assert_contains "$err" "io.github.cocoon.sentry.release"
+        assert_eq 1 "$(grep -c . <<<"$err")" "error lines"
+}
