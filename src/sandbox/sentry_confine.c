@@ -88,7 +88,8 @@ struct own_rule {
         const char *condition;
 };
 
-static const struct own_rule own[] = {
+/* What glibc and our own threads need in both processes. */
+static const struct own_rule common_own[] = {
         /* memory */
         {"brk", R_ALLOW, NULL},
         {"mmap", R_ALLOW, NULL},
@@ -115,15 +116,12 @@ static const struct own_rule own[] = {
         {"rt_sigreturn", R_ALLOW, NULL},
         {"sigaltstack", R_ALLOW, NULL},
         {"restart_syscall", R_ALLOW, NULL},
-        {"kill", R_KILL_OURS, "pid is the workload's init or the Gofer"},
-        {"tgkill", R_TGKILL_SELF, "tgid is the supervisor"},
-        /* descriptors the supervisor holds */
+        {"tgkill", R_TGKILL_SELF, "tgid is the process itself"},
+        /* descriptors it holds */
         {"read", R_ALLOW, NULL},
         {"write", R_ALLOW, NULL},
         {"readv", R_ALLOW, NULL},
         {"writev", R_ALLOW, NULL},
-        {"pread64", R_ALLOW, NULL},
-        {"pwrite64", R_ALLOW, NULL},
         {"lseek", R_ALLOW, NULL},
         {"close", R_ALLOW, NULL},
         {"dup", R_ALLOW, NULL},
@@ -134,33 +132,51 @@ static const struct own_rule own[] = {
         {"statx", R_ALLOW, NULL},
         {"poll", R_ALLOW, NULL},
         {"ppoll", R_ALLOW, NULL},
+        /* unix sockets: the Sentry's connections to the Gofer */
+        {"sendmsg", R_ALLOW, NULL},
+        {"recvmsg", R_ALLOW, NULL},
+        {"sendto", R_ALLOW, NULL},
+        {"recvfrom", R_ALLOW, NULL},
+        {"shutdown", R_ALLOW, NULL},
+        {"getsockopt", R_ALLOW, NULL},
+        /* paths below a descriptor: /proc for the Sentry, the tree for the
+         * Gofer; openat2 RESOLVE_IN_ROOT below the Gofer's root, whose mount
+         * has no parent to climb to (src/sentry/fastpath.c, gofer/walk.c) */
+        {"openat", R_ALLOW, NULL},
+        {"openat2", R_ALLOW, NULL},
+        {"readlinkat", R_ALLOW, NULL},
+        {"getdents64", R_ALLOW, NULL},
+        {"capget", R_ALLOW, NULL},
+        /* the rest of libc */
+        {"getrandom", R_ALLOW, NULL},
+        {"clock_gettime", R_ALLOW, NULL},
+        {"clock_nanosleep", R_ALLOW, NULL},
+        {"nanosleep", R_ALLOW, NULL},
+        {"getuid", R_ALLOW, NULL},
+        {"geteuid", R_ALLOW, NULL},
+        {"getgid", R_ALLOW, NULL},
+        {"getegid", R_ALLOW, NULL},
+};
+
+/* The Sentry's (its supervisor's) own, beyond common_own. */
+static const struct own_rule sentry_own[] = {
+        {"kill", R_KILL_OURS, "pid is the workload's init or the Gofer"},
+        {"pread64", R_ALLOW, NULL},
+        {"pwrite64", R_ALLOW, NULL},
         {"epoll_create1", R_ALLOW, NULL},
         {"epoll_ctl", R_ALLOW, NULL},
         {"epoll_wait", R_ALLOW, NULL},
         {"epoll_pwait", R_ALLOW, NULL},
         {"eventfd2", R_ALLOW, NULL},
         {"pipe2", R_ALLOW, NULL},
-        /* unix sockets: the Gofer's connections, sentry.sock */
+        /* the Gofer's connections, sentry.sock */
         {"socketpair", R_AF_UNIX, "domain AF_UNIX"},
-        {"sendmsg", R_ALLOW, NULL},
-        {"recvmsg", R_ALLOW, NULL},
-        {"sendto", R_ALLOW, NULL},
-        {"recvfrom", R_ALLOW, NULL},
         {"accept4", R_ALLOW, NULL},
-        {"shutdown", R_ALLOW, NULL},
-        {"getsockopt", R_ALLOW, NULL},
         {"setsockopt", R_SOL_SOCKET, "level SOL_SOCKET (timeouts on sentry.sock connections)"},
         /* /proc: the workload's threads' credentials, cwd and fds */
-        {"openat", R_ALLOW, NULL},
-        {"readlinkat", R_ALLOW, NULL},
         {"readlink", R_ALLOW, NULL},
-        {"getdents64", R_ALLOW, NULL},
-        /* the fast file path: RESOLVE_IN_ROOT below the Gofer's root, whose
-         * mount has no parent to climb to (src/sentry/fastpath.c) */
-        {"openat2", R_ALLOW, NULL},
         /* the workload's processes */
         {"ioctl", R_NOTIF_IOCTL, "SECCOMP_IOCTL_NOTIF_RECV, _SEND, _ID_VALID, _ADDFD, _SET_FLAGS; PIDFD_GET_INFO"},
-        {"capget", R_ALLOW, NULL},
         {"process_vm_readv", R_ALLOW, NULL},
         {"process_vm_writev", R_ALLOW, NULL},
         {"pidfd_open", R_ALLOW, NULL},
@@ -171,89 +187,30 @@ static const struct own_rule own[] = {
         {"seccomp", R_NOTIF_SIZES, "SECCOMP_GET_NOTIF_SIZES"},
         {"uname", R_ALLOW, NULL},
         {"sysinfo", R_ALLOW, NULL},
-        {"getrandom", R_ALLOW, NULL},
-        {"clock_gettime", R_ALLOW, NULL},
         {"clock_getres", R_ALLOW, NULL},
         {"adjtimex", R_ALLOW, NULL},      /* read-only without CAP_SYS_TIME */
         {"clock_adjtime", R_ALLOW, NULL}, /* likewise */
         {"gettimeofday", R_ALLOW, NULL},
-        {"clock_nanosleep", R_ALLOW, NULL},
-        {"nanosleep", R_ALLOW, NULL},
-        {"getuid", R_ALLOW, NULL},
-        {"geteuid", R_ALLOW, NULL},
-        {"getgid", R_ALLOW, NULL},
-        {"getegid", R_ALLOW, NULL},
         {"prlimit64", R_ALLOW, NULL},
 };
 
 /*
- * The Gofer's own allow-list.  It holds the writable tree and the file
- * capabilities, so what it must never reach is everything else: no socket
- * of its own (it binds and connects only AF_UNIX sockets the Sentry took
- * from the workload), no process but its own threads, no mount, no new
- * namespace but a thread's own fs struct, no ptrace, no exec.
+ * The Gofer's own, beyond common_own.  It holds the writable tree and the
+ * file capabilities, so what it must never reach is everything else: no
+ * socket of its own (it binds and connects only AF_UNIX sockets the Sentry
+ * took from the workload), no process but its own threads and the
+ * workload's init (through one pidfd), no mount, no new namespace but a
+ * thread's own fs struct, no ptrace, no exec.
  */
 static const struct own_rule gofer_own[] = {
-        /* memory */
-        {"brk", R_ALLOW, NULL},
-        {"mmap", R_ALLOW, NULL},
-        {"munmap", R_ALLOW, NULL},
-        {"mprotect", R_ALLOW, NULL},
-        {"mremap", R_ALLOW, NULL},
-        {"madvise", R_ALLOW, NULL},
-        /* threads: one per Sentry connection */
-        {"clone", R_CLONE_THREAD, "flags include CLONE_THREAD"},
-        {"clone3", R_ENOSYS, "ENOSYS: glibc then uses clone, whose flags BPF can read"},
-        {"set_robust_list", R_ALLOW, NULL},
-        {"rseq", R_ALLOW, NULL},
-        {"futex", R_ALLOW, NULL},
-        {"exit", R_ALLOW, NULL},
-        {"exit_group", R_ALLOW, NULL},
-        {"gettid", R_ALLOW, NULL},
-        {"getpid", R_ALLOW, NULL},
-        {"sched_yield", R_ALLOW, NULL},
-        {"sched_getaffinity", R_ALLOW, NULL},
         {"sched_setaffinity", R_SELF_ARG0, "pid 0: the calling thread (the caller's CPU hint)"},
-        {"prctl", R_PRCTL_NAME, "PR_SET_NAME, PR_GET_NAME or PR_SET_PDEATHSIG"},
         {"unshare", R_UNSHARE_FS, "CLONE_FS only: each thread's own umask"},
-        /* signals */
-        {"rt_sigaction", R_ALLOW, NULL},
-        {"rt_sigprocmask", R_ALLOW, NULL},
-        {"rt_sigreturn", R_ALLOW, NULL},
-        {"sigaltstack", R_ALLOW, NULL},
-        {"restart_syscall", R_ALLOW, NULL},
-        {"tgkill", R_TGKILL_SELF, "tgid is the Gofer"},
         {"pidfd_send_signal", R_WORKLOAD_PIDFD, "the pidfd of the workload's init (killed when the supervisor dies)"},
-        /* descriptors */
-        {"read", R_ALLOW, NULL},
-        {"write", R_ALLOW, NULL},
-        {"readv", R_ALLOW, NULL},
-        {"writev", R_ALLOW, NULL},
-        {"lseek", R_ALLOW, NULL},
-        {"close", R_ALLOW, NULL},
-        {"dup", R_ALLOW, NULL},
-        {"dup3", R_ALLOW, NULL},
-        {"fcntl", R_ALLOW, NULL},
-        {"poll", R_ALLOW, NULL},
-        {"ppoll", R_ALLOW, NULL},
-        /* the Sentry's connections; AF_UNIX sockets of the workload's */
-        {"sendmsg", R_ALLOW, NULL},
-        {"recvmsg", R_ALLOW, NULL},
-        {"sendto", R_ALLOW, NULL},
-        {"recvfrom", R_ALLOW, NULL},
-        {"shutdown", R_ALLOW, NULL},
         {"bind", R_ALLOW, NULL},
         {"connect", R_ALLOW, NULL},
-        {"getsockopt", R_ALLOW, NULL},
         /* the file operations (src/gofer/ops.c, walk.c) */
-        {"openat", R_ALLOW, NULL},
-        {"openat2", R_ALLOW, NULL},
-        {"fstat", R_ALLOW, NULL},
-        {"newfstatat", R_ALLOW, NULL},
-        {"statx", R_ALLOW, NULL},
         {"fstatfs", R_ALLOW, NULL},
         {"statfs", R_ALLOW, NULL},
-        {"readlinkat", R_ALLOW, NULL},
         {"faccessat", R_ALLOW, NULL},
         {"faccessat2", R_ALLOW, NULL},
         {"mkdirat", R_ALLOW, NULL},
@@ -270,7 +227,6 @@ static const struct own_rule gofer_own[] = {
         {"fchownat", R_ALLOW, NULL},
         {"ftruncate", R_ALLOW, NULL},
         {"utimensat", R_ALLOW, NULL},
-        {"getdents64", R_ALLOW, NULL},
         {"fchdir", R_ALLOW, NULL}, /* a thread's own cwd: unix socket paths are relative to it */
         {"fgetxattr", R_ALLOW, NULL},
         {"fsetxattr", R_ALLOW, NULL},
@@ -287,35 +243,29 @@ static const struct own_rule gofer_own[] = {
         {"setgroups", R_ALLOW, NULL},
         {"setresuid", R_ALLOW, NULL},
         {"setresgid", R_ALLOW, NULL},
-        {"capget", R_ALLOW, NULL},
         {"capset", R_ALLOW, NULL},
         {"umask", R_ALLOW, NULL},
-        /* the rest of libc */
-        {"getrandom", R_ALLOW, NULL},
-        {"clock_gettime", R_ALLOW, NULL},
-        {"clock_nanosleep", R_ALLOW, NULL},
-        {"nanosleep", R_ALLOW, NULL},
-        {"getuid", R_ALLOW, NULL},
-        {"geteuid", R_ALLOW, NULL},
-        {"getgid", R_ALLOW, NULL},
-        {"getegid", R_ALLOW, NULL},
 };
 
+/* common_own followed by the process's own list. */
 static const struct sentry_own_syscall *list_of(const struct own_rule *rules, size_t n_rules,
                                                 struct sentry_own_syscall *out, size_t *n) {
+        size_t k = 0;
+        for (size_t i = 0; i < ELEMENTSOF(common_own); i++)
+                out[k++] = (struct sentry_own_syscall){common_own[i].name, common_own[i].condition};
         for (size_t i = 0; i < n_rules; i++)
-                out[i] = (struct sentry_own_syscall){rules[i].name, rules[i].condition};
-        *n = n_rules;
+                out[k++] = (struct sentry_own_syscall){rules[i].name, rules[i].condition};
+        *n = k;
         return out;
 }
 
 const struct sentry_own_syscall *sentry_own_syscalls(size_t *n) {
-        static struct sentry_own_syscall list[ELEMENTSOF(own)];
-        return list_of(own, ELEMENTSOF(own), list, n);
+        static struct sentry_own_syscall list[ELEMENTSOF(common_own) + ELEMENTSOF(sentry_own)];
+        return list_of(sentry_own, ELEMENTSOF(sentry_own), list, n);
 }
 
 const struct sentry_own_syscall *sentry_gofer_own_syscalls(size_t *n) {
-        static struct sentry_own_syscall list[ELEMENTSOF(gofer_own)];
+        static struct sentry_own_syscall list[ELEMENTSOF(common_own) + ELEMENTSOF(gofer_own)];
         return list_of(gofer_own, ELEMENTSOF(gofer_own), list, n);
 }
 
@@ -327,7 +277,93 @@ static int add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n, const s
         return 0;
 }
 
-/* The filter of one list; c names the processes R_KILL_OURS may signal. */
+/* The rules of one entry; c names the processes R_KILL_OURS may signal. */
+static int add_own_rule(scmp_filter_ctx ctx, const struct own_rule *rule, const struct sentry_confine_config *c) {
+        /* the boundary table knows every x86_64 number, also those newer
+         * than libseccomp (setxattrat, fchmodat2, ...) */
+        int nr = sentry_boundary_nr(rule->name);
+        if (nr < 0)
+                return log_fail(-EINVAL, "own allow-list: no syscall %s", rule->name);
+        int r = 0;
+        switch (rule->rule) {
+        case R_ALLOW:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, rule->name);
+                break;
+        case R_ENOSYS:
+                r = add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL, rule->name);
+                break;
+        case R_KILL_OURS:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->workload)},
+                        rule->name);
+                if (r == 0)
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->gofer)}, rule->name);
+                break;
+        case R_TGKILL_SELF:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, getpid())},
+                        rule->name);
+                break;
+        case R_AF_UNIX:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, AF_UNIX)},
+                        rule->name);
+                break;
+        case R_CLONE_THREAD:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)},
+                        rule->name);
+                break;
+        case R_NOTIF_IOCTL: {
+                static const unsigned long reqs[] = {SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND,
+                                                     SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_ADDFD,
+                                                     SECCOMP_IOCTL_NOTIF_SET_FLAGS};
+                for (size_t k = 0; k < ELEMENTSOF(reqs) && r == 0; k++)
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, reqs[k])}, rule->name);
+                /* PIDFD_GET_INFO (the credentials of a workload thread), whatever
+                 * struct size the request encodes: direction, type and number only */
+                if (r == 0)
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_MASKED_EQ, ~(uint64_t) _IOC_SIZEMASK << _IOC_SIZESHIFT,
+                                                                _IOC(_IOC_READ | _IOC_WRITE, 0xFF, 11, 0))},
+                                rule->name);
+                break;
+        }
+        case R_NOTIF_SIZES:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)}, rule->name);
+                break;
+        case R_SOL_SOCKET:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET)},
+                        rule->name);
+                break;
+        case R_UNSHARE_FS:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, CLONE_FS)},
+                        rule->name);
+                break;
+        case R_WORKLOAD_PIDFD:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, (uint64_t) c->workload_pidfd)},
+                        rule->name);
+                break;
+        case R_SELF_ARG0:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, 0)},
+                        rule->name);
+                break;
+        case R_PRCTL_NAME:
+                r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)},
+                        rule->name);
+                if (r == 0)
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)}, rule->name);
+                if (r == 0)
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG)}, rule->name);
+                break;
+        }
+        return r;
+}
+
+/* The filter of common_own plus one process's list. */
 static int build_filter(const struct own_rule *rules, size_t n_rules, const struct sentry_confine_config *c,
                         scmp_filter_ctx *ret) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
@@ -339,90 +375,10 @@ static int build_filter(const struct own_rule *rules, size_t n_rules, const stru
         int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
         if (r < 0)
                 r = log_error_errno(r, "seccomp filter attributes");
-        for (size_t i = 0; i < n_rules && r == 0; i++) {
-                /* the boundary table knows every x86_64 number, also those
-                 * newer than libseccomp (setxattrat, fchmodat2, ...) */
-                int nr = sentry_boundary_nr(rules[i].name);
-                if (nr < 0) {
-                        r = log_fail(-EINVAL, "own allow-list: no syscall %s", rules[i].name);
-                        break;
-                }
-                switch (rules[i].rule) {
-                case R_ALLOW:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, rules[i].name);
-                        break;
-                case R_ENOSYS:
-                        r = add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL, rules[i].name);
-                        break;
-                case R_KILL_OURS:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->workload)},
-                                rules[i].name);
-                        if (r == 0)
-                                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, c->gofer)}, rules[i].name);
-                        break;
-                case R_TGKILL_SELF:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, getpid())},
-                                rules[i].name);
-                        break;
-                case R_AF_UNIX:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, AF_UNIX)},
-                                rules[i].name);
-                        break;
-                case R_CLONE_THREAD:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)},
-                                rules[i].name);
-                        break;
-                case R_NOTIF_IOCTL: {
-                        static const unsigned long reqs[] = {SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND,
-                                                             SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_ADDFD,
-                                                             SECCOMP_IOCTL_NOTIF_SET_FLAGS};
-                        for (size_t k = 0; k < ELEMENTSOF(reqs) && r == 0; k++)
-                                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, reqs[k])}, rules[i].name);
-                        /* PIDFD_GET_INFO (the credentials of a workload thread), whatever
-                         * struct size the request encodes: direction, type and number only */
-                        if (r == 0)
-                                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_MASKED_EQ, ~(uint64_t) _IOC_SIZEMASK << _IOC_SIZESHIFT,
-                                                                        _IOC(_IOC_READ | _IOC_WRITE, 0xFF, 11, 0))},
-                                        rules[i].name);
-                        break;
-                }
-                case R_NOTIF_SIZES:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)}, rules[i].name);
-                        break;
-                case R_SOL_SOCKET:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET)},
-                                rules[i].name);
-                        break;
-                case R_UNSHARE_FS:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, CLONE_FS)},
-                                rules[i].name);
-                        break;
-                case R_WORKLOAD_PIDFD:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, (uint64_t) c->workload_pidfd)},
-                                rules[i].name);
-                        break;
-                case R_SELF_ARG0:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, 0)},
-                                rules[i].name);
-                        break;
-                case R_PRCTL_NAME:
-                        r = add(ctx, SCMP_ACT_ALLOW, nr, 1, (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)},
-                                rules[i].name);
-                        if (r == 0)
-                                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)}, rules[i].name);
-                        if (r == 0)
-                                r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                        (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG)}, rules[i].name);
-                        break;
-                }
-        }
+        for (size_t i = 0; i < ELEMENTSOF(common_own) && r == 0; i++)
+                r = add_own_rule(ctx, &common_own[i], c);
+        for (size_t i = 0; i < n_rules && r == 0; i++)
+                r = add_own_rule(ctx, &rules[i], c);
         if (r < 0) {
                 seccomp_release(ctx);
                 return r;
@@ -504,7 +460,7 @@ static int drop_privileges(void) {
 int sentry_confine(const struct sentry_confine_config *c) {
         scmp_filter_ctx filter = NULL;
         /* built first: libseccomp allocates, and wants nothing we drop below */
-        int r = build_filter(own, ELEMENTSOF(own), c, &filter);
+        int r = build_filter(sentry_own, ELEMENTSOF(sentry_own), c, &filter);
         if (r < 0)
                 return r;
         r = empty_root();

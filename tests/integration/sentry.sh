@@ -308,20 +308,26 @@ getpid ok" "$out" "errors of the denied calls (docs/syscalls.md)"
         assert_contains "$err" "Operation not permitted"
 }
 
-test_sentry_killed_supervisor_ends_the_container() {
-        local B=$T/b id s w g
-        make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000'
-        id=$(new_id)
-        start_ctr "$B" "$id"
-        s=$(sv_pid "$id")
+# kill_supervisor ID: SIGKILL the supervisor; the workload and the Gofer
+# must follow and the container be stopped.
+kill_supervisor() {
+        local id=$1 w g
         w=$(wl_pid "$id")
         g=$(gofer_pid "$id")
         track_pid "$w"
         track_pid "$g"
-        kill -KILL "$s"
+        kill -KILL "$(sv_pid "$id")"
         wait_pid_gone "$w"
         wait_pid_gone "$g"
         wait_status "$id" stopped
+}
+
+test_sentry_killed_supervisor_ends_the_container() {
+        local B=$T/b id
+        make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000'
+        id=$(new_id)
+        start_ctr "$B" "$id"
+        kill_supervisor "$id"
         assert_ok cocoon delete "$id"
         [ ! -e "$ROOT/$id" ] || fail "state left after delete"
         [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)" ] || fail "cgroup left"
@@ -516,21 +522,13 @@ test_sentry_gofer_is_confined() {
 # death must still end it: the Gofer, whose own parent-death signal fires,
 # kills it through a pidfd.
 test_sentry_killed_supervisor_ends_a_setuid_workload() {
-        local B=$T/b id s w g
+        local B=$T/b id
         make_bundle "$B" /bin/su -s /bin/sh nobody -c 'sleep 1000 & exec sleep 1000'
         docker_caps "$B"
         id=$(new_id)
         start_ctr "$B" "$id"
-        s=$(sv_pid "$id")
-        w=$(wl_pid "$id")
-        g=$(gofer_pid "$id")
-        track_pid "$w"
-        track_pid "$g"
-        wait_for grep -q "^Uid:.*65534" "/proc/$w/status"
-        kill -KILL "$s"
-        wait_pid_gone "$w"
-        wait_pid_gone "$g"
-        wait_status "$id" stopped
+        wait_for grep -q "^Uid:.*65534" "/proc/$(wl_pid "$id")/status"
+        kill_supervisor "$id"
         assert_ok cocoon delete "$id"
 }
 
