@@ -1,0 +1,63 @@
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# What the engines (containerd's runc shim, its CRI plugin) need from the
+# core: the sandbox chosen by the program name (docs/sandbox-selection.md).
+
+# cocoon_as NAME ARGS...: run the binary under test through a symlink NAME.
+cocoon_as() {
+        local name=$1
+        shift
+        ln -sf "$COCOON" "$T/$name"
+        "$T/$name" --root "$ROOT" "$@"
+}
+
+sandbox_of() { json_get 'd["sandbox"]' "$ROOT/$1/state.json"; }
+
+test_program_name_selects_the_sandbox() {
+        make_bundle "$T/b" /bin/sleep 30
+        local id kind
+        for kind in none sentry; do
+                id=$(new_id "$kind")
+                capture cocoon_as "cocoon-$kind" create --bundle "$T/b" "$id"
+                [ "$rc" = 0 ] || fail "cocoon-$kind create failed: $err"
+                track_pid "$(pid_of "$id")"
+                assert_eq "$kind" "$(sandbox_of "$id")" "sandbox of a container created by cocoon-$kind"
+                # later commands read the sandbox from the state, whatever their name
+                assert_ok cocoon_as cocoon-none delete --force "$id"
+        done
+}
+
+test_sandbox_option_overrides_program_name() {
+        make_bundle "$T/b" /bin/true
+        local id
+        id=$(new_id)
+        capture cocoon_as cocoon-sentry --sandbox none create --bundle "$T/b" "$id"
+        [ "$rc" = 0 ] || fail "create failed: $err"
+        track_pid "$(pid_of "$id")"
+        assert_eq none "$(sandbox_of "$id")" "sandbox with --sandbox none given to cocoon-sentry"
+        assert_ok cocoon delete --force "$id"
+}
+
+test_plain_name_keeps_the_default() {
+        make_bundle "$T/b" /bin/true
+        local a b
+        a=$(new_id plain)
+        b=$(new_id versioned)
+        create_ctr "$T/b" "$a"
+        # a name that is not cocoon-NAME (e.g. a versioned copy) selects nothing
+        capture cocoon_as cocoon_0.1 create --bundle "$T/b" "$b"
+        [ "$rc" = 0 ] || fail "create failed: $err"
+        track_pid "$(pid_of "$b")"
+        assert_eq "$(sandbox_of "$a")" "$(sandbox_of "$b")" "sandbox of a container created by cocoon_0.1"
+        assert_ok cocoon delete --force "$a"
+        assert_ok cocoon delete --force "$b"
+}
+
+test_unknown_sandbox_in_program_name_fails() {
+        make_bundle "$T/b" /bin/true
+        local id
+        id=$(new_id)
+        assert_fail cocoon_as cocoon-sentri create --bundle "$T/b" "$id"
+        assert_error_line
+        assert_contains "$err" 'unknown sandbox "sentri"'
+        [ ! -e "$ROOT/$id" ] || fail "a failed create left state behind"
+}
