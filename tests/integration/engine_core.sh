@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # What the engines (containerd's runc shim, its CRI plugin) need from the
-# core: the sandbox chosen by the program name (docs/sandbox-selection.md).
+# core: the sandbox chosen by the program name (docs/sandbox-selection.md),
+# and a sentry container's pid standing in W's shareable namespaces.
 
 # cocoon_as NAME ARGS...: run the binary under test through a symlink NAME.
 cocoon_as() {
@@ -60,4 +61,23 @@ test_unknown_sandbox_in_program_name_fails() {
         assert_error_line
         assert_contains "$err" 'unknown sandbox "sentri"'
         [ ! -e "$ROOT/$id" ] || fail "a failed create left state behind"
+}
+
+test_sentry_pid_is_in_the_workloads_namespaces() {
+        make_bundle "$T/b" /bin/sleep 30
+        local id s w ns
+        id=$(new_id)
+        capture "$COCOON" --root "$ROOT" --sandbox sentry create --bundle "$T/b" "$id"
+        [ "$rc" = 0 ] || fail "create failed: $err"
+        s=$(pid_of "$id")
+        track_pid "$s"
+        w=$(json_get 'd["workload_pid"]' "$ROOT/$id/state.json")
+        assert_ne "$s" "$w" "supervisor and workload pids"
+        # containerd's CRI joins /proc/<sandbox pid>/ns/{net,ipc,uts} for the
+        # pod's other containers: they must be the workload's, not the host's
+        for ns in net ipc uts; do
+                assert_eq "$(readlink "/proc/$w/ns/$ns")" "$(readlink "/proc/$s/ns/$ns")" "$ns namespace of the supervisor"
+                assert_ne "$(readlink "/proc/self/ns/$ns")" "$(readlink "/proc/$s/ns/$ns")" "$ns namespace of the supervisor vs the host"
+        done
+        assert_ok cocoon delete --force "$id"
 }
