@@ -81,3 +81,19 @@ test_sentry_pid_is_in_the_workloads_namespaces() {
         done
         assert_ok cocoon delete --force "$id"
 }
+
+# containerd's shim treats a kill that fails with runc's "container not
+# running" as "already gone"; any other text fails the CRI's StopContainer.
+test_kill_of_a_stopped_container_says_container_not_running() {
+        make_bundle "$T/b" /bin/true
+        local id
+        id=$(new_id)
+        start_ctr "$T/b" "$id"
+        wait_status "$id" stopped
+        assert_fail cocoon kill "$id" KILL
+        assert_error_line
+        assert_contains "$err" "container not running"
+        assert_fail cocoon kill --all "$id" TERM
+        assert_contains "$err" "container not running"
+        assert_ok cocoon delete "$id"
+}
