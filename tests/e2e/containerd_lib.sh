@@ -44,6 +44,13 @@ ctd_image() {
 # ctd_stop removes them again when they did not exist before.
 CTD_SYSTEM_DIRS=(/run/containerd/s /run/containerd/fifo "/run/containerd/runc/$NS" /run/containerd/runc /run/containerd)
 
+# has_cap N: capability number N is in our effective set
+has_cap() {
+        local eff
+        eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+        (((0x$eff >> $1) & 1))
+}
+
 ctd_start() {
         need_engine containerd ctr
         cocoon_links
@@ -68,12 +75,20 @@ state = "$CTD/state"
   path = "$CTD/opt"
 EOF
                 if [ "${1:-}" = cri ]; then
+                        # The CRI gives pause containers oom_score_adj -998; lowering
+                        # it needs CAP_SYS_RESOURCE, which root lacks on some hosts
+                        # (in containers; on this CI machine).  containerd's answer
+                        # for that is restrict_oom_score_adj (as when rootless); runc
+                        # fails the same way without it.
+                        local oom='s|^$|&|'
+                        has_cap 24 || oom='s|^\( *\)sandbox_image = .*|&\n\1restrict_oom_score_adj = true|'
                         # the handlers of deploy/containerd/config.toml, with
                         # the binary and the runc state made private
                         sed -n '/^\[plugins\."io\.containerd\.grpc\.v1\.cri"/,$p' "$TESTS_DIR/../deploy/containerd/config.toml" |
                                 sed -e "s|/usr/local/bin/cocoon-|$BIN/cocoon-|" \
                                         -e "s|^\( *Root = \).*|\1\"$CTD/runc\"|" \
-                                        -e "s|^\( *\)# sandbox_image = .*|\1sandbox_image = \"$PAUSE_IMAGE\"|"
+                                        -e "s|^\( *\)# sandbox_image = .*|\1sandbox_image = \"$PAUSE_IMAGE\"|" \
+                                        -e "$oom"
                         cat <<EOF
 [plugins."io.containerd.grpc.v1.cri".cni]
   bin_dir = "$CTD/cni/bin"

@@ -1,0 +1,174 @@
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# Kubernetes' CRI path without a kubelet: Debian's containerd with its CRI
+# plugin on a private socket, cocoon's handlers from
+# deploy/containerd/config.toml, and tests/e2e/cri/cri.py doing what the
+# kubelet does for a Pod with a runtimeClassName (docs/quickstart-kubernetes.md:
+# the cri.py commands there are the ones below).
+#
+# The pod network is a CNI bridge with host-local addresses that the test
+# writes under $T (no masquerade, no iptables rules); the test removes the
+# bridge, the pods' network namespaces and cgroups after.
+# test-timeout: 240
+
+PAUSE_IMAGE=docker.io/library/cocoon-pause:e2e
+NS=k8s.io # the CRI's containerd namespace
+source "$TESTS_DIR/e2e/containerd_lib.sh"
+CTD_CGROUP_PARENT=cocoon-e2e-$TOKEN
+DOC=$TESTS_DIR/../docs/quickstart-kubernetes.md
+BRIDGE=cc-${TOKEN: -8}
+IMAGE=docker.io/library/cocoon-busybox:e2e
+
+# cri_start: containerd with the CRI plugin, its CNI network and the images.
+cri_start() {
+        need_engine containerd ctr /usr/bin/python3
+        /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || fail "python3-grpcio and python3-grpc-tools are needed (bash scripts/deps.sh e2e)"
+        ls /var/run/netns 2>/dev/null | sort >"$T/netns.before"
+        ctd_start cri
+        trap cri_cleanup EXIT
+        mkdir -p "$CTD/cni/net.d" "$CTD/cni/bin"
+        ln -s /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback "$CTD/cni/bin/"
+        local subnet="10.213.$((RANDOM % 250)).0/24"
+        cat >"$CTD/cni/net.d/10-cocoon-e2e.conflist" <<EOF
+{"cniVersion": "0.4.0", "name": "cocoon-e2e", "plugins": [
+  {"type": "bridge", "bridge": "$BRIDGE", "isGateway": false, "ipMasq": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$subnet"}]], "dataDir": "$CTD/cni/ipam"}}]}
+EOF
+        cd "$T"
+        ctd_image "$PAUSE_IMAGE" pause.tar --entrypoint '["/bin/sleep", "2147483647"]' --cmd '[]'
+        ctd_image "$IMAGE" cocoon-busybox.tar
+        assert_ok ctr_ images import pause.tar
+        assert_ok ctr_ images import cocoon-busybox.tar
+        export CONTAINER_RUNTIME_ENDPOINT=unix://$SOCK
+        CRI="/usr/bin/python3 $TESTS_DIR/e2e/cri/cri.py"
+        # the CRI learns about imported images from containerd's events
+        local i=0
+        until $CRI image "$IMAGE" >/dev/null 2>&1; do
+                i=$((i + 1))
+                [ "$i" -lt 100 ] || fail "the CRI does not see $IMAGE"
+                sleep 0.1
+        done
+}
+
+# After the test, whatever happened: the pods through the CRI, then the
+# daemon, the bridge and the pods' network namespaces.
+cri_cleanup() {
+        local p
+        if [ -S "$SOCK" ]; then
+                for p in $($CRI pods 2>/dev/null | json_get '" ".join(i["id"] for i in d.get("items", []))' 2>/dev/null); do
+                        $CRI stopp "$p" >/dev/null 2>&1 || true
+                        $CRI rmp "$p" >/dev/null 2>&1 || true
+                done
+        fi
+        ctd_cleanup_tasks
+        ctd_stop
+        ip link delete "$BRIDGE" 2>/dev/null || true
+        for p in $(ls /var/run/netns 2>/dev/null | sort | comm -13 "$T/netns.before" - | grep '^cni-'); do
+                echo "leaked network namespace: $p" >&2
+                ip netns delete "$p" 2>/dev/null || true
+        done
+}
+
+# pod_config NAME: the PodSandboxConfig the kubelet would send (pid
+# namespace per container, as the kubelet's default; pod network).
+pod_config() {
+        cat <<EOF
+{"metadata": {"name": "$1", "uid": "$1-$TOKEN", "namespace": "default"},
+ "hostname": "$1",
+ "log_directory": "$T/logs/$1",
+ "linux": {"cgroup_parent": "/$CTD_CGROUP_PARENT",
+           "security_context": {"namespace_options": {"pid": "CONTAINER"}}}}
+EOF
+}
+
+# container_config NAME COMMAND: a ContainerConfig running sh -c COMMAND
+# (with the kubelet's default namespaces: its own pid namespace, the pod's
+# network, IPC and UTS).
+container_config() {
+        /usr/bin/python3 -c 'import json, sys
+print(json.dumps({"metadata": {"name": sys.argv[1]}, "image": {"image": sys.argv[3]},
+                  "command": ["sh", "-c", sys.argv[2]], "log_path": sys.argv[1] + ".log",
+                  "linux": {"security_context": {"namespace_options": {"pid": "CONTAINER"}}}}, indent=1))' "$1" "$2" "$IMAGE"
+}
+
+# cri_ok CMD...: the cri.py command must succeed; its stdout in $out.
+cri_ok() {
+        capture $CRI "$@"
+        [ "$rc" = 0 ] || fail "cri.py $* failed (rc=$rc): $err"
+}
+
+# container_state ID: CONTAINER_RUNNING, CONTAINER_EXITED, ...
+container_state() { $CRI inspect "$1" | json_get 'd.get("state", "CONTAINER_CREATED")'; }
+
+# pod_lifecycle HANDLER SANDBOX: a Pod with runtimeClassName → HANDLER, the
+# kubelet's calls in the kubelet's order; the containers run in SANDBOX.
+pod_lifecycle() {
+        local handler=$1 sandbox=$2 POD JOB APP ip
+        cri_start
+        pod_config hello >pod.json
+        container_config job 'echo hello from $(hostname); echo to stderr >&2; exit 3' >job.json
+        container_config app 'trap "echo stopping; exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done' >app.json
+
+        # RunPodSandbox with the handler
+        POD=$($CRI runp pod.json "$handler") || fail "RunPodSandbox with handler $handler failed"
+        cri_ok inspectp "$POD"
+        assert_eq SANDBOX_READY "$(json_get 'd.get("state", "SANDBOX_READY")' <<<"$out")" "pod state"
+        assert_eq "$handler" "$(json_get 'd["runtime_handler"]' <<<"$out")" "pod's runtime handler"
+        ip=$(json_get 'd["network"]["ip"]' <<<"$out")
+        assert_match "$ip" '^10\.213\.' "pod IP"
+        # the pause container runs in the handler's sandbox
+        assert_eq "$sandbox" "$(json_get 'd["sandbox"]' "$CTD/runc/$NS/$POD/state.json")" "sandbox of the pod's pause container"
+
+        # a container that exits: its logs and exit status
+        JOB=$($CRI create "$POD" job.json pod.json) || fail "CreateContainer (job) failed"
+        cri_ok start "$JOB"
+        cri_ok wait "$JOB" 60
+        assert_eq 3 "$out" "exit code of the job container"
+        cri_ok logs "$JOB"
+        assert_eq "hello from hello" "$out" "stdout in the job's log"
+        assert_eq "to stderr" "$err" "stderr in the job's log"
+
+        # a long-running container: exec into it, then stop it
+        APP=$($CRI create "$POD" app.json pod.json) || fail "CreateContainer (app) failed"
+        cri_ok start "$APP"
+        assert_eq CONTAINER_RUNNING "$(container_state "$APP")" "app state after StartContainer"
+        # (the runtime's container exists from StartContainer on)
+        assert_eq "$sandbox" "$(json_get 'd["sandbox"]' "$CTD/runc/$NS/$APP/state.json")" "sandbox of the app container"
+        capture $CRI exec "$APP" sh -c 'echo exec in $(hostname); exit 5'
+        assert_eq 5 "$rc" "ExecSync exit code (stderr: $err)"
+        assert_eq "exec in hello" "$out" "ExecSync stdout"
+        # the pod's containers share the pod's network namespace
+        cri_ok exec "$APP" ip -4 -o addr show eth0
+        assert_contains "$out" "inet $ip/" "the app container's eth0"
+        cri_ok stop "$APP" 10
+        assert_eq CONTAINER_EXITED "$(container_state "$APP")" "app state after StopContainer"
+        assert_eq 0 "$($CRI inspect "$APP" | json_get 'd.get("exit_code", 0)')" "exit code of the stopped app (its TERM trap exits 0)"
+        cri_ok logs "$APP"
+        assert_eq "ready
+stopping" "$out" "the app's log"
+
+        cri_ok rm "$JOB"
+        cri_ok rm "$APP"
+        cri_ok stopp "$POD"
+        cri_ok inspectp "$POD"
+        assert_eq SANDBOX_NOTREADY "$(json_get 'd.get("state", "SANDBOX_READY")' <<<"$out")" "pod state after StopPodSandbox"
+        cri_ok rmp "$POD"
+        cri_ok pods
+        assert_eq "[]" "$(json_get 'd.get("items", [])' <<<"$out")" "pods after RemovePodSandbox"
+        local left
+        left=$(ls "$CTD/runc/$NS" 2>/dev/null || true)
+        assert_eq "" "$left" "cocoon's containers left in the shim's root"
+}
+
+test_cri_pod_lifecycle_cocoon_none() { pod_lifecycle cocoon-none none; }
+
+test_cri_pod_lifecycle_cocoon() { pod_lifecycle cocoon sentry; }
+
+# Every cri.py command of the quick start is one this file runs.
+test_quickstart_commands_are_tested() {
+        local line n=0 self=$TESTS_DIR/integration/e2e_cri.slow.sh
+        while IFS= read -r line; do
+                n=$((n + 1))
+                grep -qF -- "$line" "$self" || fail "docs/quickstart-kubernetes.md runs a command this test does not: $line"
+        done < <(awk '/^```sh$/ {on=1; next} /^```$/ {on=0} on && /\$CRI / {sub(/ +#.*$/, ""); sub(/^.*\$CRI /, "$CRI "); print}' "$DOC")
+        [ "$n" -ge 10 ] || fail "found only $n cri.py commands in $DOC"
+}
