@@ -169,6 +169,33 @@ test_quickstart_commands_are_tested() {
         while IFS= read -r line; do
                 n=$((n + 1))
                 grep -qF -- "$line" "$self" || fail "docs/quickstart-kubernetes.md runs a command this test does not: $line"
-        done < <(awk '/^```sh$/ {on=1; next} /^```$/ {on=0} on && /\$CRI / {sub(/ +#.*$/, ""); sub(/^.*\$CRI /, "$CRI "); print}' "$DOC")
+        done < <(awk '/^```sh$/ {on=1; next} /^```$/ {on=0} on && /\$CRI / {sub(/ +#.*$/, ""); sub(/^.*\$CRI /, ""); print}' "$DOC")
         [ "$n" -ge 10 ] || fail "found only $n cri.py commands in $DOC"
+}
+
+# The RuntimeClasses name exactly the CRI handlers of the containerd config,
+# and each handler's binary names its sandbox.
+test_runtimeclasses_match_the_containerd_handlers() {
+        capture /usr/bin/python3 - "$TESTS_DIR/../deploy/kubernetes/runtimeclasses.yaml" "$TESTS_DIR/../deploy/containerd/config.toml" <<'PY'
+import sys, tomllib, yaml
+classes = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+cfg = tomllib.load(open(sys.argv[2], "rb"))
+runtimes = cfg["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+want = {"cocoon": "sentry", "cocoon-none": "none", "cocoon-vm": "vm"}
+for c in classes:
+    assert c["apiVersion"] == "node.k8s.io/v1" and c["kind"] == "RuntimeClass", c
+    h = c["handler"]
+    assert h in runtimes, f"RuntimeClass {c['metadata']['name']}: no containerd runtime {h}"
+    r = runtimes[h]
+    assert r["runtime_type"] == "io.containerd.runc.v2", h
+    assert r["options"]["BinaryName"] == "/usr/local/bin/cocoon-" + want[h], h
+mem = {c["handler"]: c.get("overhead", {}).get("podFixed", {}).get("memory") for c in classes}
+assert sorted(mem) == sorted(want), mem
+assert mem["cocoon"] and mem["cocoon"].endswith("Mi"), mem
+assert sorted(k for k in runtimes if k != "runc") == sorted(want), list(runtimes)
+assert cfg["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["default_runtime_name"] == "runc"
+print("ok")
+PY
+        [ "$rc" = 0 ] || fail "deploy/ manifests disagree: $err"
+        assert_eq ok "$out"
 }
