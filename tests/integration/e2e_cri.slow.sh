@@ -153,6 +153,10 @@ pod_lifecycle() {
         # the pod's containers share the pod's network namespace
         cri_ok exec "$APP" ip -4 -o addr show eth0
         assert_contains "$out" "inet $ip/" "the app container's eth0"
+        # the kubelet's metrics (kubectl top): the shim reads the container's cgroup
+        cri_ok stats "$APP"
+        [ "$(json_get 'int(d["memory"]["working_set_bytes"]["value"])' <<<"$out")" -gt 0 ] || fail "no memory in ContainerStats: $out"
+        [ "$(json_get 'int(d["cpu"]["usage_core_nano_seconds"]["value"])' <<<"$out")" -gt 0 ] || fail "no CPU time in ContainerStats: $out"
         cri_ok stop "$APP" 10
         assert_eq CONTAINER_EXITED "$(container_state "$APP")" "app state after StopContainer"
         assert_eq 0 "$($CRI inspect "$APP" | json_get 'd.get("exit_code", 0)')" "exit code of the stopped app (its TERM trap exits 0)"

@@ -13,6 +13,7 @@ docs/quickstart-kubernetes.md and on a node that has crictl:
   cri.py inspect ID                      ContainerStatus (JSON)
   cri.py wait ID [SECONDS]               until the container has exited; prints its exit code
   cri.py logs ID                         the container's log, as the kubelet reads it
+  cri.py stats ID                        ContainerStats (JSON): CPU and memory, as `kubectl top` gets them
   cri.py exec [--timeout S] ID CMD...    ExecSync: its stdout/stderr, and its exit code as ours
   cri.py stop ID [TIMEOUT]               StopContainer
   cri.py rm ID                           RemoveContainer
@@ -162,6 +163,9 @@ def main(argv):
                     out.buffer.write(text + (b"\n" if parts[2] == b"F" else b""))
         except OSError as e:
             die(f"log of container {args[0]}: {e}")
+    elif cmd == "stats":
+        need(1, "ID")
+        dump(call(rt.ContainerStats, pb.ContainerStatsRequest(container_id=args[0])).stats)
     elif cmd == "exec":
         timeout = 0
         if len(args) >= 2 and args[0] == "--timeout":
