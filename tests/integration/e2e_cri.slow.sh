@@ -189,7 +189,7 @@ test_quickstart_commands_are_tested() {
         while IFS= read -r line; do
                 n=$((n + 1))
                 grep -qF -- "$line" "$self" || fail "docs/quickstart-kubernetes.md runs a command this test does not: $line"
-        done < <(awk '/^```sh$/ {on=1; next} /^```$/ {on=0} on && /\$CRI / {sub(/ +#.*$/, ""); sub(/^.*\$CRI /, ""); print}' "$DOC")
+        done < <(awk '/^```sh$/ {on=1; next} /^```$/ {on=0} on && /\$CRI / {sub(/ +#.*$/, ""); sub(/^.*\$CRI /, ""); sub(/\)$/, ""); print}' "$DOC")
         [ "$n" -ge 10 ] || fail "found only $n cri.py commands in $DOC"
 }
 
