@@ -15,7 +15,7 @@ ctr_lifecycle() {
         local IMAGE=docker.io/library/cocoon-busybox:e2e ID
         ctd_start
         on_exit_stop_containerd
-        cd "$T"
+        cd "$T" || exit
         ctd_image "$IMAGE" cocoon-busybox.tar
         assert_ok ctr -a "$SOCK" -n "$NS" images import cocoon-busybox.tar
 
@@ -61,7 +61,7 @@ test_ctr_run_unknown_sandbox_name_fails() {
         local IMAGE=docker.io/library/cocoon-busybox:e2e ID
         ctd_start
         on_exit_stop_containerd
-        cd "$T"
+        cd "$T" || exit
         ctd_image "$IMAGE" cocoon-busybox.tar
         assert_ok ctr_ images import cocoon-busybox.tar
         ln -sf "$COCOON" "$BIN/cocoon-sentri"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# shellcheck shell=bash disable=SC2154,SC2086,SC2016  # $out $err $rc are set by capture(); $CRI / $PODMAN are commands split on purpose (as in the docs)
 # Kubernetes' CRI path without a kubelet: Debian's containerd with its CRI
 # plugin on a private socket, cocoon's handlers from
 # deploy/containerd/config.toml, and tests/e2e/cri/cri.py doing what the
@@ -33,7 +33,7 @@ cri_start() {
   {"type": "bridge", "bridge": "$BRIDGE", "isGateway": false, "ipMasq": false,
    "ipam": {"type": "host-local", "ranges": [[{"subnet": "$subnet"}]], "dataDir": "$CTD/cni/ipam"}}]}
 EOF
-        cd "$T"
+        cd "$T" || exit
         ctd_image "$PAUSE_IMAGE" pause.tar --entrypoint '["/bin/sleep", "2147483647"]' --cmd '[]'
         ctd_image "$IMAGE" cocoon-busybox.tar
         assert_ok ctr_ images import pause.tar

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# shellcheck shell=bash disable=SC2154,SC2086,SC2016  # $out $err $rc are set by capture(); $CRI / $PODMAN are commands split on purpose (as in the docs)
 # Podman end to end: Debian's podman with `--runtime` pointing at cocoon,
 # private --root/--runroot/--tmpdir under $T, the cgroupfs manager, no
 # network; an image imported from the busybox rootfs (`podman import`).
@@ -33,7 +33,7 @@ pm_start() {
         export CONTAINERS_CONF=$T/containers.conf
         PODMAN="podman --root $T/pm/root --runroot $T/pm/run --tmpdir $T/pm/tmp --events-backend=file --runtime $BIN/cocoon-$SANDBOX --cgroup-manager=cgroupfs"
         trap pm_cleanup EXIT
-        cd "$T"
+        cd "$T" || exit
         tar -C "$ROOTFS" -cf cocoon-busybox.tar .
         assert_ok $PODMAN import cocoon-busybox.tar "$IMAGE"
 }
