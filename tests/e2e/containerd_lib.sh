@@ -122,6 +122,13 @@ ctd_stop() {
         done
         pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
         rm -f "$CTD/pid"
+        # the shims of deleted tasks exit on their own, removing their sockets
+        # under /run/containerd/s: wait for them before removing that directory
+        i=0
+        while pgrep -f -- "-address $SOCK" >/dev/null && [ "$i" -lt 100 ]; do
+                sleep 0.1
+                i=$((i + 1))
+        done
         local d
         while read -r d; do
                 rmdir "$d" 2>/dev/null || true
