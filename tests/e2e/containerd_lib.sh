@@ -112,8 +112,8 @@ EOF
 }
 
 ctd_stop() {
-        local pid
-        pid=$(cat "$CTD/pid" 2>/dev/null) || return 0
+        local pid=${CTD_PID:-}
+        [ -n "$pid" ] || pid=$(cat "$CTD/pid" 2>/dev/null) || return 0
         kill "$pid" 2>/dev/null || true
         local i=0
         while pid_alive "$pid" && [ "$i" -lt 200 ]; do
@@ -122,6 +122,7 @@ ctd_stop() {
         done
         pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
         rm -f "$CTD/pid"
+        CTD_PID=
         # the shims of deleted tasks exit on their own, removing their sockets
         # under /run/containerd/s: wait for them before removing that directory
         i=0

@@ -183,6 +183,72 @@ test_cri_pod_lifecycle_cocoon() { pod_lifecycle cocoon sentry; }
 
 test_cri_pod_lifecycle_cocoon_vm() { pod_lifecycle cocoon-vm vm; }
 
+# A hostNetwork Pod: the kubelet sends the node network mode and no
+# hostname (runc, too, refuses a hostname without a UTS namespace).
+host_network_pod() {
+        local handler=$1 POD C dev
+        cri_start
+        cat >pod.json <<EOF
+{"metadata": {"name": "hostnet", "uid": "hostnet-$TOKEN", "namespace": "default"},
+ "log_directory": "$T/logs/hostnet",
+ "linux": {"cgroup_parent": "/$CTD_CGROUP_PARENT",
+           "security_context": {"namespace_options": {"network": "NODE", "pid": "CONTAINER"}}}}
+EOF
+        container_config app 'sleep 300' >app.json
+        POD=$($CRI runp pod.json "$handler") || fail "RunPodSandbox (hostNetwork) with handler $handler failed"
+        C=$($CRI create "$POD" app.json pod.json) || fail "CreateContainer in the hostNetwork pod failed"
+        cri_ok start "$C"
+        # the node's interfaces, e.g. the one of its default route
+        dev=$(ip route show default | awk '{print $5; exit}')
+        [ -n "$dev" ] || dev=lo
+        cri_ok exec "$C" ip -o link show
+        assert_contains "$out" " $dev:" "links seen by a hostNetwork container"
+        cri_ok exec "$C" hostname
+        assert_eq "$(hostname)" "$out" "hostname in a hostNetwork pod"
+        cri_ok stopp "$POD"
+        cri_ok rmp "$POD"
+}
+
+test_cri_host_network_pod_cocoon_none() { host_network_pod cocoon-none; }
+
+test_cri_host_network_pod_cocoon() { host_network_pod cocoon; }
+
+# shareProcessNamespace: the pod's containers join the pause container's pid
+# namespace (/proc/<sandbox pid>/ns/pid).  Under cocoon-none they see each
+# other.  Under cocoon that pid is the Sentry's supervisor, in the host's pid
+# namespace: cocoon refuses (fail closed) rather than run the workload there.
+share_pid_pod() {
+        local handler=$1 POD C
+        cri_start
+        cat >pod.json <<EOF
+{"metadata": {"name": "sharepid", "uid": "sharepid-$TOKEN", "namespace": "default"},
+ "hostname": "sharepid", "log_directory": "$T/logs/sharepid",
+ "linux": {"cgroup_parent": "/$CTD_CGROUP_PARENT",
+           "security_context": {"namespace_options": {"pid": "POD"}}}}
+EOF
+        /usr/bin/python3 -c 'import json, sys
+print(json.dumps({"metadata": {"name": "app"}, "image": {"image": sys.argv[1]}, "command": ["sleep", "300"],
+                  "log_path": "app.log", "linux": {"security_context": {"namespace_options": {"pid": "POD"}}}}))' "$IMAGE" >app.json
+        POD=$($CRI runp pod.json "$handler") || fail "RunPodSandbox with handler $handler failed"
+        C=$($CRI create "$POD" app.json pod.json) || fail "CreateContainer failed"
+        capture $CRI start "$C"
+        if [ "$handler" = cocoon ]; then
+                assert_ne 0 "$rc" "StartContainer with a shared pid namespace under cocoon"
+                assert_contains "$err" '--sandbox=sentry needs a new pid namespace' "StartContainer's error"
+        else
+                assert_eq 0 "$rc" "StartContainer (stderr: $err)"
+                cri_ok exec "$C" ps -o comm
+                assert_contains "$out" "sleep" "processes seen with a shared pid namespace"
+                assert_eq 2 "$(grep -c '^sleep' <<<"$out")" "the pause process and the app's, seen from the app"
+        fi
+        cri_ok stopp "$POD"
+        cri_ok rmp "$POD"
+}
+
+test_cri_share_process_namespace_cocoon_none() { share_pid_pod cocoon-none; }
+
+test_cri_share_process_namespace_cocoon_refused() { share_pid_pod cocoon; }
+
 # Every cri.py command of the quick start is one this file runs.
 test_quickstart_commands_are_tested() {
         local line n=0 self=$TESTS_DIR/integration/e2e_cri.slow.sh
