@@ -64,6 +64,11 @@ podman_lifecycle() {
         assert_eq 3 "$rc" "exit status of podman run (stderr: $err)"
         assert_eq "hello from cocoon" "$out" "stdout of podman run"
 
+        # with a terminal (conmon's console socket)
+        capture $PODMAN run --rm -t --network none --cgroup-parent "$PARENT" "$IMAGE" sh -c 'tty; exit 7'
+        assert_eq 7 "$rc" "exit status of podman run -t (stderr: $err)"
+        assert_match "$out" '^/dev/pts/[0-9]+' "tty in podman run -t"
+
         # a detached container: exec, stop (its TERM trap exits 0)
         NAME=$(new_id web)
         capture $PODMAN run -d --name "$NAME" --network none --cgroup-parent "$PARENT" "$IMAGE" sh -c 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'
@@ -89,6 +94,19 @@ podman_lifecycle() {
 }
 
 test_podman_run_exec_stop_none() { podman_lifecycle none; }
+
+# --runtime-flag sandbox=NAME wins over the binary's name
+test_podman_runtime_flag_selects_the_sandbox() {
+        pm_start sentry
+        local NAME ID
+        NAME=$(new_id flag)
+        capture $PODMAN --runtime-flag sandbox=none run -d --name "$NAME" --network none --cgroup-parent "$PARENT" "$IMAGE" sleep 300
+        assert_eq 0 "$rc" "podman run -d (stderr: $err)"
+        ID=$out
+        assert_eq none "$(json_get 'd["sandbox"]' "/run/cocoon/$ID/state.json")" "sandbox with --runtime-flag sandbox=none"
+        assert_ok $PODMAN rm --force --time 0 "$NAME"
+        [ ! -e "/run/cocoon/$ID" ] || fail "cocoon's state of $ID is left after podman rm"
+}
 
 test_podman_run_exec_stop_sentry() { podman_lifecycle sentry; }
 
