@@ -153,6 +153,14 @@ pod_lifecycle() {
         # the pod's containers share the pod's network namespace
         cri_ok exec "$APP" ip -4 -o addr show eth0
         assert_contains "$out" "inet $ip/" "the app container's eth0"
+        # in-place resize: the shim runs `cocoon update --resources -`
+        echo '{"memory_limit_in_bytes": 100663296, "cpu_period": 100000, "cpu_quota": 50000}' >resources.json
+        cri_ok update "$APP" resources.json
+        # (cgroup v1 files, else v2's)
+        cri_ok exec "$APP" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+        assert_eq 100663296 "$out" "the app's memory limit after UpdateContainerResources"
+        cri_ok exec "$APP" sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max'
+        assert_match "$out" '^50000( 100000)?$' "the app's CPU quota after UpdateContainerResources"
         # the kubelet's metrics (kubectl top): the shim reads the container's cgroup
         cri_ok stats "$APP"
         [ "$(json_get 'int(d["memory"]["working_set_bytes"]["value"])' <<<"$out")" -gt 0 ] || fail "no memory in ContainerStats: $out"

@@ -13,6 +13,7 @@ docs/quickstart-kubernetes.md and on a node that has crictl:
   cri.py inspect ID                      ContainerStatus (JSON)
   cri.py wait ID [SECONDS]               until the container has exited; prints its exit code
   cri.py logs ID                         the container's log, as the kubelet reads it
+  cri.py update ID RESOURCES.json        UpdateContainerResources (LinuxContainerResources)
   cri.py stats ID                        ContainerStats (JSON): CPU and memory, as `kubectl top` gets them
   cri.py exec [--timeout S] ID CMD...    ExecSync: its stdout/stderr, and its exit code as ours
   cri.py stop ID [TIMEOUT]               StopContainer
@@ -163,6 +164,10 @@ def main(argv):
                     out.buffer.write(text + (b"\n" if parts[2] == b"F" else b""))
         except OSError as e:
             die(f"log of container {args[0]}: {e}")
+    elif cmd == "update":
+        need(2, "ID RESOURCES.json")
+        call(rt.UpdateContainerResources, pb.UpdateContainerResourcesRequest(
+            container_id=args[0], linux=read_json(args[1], pb.LinuxContainerResources())))
     elif cmd == "stats":
         need(1, "ID")
         dump(call(rt.ContainerStats, pb.ContainerStatsRequest(container_id=args[0])).stats)
