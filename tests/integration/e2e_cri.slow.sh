@@ -150,6 +150,12 @@ pod_lifecycle() {
         capture $CRI exec "$APP" sh -c 'echo exec in $(hostname); exit 5'
         assert_eq 5 "$rc" "ExecSync exit code (stderr: $err)"
         assert_eq "exec in hello" "$out" "ExecSync stdout"
+        # a probe that times out: the CRI fails it and kills the process
+        capture $CRI exec --timeout 1 "$APP" sleep 30
+        assert_ne 0 "$rc" "ExecSync past its timeout"
+        assert_contains "$err" "timeout 1s exceeded" "ExecSync's error past its timeout"
+        cri_ok exec "$APP" ps -o args
+        assert_not_contains "$out" "sleep 30" "processes after a timed-out ExecSync"
         # the pod's containers share the pod's network namespace
         cri_ok exec "$APP" ip -4 -o addr show eth0
         assert_contains "$out" "inet $ip/" "the app container's eth0"
@@ -190,6 +196,39 @@ test_cri_pod_lifecycle_cocoon_none() { pod_lifecycle cocoon-none none; }
 test_cri_pod_lifecycle_cocoon() { pod_lifecycle cocoon sentry; }
 
 test_cri_pod_lifecycle_cocoon_vm() { pod_lifecycle cocoon-vm vm; }
+
+# A container's securityContext and resources, as the kubelet maps them:
+# runAsUser, readOnlyRootFilesystem, allowPrivilegeEscalation: false, a
+# memory limit.
+security_context_pod() {
+        local handler=$1 POD C
+        cri_start
+        pod_config sec >pod.json
+        cat >app.json <<EOF
+{"metadata": {"name": "app"}, "image": {"image": "$IMAGE"}, "command": ["sleep", "300"], "log_path": "app.log",
+ "linux": {"resources": {"memory_limit_in_bytes": 67108864},
+           "security_context": {"namespace_options": {"pid": "CONTAINER"}, "run_as_user": {"value": 1000},
+                                "readonly_rootfs": true, "no_new_privs": true}}}
+EOF
+        POD=$($CRI runp pod.json "$handler") || fail "RunPodSandbox with handler $handler failed"
+        C=$($CRI create "$POD" app.json pod.json) || fail "CreateContainer failed"
+        cri_ok start "$C"
+        cri_ok exec "$C" id -u
+        assert_eq 1000 "$out" "uid of an ExecSync process (runAsUser)"
+        capture $CRI exec "$C" touch /newfile
+        assert_ne 0 "$rc" "writing to a read-only root"
+        assert_contains "$err" "Read-only file system" "error writing to a read-only root"
+        cri_ok exec "$C" grep NoNewPrivs /proc/self/status
+        assert_match "$out" 'NoNewPrivs:[[:space:]]+1' "no_new_privs of an ExecSync process"
+        cri_ok exec "$C" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+        assert_eq 67108864 "$out" "memory limit seen in the container"
+        cri_ok stopp "$POD"
+        cri_ok rmp "$POD"
+}
+
+test_cri_security_context_cocoon_none() { security_context_pod cocoon-none; }
+
+test_cri_security_context_cocoon() { security_context_pod cocoon; }
 
 # A hostNetwork Pod: the kubelet sends the node network mode and no
 # hostname (runc, too, refuses a hostname without a UTS namespace).
