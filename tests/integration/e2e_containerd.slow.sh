@@ -9,6 +9,11 @@ source "$TESTS_DIR/e2e/containerd_lib.sh"
 
 DOC=$TESTS_DIR/../docs/quickstart-containerd.md
 
+# with_tty CMD...: CMD with a terminal on its stdin/stdout (ctr -t needs one).
+with_tty() {
+        script -qec "$(printf '%q ' "$@")" /dev/null </dev/null
+}
+
 # ctr_lifecycle SANDBOX: the quick start's commands, with this test's ids.
 ctr_lifecycle() {
         SANDBOX=$1
@@ -26,6 +31,12 @@ ctr_lifecycle() {
         assert_eq "hello from cocoon" "$out" "stdout of ctr run"
         assert_eq "" "$(ctr_ containers ls -q)" "containers left by ctr run --rm"
 
+        # with a terminal: the shim hands cocoon a console socket
+        ID=$(new_id "tty-$SANDBOX")
+        capture with_tty ctr -a "$SOCK" -n "$NS" run -t --rm --runtime io.containerd.runc.v2 --runc-binary "$BIN/cocoon-$SANDBOX" "$IMAGE" "$ID" sh -c 'tty; exit 6'
+        assert_eq 6 "$rc" "exit status of ctr run -t (stderr: $err)"
+        assert_contains "$out" "/dev/pts/" "tty in ctr run -t"
+
         # a detached container: the sandbox is the one the binary's name chose
         ID=$(new_id "task-$SANDBOX")
         assert_ok ctr -a "$SOCK" -n "$NS" run -d --runtime io.containerd.runc.v2 --runc-binary "$BIN/cocoon-$SANDBOX" "$IMAGE" "$ID" sleep 300
@@ -34,7 +45,10 @@ ctr_lifecycle() {
         capture ctr -a "$SOCK" -n "$NS" tasks exec --exec-id e1 "$ID" sh -c 'echo inside; exit 4'
         assert_eq 4 "$rc" "exit status of ctr tasks exec (stderr: $err)"
         assert_eq "inside" "$out" "stdout of ctr tasks exec"
-        # the exec'd process is gone: only the init is left in the container
+        capture with_tty ctr -a "$SOCK" -n "$NS" tasks exec -t --exec-id e2 "$ID" sh -c 'tty; exit 5'
+        assert_eq 5 "$rc" "exit status of ctr tasks exec -t (stderr: $err)"
+        assert_contains "$out" "/dev/pts/" "tty in ctr tasks exec -t"
+        # the exec'd processes are gone: only the init is left in the container
         assert_eq "1" "$(ctr_ tasks ps "$ID" | tail -n +2 | wc -l)" "processes after the exec"
 
         assert_ok ctr -a "$SOCK" -n "$NS" tasks kill -s SIGKILL "$ID"
