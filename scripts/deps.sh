@@ -1,12 +1,15 @@
 #!/bin/bash
 # Install the Debian packages cocoon needs, only those missing, so a warm
-# machine pays nothing.  Usage: deps.sh build|test|bench
+# machine pays nothing.  Usage: deps.sh build|test|bench|e2e
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
 test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
 bench) pkgs+=(runc) ;;
+# the engines of tests/integration/e2e_*.slow.sh; python3-grpc-tools
+# generates the CRI client's stubs (tests/e2e/cri) for python3-grpcio
+e2e)   pkgs+=(containerd podman python3-grpcio python3-grpc-tools) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

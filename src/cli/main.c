@@ -74,6 +74,7 @@ int main(int argc, char **argv) {
         };
         log_setup(&ctx.log);
         const char *log_path = NULL, *log_format = NULL;
+        bool sandbox_given = false;
         int i;
         for (i = 1; i < argc && argv[i][0] == '-'; i++) {
                 const char *a = argv[i], *v;
@@ -111,6 +112,7 @@ int main(int argc, char **argv) {
                 } else if (is_opt(a, "--sandbox")) {
                         if (!(v = take_value(argc, argv, &i, "--sandbox")))
                                 return 1;
+                        sandbox_given = true;
                         if (sandbox_from_name(v, &ctx.sandbox) < 0) {
                                 log_fail(-EINVAL, "--sandbox: unknown sandbox \"%s\" (none, sentry or vm)", v);
                                 return 1;
@@ -139,6 +141,11 @@ int main(int argc, char **argv) {
                         return 1;
                 }
         }
+        /* the program name's sandbox (cocoon-sentry, ...) unless --sandbox
+         * says otherwise; after --log, so that an engine reading the log
+         * (containerd's shim) sees the error */
+        if (!sandbox_given && sandbox_from_argv0(argv[0], &ctx.sandbox) < 0)
+                return 1;
         if (i >= argc) {
                 print_help();
                 return 1;

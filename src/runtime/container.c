@@ -268,8 +268,11 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         if (r < 0)
                 return r;
         enum container_status st = container_status(c);
+        /* runc's words: containerd's shim recognises "container not running"
+         * in a failed kill's error and treats the process as already gone
+         * (anything else fails StopContainer and StopPodSandbox) */
         if (st == STATUS_STOPPED)
-                return log_fail(-ESRCH, "container \"%s\" is not running", id);
+                return log_fail(-ESRCH, "container \"%s\": container not running", id);
         _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
         r = container_load_cgroup(c, &cg);
         if (r < 0)
@@ -282,7 +285,7 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         else {
                 r = signal_init(c, sig);
                 if (r == -ESRCH)
-                        return log_fail(r, "container \"%s\" is not running", id);
+                        return log_fail(r, "container \"%s\": container not running", id);
                 if (r < 0)
                         return log_error_errno(r, "send signal %d to container \"%s\"", sig, id);
         }

@@ -82,6 +82,12 @@ struct sandbox_ops {
 int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret);
 int sandbox_from_name(const char *name, enum sandbox_kind *ret);
 const char *sandbox_name(enum sandbox_kind kind);
+/* The sandbox the program name selects: "cocoon-NAME" (any directory) is
+ * `--sandbox NAME`, so that engines which cannot pass options per runtime
+ * (containerd's runc shim: BinaryName only) pick one through a symlink
+ * (docs/sandbox-selection.md).  1 and *ret set when the name selects one, 0
+ * when it is not of that form, -EINVAL (logged) for an unknown NAME. */
+int sandbox_from_argv0(const char *argv0, enum sandbox_kind *ret);
 
 extern const struct sandbox_ops sandbox_none_ops;
 extern const struct sandbox_ops sandbox_sentry_ops;

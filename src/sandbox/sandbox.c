@@ -34,6 +34,21 @@ int sandbox_from_name(const char *name, enum sandbox_kind *ret) {
         return -EINVAL;
 }
 
+int sandbox_from_argv0(const char *argv0, enum sandbox_kind *ret) {
+        if (!argv0)
+                return 0;
+        const char *base = strrchr(argv0, '/');
+        base = base ? base + 1 : argv0;
+        if (strncmp(base, "cocoon-", 7))
+                return 0;
+        /* an unknown name is an error, not the default sandbox: a typo in a
+         * symlink must not run a tenant's workload with less isolation */
+        if (sandbox_from_name(base + 7, ret) < 0)
+                return log_fail(-EINVAL, "program name \"%s\": unknown sandbox \"%s\" (cocoon-none, cocoon-sentry or cocoon-vm)",
+                                base, base + 7);
+        return 1;
+}
+
 int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret) {
         switch (kind) {
         case SANDBOX_NONE:

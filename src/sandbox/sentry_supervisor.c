@@ -128,20 +128,29 @@ static uint64_t memory_limit(const struct oci_spec *spec) {
         return json_is_integer(limit) && json_integer_value(limit) > 0 ? (uint64_t) json_integer_value(limit) : 0;
 }
 
-/* Into W's network namespace: `state`'s pid is ours, and tools that find
- * the container's network through it (nsenter -t PID -n, as with runsc's
- * sandbox process) must not land in the host's.  We need no network. */
-static int join_network(pid_t workload) {
-        char theirs[64];
-        snprintf(theirs, sizeof theirs, "/proc/%d/ns/net", workload);
-        struct stat a, b;
-        if (stat(theirs, &a) < 0)
-                return log_error_errno(-errno, "stat %s", theirs);
-        if (stat("/proc/self/ns/net", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-                return 0;
-        _cleanup_close_ int fd = open(theirs, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-                return log_error_errno(-errno, "join the container's network namespace");
+/* Into W's network, IPC and UTS namespaces: `state`'s pid is ours, and
+ * what finds the container's namespaces through it must not land in the
+ * host's: tools (nsenter -t PID -n, as with runsc's sandbox process) and
+ * engines (containerd's CRI makes a pod's containers join
+ * /proc/<sandbox pid>/ns/{net,ipc,uts}).  We need none of them ourselves. */
+static int join_workload_namespaces(pid_t workload) {
+        static const struct {
+                const char *name;
+                int type;
+        } nss[] = {{"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
+        for (size_t i = 0; i < sizeof nss / sizeof *nss; i++) {
+                char theirs[64], ours[64];
+                snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", workload, nss[i].name);
+                snprintf(ours, sizeof ours, "/proc/self/ns/%s", nss[i].name);
+                struct stat a, b;
+                if (stat(theirs, &a) < 0)
+                        return log_error_errno(-errno, "stat %s", theirs);
+                if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                        continue;
+                _cleanup_close_ int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || setns(fd, nss[i].type) < 0)
+                        return log_error_errno(-errno, "join the container's %s namespace", nss[i].name);
+        }
         return 0;
 }
 
@@ -169,7 +178,7 @@ static int read_id_map(pid_t workload, const char *name, struct sentry_id_map *m
 static int prepare(struct supervisor *sv) {
         const struct sandbox_create *sc = sv->sc;
         struct cocoon_ctx *ctx = sc->ctx;
-        int r = join_network(sv->workload);
+        int r = join_workload_namespaces(sv->workload);
         if (r < 0)
                 return r;
         sv->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
