@@ -311,6 +311,45 @@ static void p_volume_symlink(void)
         say("contained", NULL);
 }
 
+static void p_kernel_view(void)
+{
+        // paths below /proc and /dev are the kernel's own views, which the
+        // Sentry lets the kernel resolve: a symlink to / in the writable
+        // /dev/shm, and /proc/self/root, lead back into the rootfs, where the
+        // Sentry's view must stay read-only (the Gofer does the writing)
+        const char *m = env("PROBE_MARKER");
+        char path[4096];
+        unlink("/dev/shm/probe-root");
+        // (under sentry /dev/shm is read-only too: then /proc/self/root only)
+        bool link = symlink("/", "/dev/shm/probe-root") == 0;
+        const char *via[] = {"/proc/self/root", "/dev/shm/probe-root"};
+        size_t n = link ? 2 : 1;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "%s/../..%s", via[i], m);
+                if (reads_secret(path)) {
+                        unlink("/dev/shm/probe-root");
+                        say("ESCAPED", "read %s", path);
+                        return;
+                }
+        }
+        int err = 0;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "%s/etc/hostname", via[i]);
+                int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+                if (fd >= 0) {
+                        close(fd);
+                        continue;
+                }
+                err = errno;
+                break;
+        }
+        unlink("/dev/shm/probe-root");
+        if (err)
+                blocked_or(-1, err, "", link ? "open the rootfs for writing" : "open the rootfs for writing; /dev/shm read-only");
+        else
+                say("allowed", "the rootfs is writable there");
+}
+
 static long op_ptrace(pid_t p)
 {
         long r = ptrace(PTRACE_ATTACH, p, 0, 0);
@@ -660,6 +699,7 @@ static const struct probe probes[] = {
         {"proc_root", p_proc_root},
         {"dotdot", p_dotdot},
         {"volume_symlink", p_volume_symlink},
+        {"kernel_view", p_kernel_view},
         {"ptrace", p_ptrace},
         {"process_vm_readv", p_process_vm_readv},
         {"kcmp", p_kcmp},
