@@ -74,14 +74,24 @@ probe_column() {
         sentry) cli=("$COCOON" --root "$ROOT" --sandbox sentry) ;;
         *) cli=("$COCOON" --root "$ROOT" --sandbox none) ;;
         esac
+        # another tenant: a container of the same kind, created (its init
+        # waits for start, a live process in its own namespaces)
+        local nb
+        nb=$(new_id nb)
+        "${cli[@]}" create --bundle "$B" "$nb" >/dev/null 2>"$T/nb.err" ||
+                fail "$col: create of the neighbour failed: $(cat "$T/nb.err")"
         "${cli[@]}" create --bundle "$B" "$id" >"$T/probe.out" 2>"$T/probe.err" ||
                 fail "$col: create failed: $(cat "$T/probe.err")"
-        echo "host $victim" >"$B/rootfs/probe-pids"
-        if [ "$col" = sentry ]; then
-                s=$(pid_of "$id")
-                echo "sentry $s" >>"$B/rootfs/probe-pids"
-                echo "gofer $(pgrep -P "$s" -x cocoon-gofer)" >>"$B/rootfs/probe-pids"
-        fi
+        {
+                echo "host $victim"
+                echo "tenant $(json_get 'd["pid"]' <<<"$("${cli[@]}" state "$nb")")"
+                if [ "$col" = sentry ]; then
+                        s=$(pid_of "$id")
+                        echo "sentry $s"
+                        echo "gofer $(pgrep -P "$s" -x cocoon-gofer)"
+                        echo "tenant-workload $(json_get 'd["workload_pid"]' "$ROOT/$nb/state.json")"
+                fi
+        } >"$B/rootfs/probe-pids"
         "${cli[@]}" start "$id" || fail "$col: start failed"
         local i=0
         until [ "$("${cli[@]}" state "$id" | json_get 'd["status"]')" = stopped ]; do
@@ -90,6 +100,7 @@ probe_column() {
                 sleep 0.05
         done
         "${cli[@]}" delete --force "$id" >/dev/null
+        "${cli[@]}" delete --force "$nb" >/dev/null
         kill "$victim"
         note "$col:"
         sed 's/^/#   /' "$T/probe.out" >&2

@@ -450,6 +450,22 @@ static void p_unshare_user(void)
         CALL(unshare(CLONE_NEWUSER), "allowed", NULL);
 }
 
+static void p_clone_newuser(void)
+{
+        // the namespace flags through clone() itself (the boundary checks
+        // clone's flags in BPF) rather than unshare()
+        errno = 0;
+        long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (r == 0)
+                _exit(0);
+        if (r > 0) {
+                waitpid((pid_t)r, NULL, 0);
+                say("allowed", "a child in a new user namespace");
+                return;
+        }
+        blocked_or(-1, errno, "", NULL);
+}
+
 static void p_setns(void)
 {
         int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -713,6 +729,7 @@ static const struct probe probes[] = {
         {"add_key", p_add_key},
         {"keyctl", p_keyctl},
         {"unshare_user", p_unshare_user},
+        {"clone_newuser", p_clone_newuser},
         {"setns", p_setns},
         {"raw_socket", p_raw_socket},
         {"packet_socket", p_packet_socket},
