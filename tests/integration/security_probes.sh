@@ -46,7 +46,7 @@ probe_bundle() {
         edit_config "$b" \
                 "for k in ('bounding','effective','permitted'): c['process']['capabilities'][k] = $DOCKER_CAPS" \
                 "c['process']['noNewPrivileges'] = False" \
-                "c['process']['env'] += ['PROBE_MARKER=$T/outside/marker', 'PROBE_SECRET=probe-secret-$TOKEN', 'PROBE_HOST_RELEASE=$(uname -r)', 'PROBE_HOST_CPU=$cpu', 'PROBE_HOST_PATH=$T']" \
+                "c['process']['env'] += ['PROBE_MARKER=$T/outside/marker', 'PROBE_SECRET=probe-secret-$TOKEN', 'PROBE_HOST_RELEASE=$(uname -r)', 'PROBE_HOST_CPU=$cpu', 'PROBE_HOST_PATH=$T', 'PROBE_ABSTRACT=cocoon-probe-$TOKEN']" \
                 "c['mounts'].append({'destination':'/vol','type':'bind','source':'$T/vol','options':['rbind','rw']})"
         if [ "$profile" = docker ]; then
                 python3 "$TESTS_DIR/helpers/render_docker_seccomp.py" "$TESTS_DIR/data/docker-default-seccomp.json" \
@@ -63,8 +63,13 @@ probe_column() {
         none | runc) probe_bundle "$B" docker ;;
         *) probe_bundle "$B" none ;;
         esac
-        # a host process outside every container, the target of ptrace & co
-        sleep 1000 &
+        # a host process outside every container, the target of ptrace & co,
+        # listening on an abstract unix socket
+        python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1])
+s.listen(8)
+time.sleep(1000)' "cocoon-probe-$TOKEN" &
         victim=$!
         track_pid "$victim"
         id=$(new_id p)
@@ -121,17 +126,64 @@ test_probes_runc() {
 }
 test_probes_none_bare() { probe_column none-bare; }
 
+# CVE-2024-21626: process.cwd = /proc/self/fd/N, naming a descriptor the
+# runtime may still hold on a host directory when it chdirs. Each N must be
+# refused or leave the process inside the container.
+cwd_attack() {
+        local col=$1 B=$T/b n id
+        probe_bundle "$B" none
+        set_args "$B" /probe cwd leaked_fds
+        local -a cli
+        case $col in
+        runc) cli=(runc_ref) ;;
+        *) cli=("$COCOON" --root "$ROOT" --sandbox "$col") ;;
+        esac
+        for n in 3 4 5 6 7 8 9; do
+                edit_config "$B" "c['process']['cwd']='/proc/self/fd/$n'"
+                id=$(new_id "cwd$n")
+                capture "${cli[@]}" run --bundle "$B" "$id"
+                "${cli[@]}" delete --force "$id" >/dev/null 2>&1 || true
+                assert_not_contains "$out" ESCAPED "cwd /proc/self/fd/$n under $col"
+                if [ "$rc" = 0 ]; then
+                        assert_contains "$out" "cwd: contained" "cwd /proc/self/fd/$n under $col"
+                        note "fd $n: ran: $(tr '\n' ' ' <<<"$out")"
+                else
+                        note "fd $n: refused ($rc): $err"
+                fi
+        done
+}
+test_cwd_proc_self_fd_none() { cwd_attack none; }
+test_cwd_proc_self_fd_sentry() { cwd_attack sentry; }
+test_cwd_proc_self_fd_runc() {
+        [ -x "$RUNC" ] || skip "no runc at $RUNC"
+        cwd_attack runc
+}
+
 # The probe itself must be able to tell an escape: on the host (no container)
-# the marker is readable, the host release is its own, core_pattern is writable.
+# the marker is readable, the host release is its own, core_pattern is
+# writable, an inherited directory descriptor leads to the marker, and a
+# host abstract socket answers.
 test_probes_detect_escapes_on_the_host() {
         have_cmd gcc || skip "no gcc to build the probes"
-        local probe
+        local probe l
         probe=$(probe_bin)
         echo "probe-secret-$TOKEN" >"$T/marker"
+        python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1])
+s.listen(8)
+time.sleep(1000)' "cocoon-probe-$TOKEN" &
+        l=$!
+        track_pid "$l"
+        sleep 0.3
+        mkdir -p "$T/dir"
         capture env PROBE_MARKER="$T/marker" PROBE_SECRET="probe-secret-$TOKEN" PROBE_HOST_RELEASE="$(uname -r)" \
-                "$probe" proc_root uname core_pattern
+                PROBE_ABSTRACT="cocoon-probe-$TOKEN" "$probe" proc_root uname core_pattern leaked_fds abstract_socket 9<"$T/dir"
+        kill "$l"
         assert_eq 1 "$rc" "exit status of the probe when something escapes"
         assert_contains "$out" "proc_root: ESCAPED"
         assert_contains "$out" "uname: leaked"
         assert_contains "$out" "core_pattern: ESCAPED (/proc/sys/kernel/core_pattern is writable)"
+        assert_contains "$out" "leaked_fds: ESCAPED (read the marker relative to inherited fd 9)"
+        assert_contains "$out" "abstract_socket: ESCAPED"
 }

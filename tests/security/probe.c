@@ -350,6 +350,81 @@ static void p_kernel_view(void)
                 say("allowed", "the rootfs is writable there");
 }
 
+// The descriptors beyond stdio that the container's first process was
+// given (recorded by main before anything else opens one): a host
+// directory among them is a way out (runc's CVE-2024-21626, CVE-2016-9962).
+static int inherited[64], n_inherited;
+
+static void p_leaked_fds(void)
+{
+        const char *m = env("PROBE_MARKER");
+        char path[4096], link[4096];
+        for (int i = 0; i < n_inherited; i++) {
+                snprintf(path, sizeof(path), "../../../../../../../..%s", m);
+                int fd = openat(inherited[i], path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        char buf[256] = "";
+                        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                        close(fd);
+                        if (n > 0 && *env("PROBE_SECRET") && strstr(buf, env("PROBE_SECRET"))) {
+                                say("ESCAPED", "read the marker relative to inherited fd %d", inherited[i]);
+                                return;
+                        }
+                }
+        }
+        if (n_inherited == 0) {
+                say("contained", "no descriptor beyond stdio");
+                return;
+        }
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", inherited[0]);
+        ssize_t l = readlink(path, link, sizeof(link) - 1);
+        link[l > 0 ? l : 0] = 0;
+        say("contained", "%d inherited, e.g. %d -> %s", n_inherited, inherited[0], link);
+}
+
+static void p_cwd(void)
+{
+        // the cwd the process started in (a /proc/self/fd/N cwd in the
+        // config is the CVE-2024-21626 attack): .. from there
+        const char *m = env("PROBE_MARKER");
+        char path[4096];
+        snprintf(path, sizeof(path), "../../../../../../../..%s", m);
+        if (reads_secret(path)) {
+                say("ESCAPED", "read the marker relative to the cwd");
+                return;
+        }
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof(cwd))) {
+                say("contained", "getcwd: %s", strerrorname_np(errno));
+                return;
+        }
+        say("contained", "cwd %s", cwd);
+}
+
+static void p_abstract_socket(void)
+{
+        // a host process listening on an abstract unix socket (the
+        // containerd-shim CVE-2020-15257 shape): the name space is per network
+        // namespace
+        const char *name = env("PROBE_ABSTRACT");
+        struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; } a = {.sun_family = AF_UNIX};
+        size_t len = strlen(name);
+        if (!len || len > sizeof(a.sun_path) - 1) {
+                say("ERROR", "no PROBE_ABSTRACT");
+                return;
+        }
+        memcpy(a.sun_path + 1, name, len);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        errno = 0;
+        long r = connect(fd, (struct sockaddr *)&a, (socklen_t)(sizeof(sa_family_t) + 1 + len));
+        close(fd);
+        if (r == 0) {
+                say("ESCAPED", "connected to the host's @%s", name);
+                return;
+        }
+        blocked_or(-1, errno, "", NULL);
+}
+
 static long op_ptrace(pid_t p)
 {
         long r = ptrace(PTRACE_ATTACH, p, 0, 0);
@@ -716,6 +791,8 @@ static const struct probe probes[] = {
         {"dotdot", p_dotdot},
         {"volume_symlink", p_volume_symlink},
         {"kernel_view", p_kernel_view},
+        {"leaked_fds", p_leaked_fds},
+        {"cwd", p_cwd},
         {"ptrace", p_ptrace},
         {"process_vm_readv", p_process_vm_readv},
         {"kcmp", p_kcmp},
@@ -733,6 +810,7 @@ static const struct probe probes[] = {
         {"setns", p_setns},
         {"raw_socket", p_raw_socket},
         {"packet_socket", p_packet_socket},
+        {"abstract_socket", p_abstract_socket},
         {"open_by_handle_at", p_open_by_handle_at},
         {"dev_mem", p_dev_mem},
         {"proc_sys", p_proc_sys},
@@ -787,6 +865,10 @@ static int run_one(const struct probe *p)
 int main(int argc, char **argv)
 {
         int bad = 0;
+        // before anything of ours is open: what the runtime left us
+        for (int fd = 3; fd < 1024 && n_inherited < 64; fd++)
+                if (fcntl(fd, F_GETFD) >= 0)
+                        inherited[n_inherited++] = fd;
         if (argc < 2) {
                 fprintf(stderr, "usage: probe all | list | NAME...\n");
                 return 2;
