@@ -43,6 +43,32 @@ kill_cocoon_in_create() {
 test_kill_cocoon_in_create_none() { SB=none kill_cocoon_in_create; }
 test_kill_cocoon_in_create_sentry() { SB=sentry kill_cocoon_in_create; }
 
+# cocoon create killed after fixed delays, without hooks: the steps between
+# the ones hooks can stop at (state written, cgroup made, supervisor and
+# Gofer started, ...).
+kill_cocoon_create_timed() {
+        local delay id c
+        fault_bundle /bin/sleep 1000
+        for delay in 0 0.01 0.03 0.06 0.1 0.2; do
+                id=$(new_id "t${delay/./}")
+                bg c cc create --bundle "$B" "$id"
+                sleep "$delay"
+                kill -KILL "$c" 2>/dev/null || true # (it may have finished)
+                reap "$c"
+                half_state_gap "$id" "create killed after ${delay}s" && continue
+                CREATE_KILLED=1 assert_state_truthful "$id"
+                S=$(json_get 'd.get("pid", 0)' "$ROOT/$id/state.json" 2>/dev/null || echo 0)
+                W=$(json_get 'd.get("workload_pid", 0)' "$ROOT/$id/state.json" 2>/dev/null || echo 0)
+                if [ -e "$ROOT/$id" ]; then
+                        delete_clean "$id" "$S" "$W"
+                else
+                        assert_gone "$id"
+                fi
+        done
+}
+test_kill_cocoon_create_timed_none() { SB=none kill_cocoon_create_timed; }
+test_kill_cocoon_create_timed_sentry() { SB=sentry kill_cocoon_create_timed; }
+
 # The container's init killed while create waits in a createRuntime hook:
 # create fails with one line and unwinds.
 kill_init_in_create() {

@@ -45,14 +45,7 @@ kill_cocoon_in_delete() {
                 sleep "$delay"
                 kill -KILL "$c" 2>/dev/null || true # (it may have finished)
                 reap "$c"
-                if [ -d "$ROOT/$id" ] && [ ! -e "$ROOT/$id/state.json" ]; then
-                        # KNOWN GAP (damaged_state below): killed between
-                        # removing state.json and the directory, the delete
-                        # cannot be finished by another delete --force
-                        note "KNOWN GAP: delete killed after ${delay}s left $ROOT/$id without state.json"
-                        cleanup_leak "$id" "$S" "$W" "$G"
-                        continue
-                fi
+                half_state_gap "$id" "delete killed after ${delay}s" "$S" "$W" "$G" && continue
                 assert_state_truthful "$id"
                 delete_clean "$id" "$S" "$W" "$G"
         done
@@ -125,26 +118,6 @@ damage() {
         empty) : >"$2" ;;
         missing) rm -f "$2" ;;
         esac
-}
-
-# cleanup_leak ID PIDS...: what `delete --force` leaves of a container whose
-# state is damaged (KNOWN GAP, below): its processes and cgroups.
-cleanup_leak() {
-        local id=$1 p
-        shift
-        for p in "$@"; do
-                if [ -n "$p" ] && [ "$p" != 0 ]; then kill -KILL "$p" 2>/dev/null || true; fi
-        done
-        for p in "$@"; do
-                if [ -n "$p" ] && [ "$p" != 0 ]; then wait_pid_gone "$p"; fi
-        done
-        local _
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-                find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "$id" -exec rmdir {} \; 2>/dev/null || true
-                [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id")" ] && break
-                sleep 0.1
-        done
-        rm -rf "${ROOT:?}/$id"
 }
 
 # A running container whose state.json is damaged. `state` says so in one

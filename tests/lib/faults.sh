@@ -160,3 +160,39 @@ n_procs_at_least() {
         [ "$(cc ps --format json "$1" | json_get 'len(d)')" -ge "$2" ]
 }
 
+# cleanup_leak ID PIDS...: what `delete --force` leaves of a container whose
+# state is damaged (KNOWN GAP, below): its processes and cgroups.
+cleanup_leak() {
+        local id=$1 p
+        shift
+        for p in "$@"; do
+                if [ -n "$p" ] && [ "$p" != 0 ]; then kill -KILL "$p" 2>/dev/null || true; fi
+        done
+        for p in "$@"; do
+                if [ -n "$p" ] && [ "$p" != 0 ]; then wait_pid_gone "$p"; fi
+        done
+        local _
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+                find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "$id" -exec rmdir {} \; 2>/dev/null || true
+                [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id")" ] && break
+                sleep 0.1
+        done
+        rm -rf "${ROOT:?}/$id"
+}
+
+# half_state_gap ID WHAT PIDS...: true (after cleaning up by hand) when the
+# state directory is there without state.json. KNOWN GAP
+# (docs/security.md): a command killed between the directory and the file
+# (create right after its mkdir, delete between its two removals) leaves a
+# directory that `state` and `delete --force` call nonexistent and never
+# remove.
+half_state_gap() {
+        local id=$1 what=$2
+        shift 2
+        [ -d "$ROOT/$id" ] && [ ! -e "$ROOT/$id/state.json" ] || return 1
+        capture cc delete --force "$id"
+        assert_eq 1 "$rc" "delete --force of a directory without state.json (known gap)"
+        assert_contains "$err" "does not exist"
+        note "KNOWN GAP: $what left $ROOT/$id without state.json"
+        cleanup_leak "$id" "$@"
+}
