@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # test-timeout: 90
-# Fault injection, the second half (faults.sh has the first and explains
-# the method): cocoon delete killed half-way, a full --root, a damaged
-# state.json. After each: `state` tells the truth and `delete --force`
-# leaves nothing, or the test asserts a known gap (docs/security.md).
+# Fault injection around the state (faults.sh explains the method): cocoon
+# delete killed half-way, a full --root, a damaged state.json. After each:
+# `state` tells the truth and `delete --force` leaves nothing, or the test
+# asserts a known gap (docs/security.md).
 
 # shellcheck source=tests/lib/faults.sh
 source "$TESTS_DIR/lib/faults.sh"

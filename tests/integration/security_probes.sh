@@ -72,6 +72,8 @@ s.listen(8)
 time.sleep(1000)' "cocoon-probe-$TOKEN" &
         victim=$!
         track_pid "$victim"
+        # (listening before the probe runs, or its refusal would prove nothing)
+        wait_for grep -q "@cocoon-probe-$TOKEN" /proc/net/unix
         id=$(new_id p)
         local -a cli
         case $col in
@@ -175,7 +177,7 @@ s.listen(8)
 time.sleep(1000)' "cocoon-probe-$TOKEN" &
         l=$!
         track_pid "$l"
-        sleep 0.3
+        wait_for grep -q "@cocoon-probe-$TOKEN" /proc/net/unix
         mkdir -p "$T/dir"
         capture env PROBE_MARKER="$T/marker" PROBE_SECRET="probe-secret-$TOKEN" PROBE_HOST_RELEASE="$(uname -r)" \
                 PROBE_ABSTRACT="cocoon-probe-$TOKEN" "$probe" proc_root uname core_pattern leaked_fds abstract_socket 9<"$T/dir"

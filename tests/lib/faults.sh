@@ -1,8 +1,8 @@
 # shellcheck shell=bash disable=SC2154,SC2034,SC2015,SC2016  # $out $err $rc from capture(); $bgrc is read by the test files; literal $ in hook scripts
-# Helpers for the fault-injection tests (tests/integration/faults.sh and
-# faults_storage.sh): background cocoon commands whose pid is cocoon's own,
-# hooks that stall a step, and the after-fault checks (`state` truthful,
-# `delete --force` leaves nothing). Sourced by those files; $SB is the
+# Helpers for the fault-injection tests (tests/integration/faults.sh,
+# faults_run.sh, faults_storage.sh): background cocoon commands whose pid is
+# cocoon's own, hooks that stall a step, and the after-fault checks
+# (`state` truthful, `delete --force` leaves nothing). Sourced by those files; $SB is the
 # sandbox under test.
 
 # cc ARGS...: cocoon with the sandbox under test ($SB).
