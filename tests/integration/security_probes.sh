@@ -106,6 +106,10 @@ time.sleep(1000)' "cocoon-probe-$TOKEN" &
                 [ "$i" -lt 1200 ] || fail "$col: the probes did not finish in 60 s: $(cat "$T/probe.out")"
                 sleep 0.05
         done
+        # kill(-1, SIGKILL) inside (the kill_all probe) reached none of these
+        pid_alive "$victim" || fail "$col: the host process died during the probes"
+        assert_eq created "$("${cli[@]}" state "$nb" | json_get 'd["status"]')" "$col: the other tenant after the probes"
+        assert_contains "$(cat "$T/probe.out")" "mountinfo:" "$col: the probes ran to the end (the last probe)"
         "${cli[@]}" delete --force "$id" >/dev/null
         "${cli[@]}" delete --force "$nb" >/dev/null
         kill "$victim"

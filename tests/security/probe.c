@@ -425,6 +425,32 @@ static void p_abstract_socket(void)
         blocked_or(-1, errno, "", NULL);
 }
 
+static void p_kill_all(void)
+{
+        // kill(-1, SIGKILL): every process the caller may signal. Only run
+        // where pid 1 is this probe (its own pid namespace): on the host it
+        // would kill the machine. The test checks afterwards that the host
+        // process, the other tenant and (sentry) the Sentry and Gofer live.
+        char comm[64] = "";
+        FILE *f = fopen("/proc/1/cmdline", "re");
+        if (f) {
+                size_t n = fread(comm, 1, sizeof(comm) - 1, f);
+                comm[n] = 0;
+                fclose(f);
+        }
+        if (strcmp(comm, "/probe") != 0) {
+                say("ERROR", "pid 1 is not the probe: not in a pid namespace of its own");
+                return;
+        }
+        errno = 0;
+        long r = kill(-1, SIGKILL);
+        if (r < 0 && errno != ESRCH) {
+                blocked_or(-1, errno, "", NULL);
+                return;
+        }
+        say("contained", "reached the container's own processes only (checked outside)");
+}
+
 static long op_ptrace(pid_t p)
 {
         long r = ptrace(PTRACE_ATTACH, p, 0, 0);
@@ -796,6 +822,7 @@ static const struct probe probes[] = {
         {"ptrace", p_ptrace},
         {"process_vm_readv", p_process_vm_readv},
         {"kcmp", p_kcmp},
+        {"kill_all", p_kill_all},
         {"kexec_load", p_kexec},
         {"init_module", p_init_module},
         {"finit_module", p_finit_module},
