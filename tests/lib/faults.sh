@@ -1,0 +1,198 @@
+# shellcheck shell=bash disable=SC2154,SC2034,SC2015,SC2016  # $out $err $rc from capture(); $bgrc is read by the test files; literal $ in hook scripts
+# Helpers for the fault-injection tests (tests/integration/faults.sh,
+# faults_run.sh, faults_storage.sh): background cocoon commands whose pid is
+# cocoon's own, hooks that stall a step, and the after-fault checks
+# (`state` truthful, `delete --force` leaves nothing). Sourced by those files; $SB is the
+# sandbox under test.
+
+# cc ARGS...: cocoon with the sandbox under test ($SB).
+cc() { "$COCOON" --root "$ROOT" --sandbox "$SB" "$@"; }
+
+# stall_hook DIR: a hook (JSON) that saves its state to DIR/hook.json,
+# touches DIR/hook.reached and waits (at most 30 s) for DIR/hook.release.
+# DIR is as the hook sees it. With ONCE set, a second run returns at once.
+stall_hook() {
+        local d=$1 once=${2:-}
+        local guard=""
+        [ -n "$once" ] && guard="[ -e $d/hook.done ] && exit 0; touch $d/hook.done; "
+        printf '{"path":"/bin/sh","args":["sh","-c","%scat >%s/hook.json; touch %s/hook.reached; i=0; while [ ! -e %s/hook.release ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"]}' \
+                "$guard" "$d" "$d" "$d"
+}
+
+# fault_bundle ARGS...: $B runs ARGS.
+fault_bundle() {
+        B=$T/b
+        rm -rf "$B"
+        make_bundle "$B" "$@"
+}
+
+# with_hook KIND [ONCE]: $B gets a stalling hook of KIND; $HD is where the
+# test sees its files.
+with_hook() {
+        local kind=$1 once=${2:-} d
+        case $kind in
+        startContainer) d=/tmp HD=$B/rootfs/tmp ;; # a container path (after pivot_root)
+        *) d=$T HD=$T ;;
+        esac
+        rm -f "$HD"/hook.*
+        edit_config "$B" "c['hooks']={'$kind':[$(stall_hook "$d" "$once")]}"
+}
+
+release_hook() { touch "$HD/hook.release"; }
+
+# bg VAR CMD...: run CMD in the background, its pid in VAR (tracked). The
+# pid is the command's own (a `cc` is replaced by the binary, then exec), so
+# that killing it kills cocoon, not a subshell around it.
+bg() {
+        local var=$1
+        shift
+        [ "$1" = cc ] && { shift; set -- "$COCOON" --root "$ROOT" --sandbox "$SB" "$@"; }
+        (trap - ERR; exec "$@") >"$T/bg.out" 2>"$T/bg.err" &
+        printf -v "$var" '%s' "$!"
+        track_pid "$!"
+}
+
+# assert_failed_setup_lines: stderr of a create that failed because a
+# process died half-way names the death. KNOWN GAP (docs/security.md):
+# under sentry the supervisor logs the init's death and create then logs
+# the supervisor's, two lines for one failure.
+assert_failed_setup_lines() {
+        local e
+        e=$(cat "$T/bg.err")
+        if [ "$SB" = sentry ]; then
+                [ -n "$e" ] && [ "$(printf '%s\n' "$e" | wc -l)" -le 2 ] || fail "stderr of create: [$e]"
+        else
+                assert_one_line "$e" "stderr of create"
+        fi
+        assert_contains "$e" "died during set-up" "stderr of create"
+}
+
+# reap PID: wait for a background job; its status in $bgrc.
+reap() {
+        bgrc=0
+        wait "$1" || bgrc=$?
+}
+
+# sentry_pids ID: S, W, G of a created container (from state.json and /proc).
+sentry_pids() {
+        S=$(json_get 'd["pid"]' "$ROOT/$1/state.json")
+        W=$(json_get 'd.get("workload_pid", 0)' "$ROOT/$1/state.json")
+        G=$(pgrep -P "$S" -x cocoon-gofer || true)
+        track_pid "$S"
+        track_pid "$W"
+        [ -n "$G" ] && track_pid "$G"
+        return 0
+}
+
+# assert_state_truthful ID: `state` fails with one line saying the container
+# does not exist, or its status agrees with the processes: created/running
+# need a live init (and, under sentry, a live workload), stopped a dead one.
+assert_state_truthful() {
+        local id=$1 st pid w
+        capture cc state "$id"
+        if [ "$rc" != 0 ]; then
+                assert_one_line "$err" "stderr of state"
+                assert_contains "$err" "does not exist" "state of a container that failed"
+                return 0
+        fi
+        st=$(json_get 'd["status"]' <<<"$out")
+        pid=$(json_get 'd["pid"]' <<<"$out")
+        case $st in
+        created | running)
+                pid_alive "$pid" || fail "state says $st but its pid $pid is gone"
+                if [ "$SB" = sentry ]; then
+                        w=$(json_get 'd.get("workload_pid", 0)' "$ROOT/$id/state.json")
+                        pid_alive "$w" || fail "state says $st but the workload $w is gone"
+                fi
+                ;;
+        stopped)
+                [ "$pid" = 0 ] || ! pid_alive "$pid" || fail "state says stopped but pid $pid lives"
+                ;;
+        creating)
+                # KNOWN GAP (docs/security.md): a create killed half-way
+                # leaves its first state.json (pid 0) and `state` says
+                # "creating" although nothing is creating it any more
+                [ "$pid" = 0 ] && [ -n "${CREATE_KILLED:-}" ] || fail "state of $id: creating (pid $pid)"
+                note "KNOWN GAP: state says creating after create was killed"
+                ;;
+        *) fail "state of $id after the fault: [$st] (pid $pid)" ;;
+        esac
+        note "state after the fault: $st"
+}
+
+# fds_on PATH: descriptors (and cwds) of any process below PATH.
+fds_on() {
+        find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \( -lname "$1/*" -o -lname "$1" \) \
+                -printf '%p -> %l\n' 2>/dev/null || true
+}
+
+# assert_gone ID PIDS...: after delete --force: no state, no cgroup, none of
+# PIDS alive, no descriptor on the state directory or the rootfs.
+assert_gone() {
+        local id=$1 p
+        shift
+        [ ! -e "$ROOT/$id" ] || fail "state directory $ROOT/$id left"
+        capture cc state "$id"
+        [ "$rc" != 0 ] || fail "state still answers after delete --force"
+        assert_contains "$err" "does not exist"
+        for p in "$@"; do
+                [ -n "$p" ] && [ "$p" != 0 ] || continue
+                wait_pid_gone "$p"
+        done
+        local cg
+        cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)
+        [ -z "$cg" ] || fail "cgroup left: $cg"
+        local fds
+        fds=$(fds_on "$ROOT/$id"; fds_on "$B/rootfs")
+        [ -z "$fds" ] || fail "descriptors left on the container's files: $fds"
+}
+
+# delete_clean ID PIDS...: delete --force succeeds and leaves nothing.
+delete_clean() {
+        local id=$1
+        shift
+        assert_ok cc delete --force "$id"
+        assert_gone "$id" "$@"
+}
+
+# n_procs_at_least ID N: `ps` lists at least N processes of the container.
+n_procs_at_least() {
+        [ "$(cc ps --format json "$1" | json_get 'len(d)')" -ge "$2" ]
+}
+
+# cleanup_leak ID PIDS...: what `delete --force` leaves of a container whose
+# state is damaged (KNOWN GAP, below): its processes and cgroups.
+cleanup_leak() {
+        local id=$1 p
+        shift
+        for p in "$@"; do
+                if [ -n "$p" ] && [ "$p" != 0 ]; then kill -KILL "$p" 2>/dev/null || true; fi
+        done
+        for p in "$@"; do
+                if [ -n "$p" ] && [ "$p" != 0 ]; then wait_pid_gone "$p"; fi
+        done
+        local _
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+                find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "$id" -exec rmdir {} \; 2>/dev/null || true
+                [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id")" ] && break
+                sleep 0.1
+        done
+        rm -rf "${ROOT:?}/$id"
+}
+
+# half_state_gap ID WHAT PIDS...: true (after cleaning up by hand) when the
+# state directory is there without state.json. KNOWN GAP
+# (docs/security.md): a command killed between the directory and the file
+# (create right after its mkdir, delete between its two removals) leaves a
+# directory that `state` and `delete --force` call nonexistent and never
+# remove.
+half_state_gap() {
+        local id=$1 what=$2
+        shift 2
+        [ -d "$ROOT/$id" ] && [ ! -e "$ROOT/$id/state.json" ] || return 1
+        capture cc delete --force "$id"
+        assert_eq 1 "$rc" "delete --force of a directory without state.json (known gap)"
+        assert_contains "$err" "does not exist"
+        note "KNOWN GAP: $what left $ROOT/$id without state.json"
+        cleanup_leak "$id" "$@"
+}
