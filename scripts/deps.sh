@@ -1,12 +1,14 @@
 #!/bin/bash
 # Install the Debian packages cocoon needs, only those missing, so a warm
-# machine pays nothing.  Usage: deps.sh build|test|bench
+# machine pays nothing.  Usage: deps.sh build|test|bench|e2e
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
 test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
 bench) pkgs+=(runc) ;;
+# e2e: the engines the end-to-end tests drive (tests/integration/e2e_*.slow.sh)
+e2e)   pkgs+=(runc python3 iproute2 procps util-linux docker.io iptables) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,295 @@
+# shellcheck shell=bash
+# test-timeout: 240
+#
+# Docker end to end: Debian's docker.io (dockerd 20.10 with the containerd it
+# manages) drives cocoon through deploy/docker/daemon.json, as users run it.
+# Each test starts its own daemon: socket, data-root, exec-root, pidfile and
+# containerd state under $T, containers' cgroups under a parent named after
+# the test, and (where the test needs networking) the whole daemon inside a
+# network namespace of its own, so the default bridge, the published ports and
+# the iptables rules dockerd makes vanish with it.  One daemon serves many
+# checks: dockerd costs about a second to start.
+#
+# The image is the busybox rootfs (build/rootfs) imported with `docker import`;
+# there is no registry.
+
+DOCKERD=/usr/sbin/dockerd
+DOCKER_CLI=/usr/bin/docker
+IMAGE=cocoon-busybox:e2e
+SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
+
+need_docker() {
+        [ -x "$DOCKERD" ] && [ -x "$DOCKER_CLI" ] ||
+                skip "Debian's docker.io is not installed (bash scripts/deps.sh e2e)"
+}
+
+# dk ARGS...: the docker CLI against this test's daemon.
+dk() { "$DOCKER_CLI" -H "unix://$DK/docker.sock" "$@"; }
+
+# Paths dockerd and the runc shim create on the host whatever their options
+# say (the trust key, the plugin directory, the shims' socket directory).
+HOST_LITTER=(/etc/docker/key.json /run/docker/plugins /run/docker /run/containerd/s /run/containerd)
+
+# dockerd_start [netns] [DOCKERD-ARGS...]: start a private daemon with the
+# cocoon runtimes of deploy/docker/daemon.json pointing at the binary under
+# test; "netns" runs it in a network namespace of its own (default bridge,
+# iptables); otherwise it gets no bridge and no iptables rules.
+dockerd_start() {
+        need_docker
+        DK=$T/dk
+        mkdir -p "$DK"
+        local p
+        litter=()
+        for p in "${HOST_LITTER[@]}"; do
+                [ -e "$p" ] || litter+=("$p")
+        done
+        sed "s#/usr/local/bin/cocoon#$COCOON#g" "$SRC_DIR/deploy/docker/daemon.json" >"$DK/daemon.json"
+        CGPARENT=cocoon-e2e-$TOKEN
+        local wrap=() net_args=(--bridge=none --iptables=false --ip-masq=false)
+        NETNS=
+        if [ "${1:-}" = netns ]; then
+                shift
+                NETNS=cocoon-$TOKEN
+                ip netns add "$NETNS"
+                ip -n "$NETNS" link set lo up
+                wrap=(nsenter "--net=/run/netns/$NETNS")
+                net_args=()
+        fi
+        trap dockerd_stop EXIT
+        trap 'exit 143' TERM
+        "${wrap[@]}" "$DOCKERD" --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec" \
+                --pidfile "$DK/dockerd.pid" -H "unix://$DK/docker.sock" --cgroup-parent "/$CGPARENT" \
+                --storage-driver overlay2 "${net_args[@]}" "$@" >"$DK/dockerd.log" 2>&1 &
+        DOCKERD_PID=$!
+        track_pid "$DOCKERD_PID"
+        local i
+        for i in $(seq 300); do
+                dk version >/dev/null 2>&1 && break
+                pid_alive "$DOCKERD_PID" || fail "dockerd exited: $(tail -n 5 "$DK/dockerd.log")"
+                sleep 0.1
+        done
+        dk version >/dev/null 2>&1 || fail "dockerd did not answer within 30 s: $(tail -n 5 "$DK/dockerd.log")"
+        tar -C "$ROOTFS" -c . | dk import - "$IMAGE" >/dev/null
+}
+
+# The daemon's containers all removed, dockerd stopped (it stops its
+# containerd), then what it leaves on the host removed: its cgroup parents,
+# the network namespace, the directories it made outside its own.
+dockerd_stop() {
+        [ -n "${DOCKERD_PID:-}" ] || return 0
+        local ids
+        ids=$(dk ps -aq 2>/dev/null) || true
+        [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
+        kill -TERM "$DOCKERD_PID" 2>/dev/null || true
+        local i
+        for i in $(seq 300); do
+                pid_alive "$DOCKERD_PID" || break
+                sleep 0.1
+        done
+        if pid_alive "$DOCKERD_PID"; then
+                echo "dockerd did not stop within 30 s" >&2
+                kill -KILL "$DOCKERD_PID" 2>/dev/null || true
+        fi
+        DOCKERD_PID=
+        find /sys/fs/cgroup -maxdepth 2 -depth -type d -name "$CGPARENT" -exec rmdir {} \; 2>/dev/null || true
+        [ -z "$NETNS" ] || ip netns delete "$NETNS" 2>/dev/null || true
+        local p
+        for p in "${litter[@]}"; do
+                if [ -d "$p" ]; then rmdir "$p" 2>/dev/null || true; else rm -f "$p"; fi
+        done
+}
+
+# cg_file CONTROLLER ID FILE: the host's view of a container's cgroup file.
+cg_file() { cat "/sys/fs/cgroup/$1/$CGPARENT/$2/$3"; }
+
+# wait_logs NAME TEXT: poll until `docker logs NAME` shows TEXT.
+wait_logs() {
+        local i
+        for i in $(seq 100); do
+                dk logs "$1" 2>&1 | grep -qF -- "$2" && return 0
+                sleep 0.1
+        done
+        fail "docker logs $1 never showed [$2]: [$(dk logs "$1" 2>&1)]"
+}
+
+# cocoon_list RUNTIME: the containers cocoon holds in the state root the
+# runc shim gives it for this runtime (Docker's namespace "moby").
+cocoon_list() { "$COCOON" --root "$DK/exec/runtime-$1/moby" list -q 2>/dev/null || true; }
+
+# docker_matrix RUNTIME: every Docker feature this file checks, on one
+# runtime; each check names the feature in its failure message.
+docker_matrix() {
+        local rt=$1 run=(dk run --runtime "$1")
+
+        # exit status, stdout and stderr kept apart, --rm
+        capture "${run[@]}" --rm --name "rm-$rt" "$IMAGE" sh -c 'echo to-stdout; echo to-stderr >&2; exit 7'
+        assert_eq 7 "$rc" "[$rt] docker run exit status"
+        assert_eq to-stdout "$out" "[$rt] docker run stdout"
+        assert_eq to-stderr "$err" "[$rt] docker run stderr"
+        assert_eq "" "$(dk ps -aq --filter "name=rm-$rt")" "[$rt] container left by --rm"
+        capture "${run[@]}" --rm "$IMAGE" sh -c 'exit 255'
+        assert_eq 255 "$rc" "[$rt] docker run exit status 255"
+
+        # -i: stdin reaches the container and its EOF too
+        capture_in "line one" "${run[@]}" -i --rm "$IMAGE" sh -c 'read l; echo "got [$l]"; cat; echo eof'
+        assert_eq 0 "$rc" "[$rt] docker run -i: $err"
+        assert_eq "got [line one]
+eof" "$out" "[$rt] docker run -i output"
+
+        # -t: the container's stdio is a pty; -it with a terminal on our side
+        capture "${run[@]}" -t --rm "$IMAGE" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys'
+        assert_eq 0 "$rc" "[$rt] docker run -t: $err"
+        assert_match "$(tr -d '\r' <<<"$out")" $'^/dev/pts/[0-9]+\nboth-ttys$' "[$rt] docker run -t output"
+        local script_cmd
+        printf -v script_cmd '%q ' "$DOCKER_CLI" -H "unix://$DK/docker.sock" run --runtime "$rt" -it --rm "$IMAGE" sh
+        capture_in 'echo typed-$((6*7)); exit 5' script -qec "$script_cmd" /dev/null
+        assert_eq 5 "$rc" "[$rt] docker run -it exit status (output: $out)"
+        assert_contains "$out" "typed-42" "[$rt] docker run -it output"
+
+        # a long-running container: logs, exec, kill -s, top, stats, pause,
+        # stop by SIGTERM
+        local trapper='trap "echo got-USR1" USR1; trap "echo got-TERM; exit 0" TERM
+echo started; echo started-err >&2; while :; do sleep 0.1; done'
+        assert_ok "${run[@]}" -d --name "a-$rt" "$IMAGE" sh -c "$trapper"
+        local a
+        a=$(dk inspect -f '{{.Id}}' "a-$rt")
+        wait_logs "a-$rt" started
+        capture dk logs "a-$rt"
+        assert_eq started "$out" "[$rt] docker logs stdout"
+        assert_eq started-err "$err" "[$rt] docker logs stderr"
+
+        capture dk exec "a-$rt" sh -c 'echo exec-out; echo exec-err >&2; exit 3'
+        assert_eq "3 exec-out exec-err" "$rc $out $err" "[$rt] docker exec status, stdout, stderr"
+        capture_in "exec input" dk exec -i "a-$rt" cat
+        assert_eq "0 exec input" "$rc $out" "[$rt] docker exec -i"
+        capture dk exec -t "a-$rt" tty
+        assert_match "$rc $(tr -d '\r' <<<"$out")" '^0 /dev/pts/[0-9]+$' "[$rt] docker exec -t"
+        capture dk exec -u 1000:1000 -e FOO=bar -w /tmp "a-$rt" sh -c 'echo $(id -u):$(id -g) $FOO $PWD'
+        assert_eq "0 1000:1000 bar /tmp" "$rc $out" "[$rt] docker exec -u -e -w"
+
+        assert_ok dk kill -s USR1 "a-$rt"
+        wait_logs "a-$rt" got-USR1
+        assert_eq running "$(dk inspect -f '{{.State.Status}}' "a-$rt")" "[$rt] status after kill -s USR1"
+
+        capture dk top "a-$rt"
+        assert_eq 0 "$rc" "[$rt] docker top: $err"
+        assert_contains "$out" "sh -c trap" "[$rt] docker top"
+        assert_not_contains "$out" "cocoon" "[$rt] docker top (runtime processes are not the container's)"
+
+        capture dk stats --no-stream --format '{{.MemUsage}}|{{.PIDs}}' "a-$rt"
+        assert_eq 0 "$rc" "[$rt] docker stats: $err"
+        assert_match "$out" '^[0-9.]+[KMG]i?B / [0-9.]+[KMGT]i?B\|[1-9][0-9]*$' "[$rt] docker stats"
+        assert_not_contains "$out" "0B / 0B" "[$rt] docker stats memory"
+
+        assert_ok dk pause "a-$rt"
+        assert_eq paused "$(dk inspect -f '{{.State.Status}}' "a-$rt")" "[$rt] status after docker pause"
+        assert_eq FROZEN "$(cg_file freezer "$a" freezer.state)" "[$rt] freezer after docker pause"
+        assert_ok dk unpause "a-$rt"
+        assert_eq running "$(dk inspect -f '{{.State.Status}}' "a-$rt")" "[$rt] status after docker unpause"
+        assert_eq THAWED "$(cg_file freezer "$a" freezer.state)" "[$rt] freezer after docker unpause"
+
+        local t0 t1
+        t0=$(date +%s%N)
+        assert_ok dk stop -t 20 "a-$rt"
+        t1=$(date +%s%N)
+        assert_eq 0 "$(dk inspect -f '{{.State.ExitCode}}' "a-$rt")" "[$rt] exit status after SIGTERM"
+        wait_logs "a-$rt" got-TERM
+        [ $(((t1 - t0) / 1000000)) -lt 10000 ] || fail "[$rt] docker stop of a container that exits on SIGTERM took $(((t1 - t0) / 1000000)) ms"
+        assert_ok dk rm "a-$rt"
+
+        # stop of a container that ignores SIGTERM (a pid-1 shell without a
+        # handler): SIGKILL after the grace period
+        assert_ok "${run[@]}" -d --name "b-$rt" "$IMAGE" sh -c 'echo up; while :; do sleep 0.1; done'
+        wait_logs "b-$rt" up
+        t0=$(date +%s%N)
+        assert_ok dk stop -t 1 "b-$rt"
+        t1=$(date +%s%N)
+        assert_eq 137 "$(dk inspect -f '{{.State.ExitCode}}' "b-$rt")" "[$rt] exit status after the SIGKILL of docker stop"
+        [ $(((t1 - t0) / 1000000)) -ge 1000 ] || fail "[$rt] docker stop -t 1 did not wait for the grace period"
+        assert_ok dk rm "b-$rt"
+
+        # resources: the cgroup files as the host sees them, and their effect
+        assert_ok "${run[@]}" -d --name "r-$rt" --memory 64m --pids-limit 50 --cpus 0.5 "$IMAGE" sleep 1000
+        local r
+        r=$(dk inspect -f '{{.Id}}' "r-$rt")
+        assert_eq 67108864 "$(cg_file memory "$r" memory.limit_in_bytes)" "[$rt] --memory"
+        assert_eq 50 "$(cg_file pids "$r" pids.max)" "[$rt] --pids-limit"
+        assert_eq "50000 100000" "$(cg_file cpu "$r" cpu.cfs_quota_us) $(cg_file cpu "$r" cpu.cfs_period_us)" "[$rt] --cpus"
+        assert_ok dk rm -f "r-$rt"
+        capture "${run[@]}" --rm --memory 32m --memory-swap 32m "$IMAGE" dd if=/dev/zero of=/dev/null bs=96M count=1
+        assert_eq 137 "$rc" "[$rt] exit status of a container over its --memory ($err)"
+        capture "${run[@]}" --rm --pids-limit 20 "$IMAGE" sh -c \
+                'n=0; for i in $(seq 40); do sleep 5 2>/dev/null & n=$((n+1)); done; kill $(jobs -p) 2>/dev/null; echo forked'
+        assert_contains "$err" "can't fork" "[$rt] --pids-limit 20 stops the 21st process"
+
+        # volumes, --read-only
+        mkdir -p "$T/vol-$rt"
+        echo from-host >"$T/vol-$rt/in"
+        capture "${run[@]}" --rm --read-only -v "$T/vol-$rt:/data" -v "$T/vol-$rt:/ro:ro" "$IMAGE" \
+                sh -c 'cat /data/in; echo from-container >/data/out; touch /x 2>&1; touch /ro/y 2>&1; true'
+        assert_eq 0 "$rc" "[$rt] volumes: $err"
+        assert_eq "from-host
+touch: /x: Read-only file system
+touch: /ro/y: Read-only file system" "$out" "[$rt] -v and --read-only"
+        assert_eq from-container "$(cat "$T/vol-$rt/out")" "[$rt] a file written to a volume"
+
+        # --network none: only a loopback interface
+        capture "${run[@]}" --rm --network none "$IMAGE" sh -c 'ip -o link | cut -d: -f2'
+        assert_eq "0  lo" "$rc $out" "[$rt] --network none"
+
+        assert_eq "" "$(cocoon_list "$rt")" "[$rt] containers left in cocoon's state root"
+}
+
+# docker_published_port RUNTIME: the default bridge: a web server in the
+# container reached from the daemon's network namespace, through the
+# published port (docker-proxy and DNAT) and at the container's address.
+docker_published_port() {
+        local rt=$1
+        mkdir -p "$T/www-$rt"
+        echo "hello from $rt" >"$T/www-$rt/index.html"
+        assert_ok dk run -d --runtime "$rt" --name "w-$rt" -p 127.0.0.1::8080 -v "$T/www-$rt:/www:ro" "$IMAGE" \
+                httpd -f -p 8080 -h /www
+        local port ip
+        port=$(dk port "w-$rt" 8080/tcp)
+        assert_match "$port" '^127\.0\.0\.1:[0-9]+$' "[$rt] published port"
+        ip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' "w-$rt")
+        assert_match "$ip" '^[0-9.]+$' "[$rt] container address on the bridge"
+        local i
+        for i in $(seq 50); do
+                nsenter "--net=/run/netns/$NETNS" wget -qO- "http://$ip:8080/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        capture nsenter "--net=/run/netns/$NETNS" wget -qO- "http://$port/"
+        assert_eq "0 hello from $rt" "$rc $out" "[$rt] the published port from the host ($err)"
+        capture nsenter "--net=/run/netns/$NETNS" wget -qO- "http://$ip:8080/"
+        assert_eq "0 hello from $rt" "$rc $out" "[$rt] the container's bridge address from the host ($err)"
+        # and outwards: the container reaches the host's side of the bridge
+        local gw
+        gw=$(dk inspect -f '{{.NetworkSettings.Gateway}}' "w-$rt")
+        capture dk exec "w-$rt" ping -c 1 -W 5 "$gw"
+        assert_eq 0 "$rc" "[$rt] ping of the bridge gateway from the container: $out $err"
+        assert_ok dk rm -f "w-$rt"
+}
+
+test_docker_sentry() {
+        dockerd_start netns
+        docker_matrix cocoon
+        docker_published_port cocoon
+}
+
+test_docker_none() {
+        dockerd_start netns
+        docker_matrix cocoon-none
+        docker_published_port cocoon-none
+}
+
+# cocoon-vm is declared in daemon.json, and refused with cocoon's own line
+# until the vm sandbox exists; nothing is left behind.
+test_docker_vm_refused() {
+        dockerd_start
+        capture dk run --rm --runtime cocoon-vm "$IMAGE" true
+        assert_ne 0 "$rc" "docker run --runtime cocoon-vm status"
+        assert_contains "$err" "--sandbox=vm is not available yet" "docker run --runtime cocoon-vm error"
+        assert_eq "" "$(dk ps -aq)" "containers left after the refused run"
+        assert_eq "" "$(cocoon_list cocoon-vm)" "containers left in cocoon's state root"
+}
