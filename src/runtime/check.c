@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cocoon check`: the report (check.h).  The kernel probes live in
+ * check_probes.c; here are the host's programs and files: the vm sandbox's
+ * KVM, QEMU and guest assets, and the engines that would run cocoon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "runtime/check.h"
+#include "util.h"
+
+static const char *const level_names[] = {"OK", "WARN", "FAIL"};
+
+void check_line(struct check_report *rep, enum check_level level, const char *what, const char *fix,
+                const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(rep->out, "%-4s  %s: ", level_names[level], what);
+        vfprintf(rep->out, fmt, ap);
+        va_end(ap);
+        if (level != CHECK_OK && fix)
+                fprintf(rep->out, "; fix: %s", fix);
+        fputc('\n', rep->out);
+        fflush(rep->out);
+        rep->counts[level]++;
+}
+
+/* NAME in $PATH or the sbin directories root's PATH may lack: *ret (static). */
+static bool find_program(const char *name, char ret[PATH_MAX]) {
+        const char *env = getenv("PATH");
+        _cleanup_free_ char *path = strdup_printf("%s:/usr/local/sbin:/usr/sbin:/sbin", env ? env : "/usr/bin:/bin");
+        if (!path)
+                return false;
+        char *save = NULL;
+        for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                if (!*d)
+                        continue;
+                snprintf(ret, PATH_MAX, "%s/%s", d, name);
+                if (access(ret, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Whether FILE mentions cocoon (a runtime entry pointing at it). */
+static bool mentions_cocoon(const char *file) {
+        _cleanup_free_ char *text = NULL;
+        return read_file_at(AT_FDCWD, file, &text, NULL) >= 0 && strstr(text, "cocoon");
+}
+
+/* Where `make install` put the guest assets, relative to this binary
+ * (PREFIX/bin/cocoon -> PREFIX/share/cocoon/guest), else the build tree's. */
+static bool find_guest_assets(char ret[PATH_MAX]) {
+        char exe[PATH_MAX - 64]; /* room for the suffixes below */
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+                return false;
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+                return false;
+        *slash = 0;
+        const char *rel[] = {"/../share/cocoon/guest", "/guest"};
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+                snprintf(ret, PATH_MAX, "%s%s", exe, rel[i]);
+                if (access(ret, R_OK | X_OK) == 0)
+                        return true;
+        }
+        snprintf(ret, PATH_MAX, "%s/../share/cocoon/guest", exe);
+        return false;
+}
+
+static void check_vm(struct check_report *rep) {
+        /* Not a host problem, so WARN: the other sandboxes are unaffected. */
+        check_line(rep, CHECK_WARN, "vm sandbox", "a build of cocoon that includes it (not written yet)",
+                   "not available in this build: --sandbox=vm is refused");
+        /* A device node alone proves little: ask for the API and create a VM. */
+        const char *kvm_fix = "load kvm_intel or kvm_amd, or use a host with (nested) virtualisation";
+        _cleanup_close_ int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        int api = kvm >= 0 ? ioctl(kvm, KVM_GET_API_VERSION, 0) : -1;
+        int vm = api == KVM_API_VERSION ? ioctl(kvm, KVM_CREATE_VM, 0) : -1;
+        if (vm >= 0) {
+                close(vm);
+                check_line(rep, CHECK_OK, "/dev/kvm", NULL, "created a VM (KVM API %d): guests run with KVM", api);
+        } else if (api >= 0 && api != KVM_API_VERSION)
+                check_line(rep, CHECK_WARN, "/dev/kvm", kvm_fix, "KVM API version %d, expected %d: the vm sandbox would "
+                           "run its guests under TCG emulation, much more slowly", api, KVM_API_VERSION);
+        else
+                check_line(rep, CHECK_WARN, "/dev/kvm", kvm_fix, "%s: %m: the vm sandbox would run its guests under TCG "
+                           "emulation, much more slowly", kvm < 0 ? "open" : api < 0 ? "KVM_GET_API_VERSION" : "KVM_CREATE_VM");
+        char path[PATH_MAX];
+        if (find_program("qemu-system-x86_64", path))
+                check_line(rep, CHECK_OK, "QEMU", NULL, "%s", path);
+        else
+                check_line(rep, CHECK_WARN, "QEMU", "apt-get install qemu-system-x86",
+                           "qemu-system-x86_64 not found: the vm sandbox needs it");
+        if (find_guest_assets(path))
+                check_line(rep, CHECK_OK, "guest assets", NULL, "%s", path);
+        else
+                check_line(rep, CHECK_WARN, "guest assets", "make install (once the vm sandbox builds them)",
+                           "no guest kernel and initramfs in %s: the vm sandbox needs them", path);
+}
+
+struct engine {
+        const char *name, *program, *config, *package, *how;
+};
+
+static void check_engines(struct check_report *rep) {
+        static const struct engine engines[] = {
+                {"Docker", "dockerd", "/etc/docker/daemon.json", "docker.io",
+                 "merge deploy/docker/daemon.json into /etc/docker/daemon.json and restart dockerd"},
+                {"containerd", "containerd", "/etc/containerd/config.toml", "containerd",
+                 "add the runtimes of deploy/containerd/ to /etc/containerd/config.toml and restart containerd"},
+                {"Podman", "podman", "/etc/containers/containers.conf", "podman",
+                 "run podman --runtime /usr/local/bin/cocoon, or add cocoon to [engine.runtimes] in "
+                 "/etc/containers/containers.conf"},
+        };
+        for (size_t i = 0; i < sizeof engines / sizeof *engines; i++) {
+                const struct engine *e = &engines[i];
+                char path[PATH_MAX], what[64];
+                snprintf(what, sizeof what, "engine %s", e->name);
+                if (!find_program(e->program, path))
+                        check_line(rep, CHECK_OK, what, NULL, "%s not installed (nothing to configure)", e->program);
+                else if (mentions_cocoon(e->config))
+                        check_line(rep, CHECK_OK, what, NULL, "%s; %s declares cocoon", path, e->config);
+                else
+                        check_line(rep, CHECK_WARN, what, e->how, "%s; %s does not declare cocoon", path, e->config);
+        }
+}
+
+unsigned cocoon_check(FILE *out) {
+        struct check_report rep = {.out = out};
+        if (geteuid() != 0)
+                check_line(&rep, CHECK_WARN, "privileges", "run cocoon check as root",
+                           "not root: the probes below fail for lack of privilege, not of kernel support");
+        check_namespaces(&rep);
+        check_user_namespace(&rep);
+        check_cgroups(&rep);
+        check_sentry_syscalls(&rep);
+        check_seccomp_notify(&rep);
+        check_vm(&rep);
+        check_engines(&rep);
+        return rep.counts[CHECK_FAIL];
+}

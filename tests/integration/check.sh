@@ -1,0 +1,91 @@
+# shellcheck shell=bash
+# `cocoon check`: the host readiness report.  Every line is OK, WARN or FAIL;
+# the probes do the real thing (a seccomp listener that installs an fd, a
+# user namespace, a cgroup made and removed); the exit status is non-zero
+# exactly when a line says FAIL.
+
+# check_lines_well_formed: every line of $out is "LEVEL  what: detail", and
+# WARN / FAIL lines carry a fix.
+check_lines_well_formed() {
+        local line n=0
+        while IFS= read -r line; do
+                n=$((n + 1))
+                assert_match "$line" '^(OK|WARN|FAIL) +[^:]+: .+' "check line $n"
+                case "$line" in
+                WARN* | FAIL*) assert_contains "$line" "; fix: " "check line $n" ;;
+                esac
+        done <<<"$out"
+        [ "$n" -ge 15 ] || fail "only $n lines in the report"
+}
+
+test_check_report() {
+        capture "$COCOON" check
+        check_lines_well_formed
+        # non-zero exactly when something failed
+        if grep -q '^FAIL' <<<"$out"; then
+                assert_ne 0 "$rc" "exit status with a FAIL line"
+        else
+                assert_eq 0 "$rc" "exit status without FAIL lines (stderr: $err)"
+        fi
+        local what
+        for what in "namespaces" "user namespaces" "cgroup layout" "cgroup creation" "cgroup controllers" \
+                "openat2 RESOLVE_IN_ROOT" "pidfd_getfd" "process_vm_readv" "seccomp user notification" \
+                "seccomp ADDFD" "seccomp sync wake-up" "vm sandbox" "/dev/kvm" "QEMU" "guest assets" \
+                "engine Docker" "engine containerd" "engine Podman"; do
+                grep -qE "^(OK|WARN|FAIL) +$what: " <<<"$out" || fail "no line for [$what] in: $out"
+        done
+        # this host (kernel 6.x, root): the sentry's kernel features are there
+        local major minor
+        IFS=. read -r major minor _ <<<"$(uname -r)"
+        if [ "$major" -gt 6 ] || { [ "$major" = 6 ] && [ "$minor" -ge 6 ]; }; then
+                assert_match "$out" $'(^|\n)OK +seccomp user notification: ' "seccomp probe on kernel $(uname -r)"
+                assert_match "$out" $'(^|\n)OK +seccomp ADDFD: ' "ADDFD probe on kernel $(uname -r)"
+                assert_match "$out" $'(^|\n)OK +seccomp sync wake-up: ' "sync wake-up probe on kernel $(uname -r)"
+        fi
+        # the layout matches what `features` reports
+        local layout
+        layout=$("$COCOON" features | json_get 'd["annotations"]["io.github.cocoon.cgroup-layout"]')
+        assert_match "$out" $'(^|\n)OK +cgroup layout: '"$layout"'( |$)' "cgroup layout line"
+        # the vm sandbox does not exist yet: said, but not a FAIL
+        assert_match "$out" $'(^|\n)WARN +vm sandbox: not available' "vm sandbox line"
+        # the probe cgroup is gone again
+        local left
+        left=$(find /sys/fs/cgroup -maxdepth 3 -name 'cocoon-check-*' 2>/dev/null)
+        assert_eq "" "$left" "probe cgroups left behind"
+}
+
+# The engine lines follow what is installed and configured on this host.
+test_check_engines() {
+        capture "$COCOON" check
+        local line
+        line=$(grep -E '^(OK|WARN) +engine Docker: ' <<<"$out")
+        if [ -x /usr/sbin/dockerd ]; then
+                assert_contains "$line" "/usr/sbin/dockerd" "Docker line"
+                if grep -qs cocoon /etc/docker/daemon.json; then
+                        assert_match "$line" '^OK' "Docker line with cocoon configured"
+                else
+                        assert_match "$line" '^WARN .*deploy/docker/daemon.json' "Docker line without cocoon configured"
+                fi
+        else
+                assert_match "$line" '^OK .*not installed' "Docker line without dockerd"
+        fi
+}
+
+# Without root the cgroup probe really fails: a FAIL line and exit status 1,
+# and a WARN saying why.
+test_check_unprivileged_fails() {
+        have_cmd setpriv || skip "setpriv not installed"
+        capture setpriv --reuid 65534 --regid 65534 --clear-groups env ASAN_OPTIONS=detect_leaks=0 "$COCOON" check
+        assert_eq 1 "$rc" "exit status of an unprivileged check (stderr: $err)"
+        check_lines_well_formed
+        assert_match "$out" $'^WARN +privileges: not root' "first line"
+        assert_match "$out" $'\nFAIL +cgroup creation: .*Permission denied' "cgroup line"
+        assert_one_line "$err" "stderr"
+}
+
+test_check_rejects_arguments() {
+        assert_fail "$COCOON" check extra
+        assert_error_line
+        assert_contains "$err" 'unexpected argument "extra"'
+        assert_eq "" "$out" "stdout of a refused check"
+}
