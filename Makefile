@@ -33,7 +33,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps demo test test-quick unit asan rootfs bench bench-syscalls clean lint docs
+.PHONY: all deps demo test test-quick unit asan rootfs bench bench-syscalls clean lint docs install
 all: deps $(BUILD)/cocoon
 
 deps:
@@ -112,6 +112,31 @@ bench: all rootfs
 
 bench-syscalls: all rootfs
 	@bash bench/syscalls.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man pages, and
+# the vm sandbox's guest assets (kernel, initramfs) when they have been built
+# into $(BUILD)/guest/; absent ones are skipped with a message, since the
+# other sandboxes do not need them.
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+GUESTDIR ?= $(PREFIX)/share/cocoon/guest
+install: all
+	@echo "  INSTALL $(DESTDIR)$(BINDIR)/cocoon"
+	@install -D -m 0755 $(BUILD)/cocoon $(DESTDIR)$(BINDIR)/cocoon
+	@for m in man/*.[1-8]; do \
+	        s=$${m##*.}; \
+	        echo "  INSTALL $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; \
+	        install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
+	done
+	@if [ -d $(BUILD)/guest ] && [ -n "$$(ls -A $(BUILD)/guest)" ]; then \
+	        for f in $(BUILD)/guest/*; do \
+	                echo "  INSTALL $(DESTDIR)$(GUESTDIR)/$${f##*/}"; \
+	                install -D -m 0644 $$f $(DESTDIR)$(GUESTDIR)/$${f##*/} || exit 1; \
+	        done; \
+	else \
+	        echo "  SKIP    guest assets: none built in $(BUILD)/guest/ (only --sandbox=vm needs them)"; \
+	fi
 
 clean:
 	rm -rf build
