@@ -30,6 +30,23 @@ dk() { "$DOCKER_CLI" -H "unix://$DK/docker.sock" "$@"; }
 # say (the trust key, the plugin directory, the shims' socket directory).
 HOST_LITTER=(/etc/docker/key.json /run/docker/plugins /run/docker /run/containerd/s /run/containerd)
 
+litter_record() {
+        local p
+        litter=()
+        for p in "${HOST_LITTER[@]}"; do
+                [ -e "$p" ] || litter+=("$p")
+        done
+}
+
+# litter_clean: remove those of them that were not there before (directories
+# only when empty: another engine's test may be using them).
+litter_clean() {
+        local p
+        for p in "${litter[@]}"; do
+                if [ -d "$p" ]; then rmdir "$p" 2>/dev/null || true; else rm -f "$p"; fi
+        done
+}
+
 # dockerd_start [netns] [DOCKERD-ARGS...]: start a private daemon with the
 # cocoon runtimes of deploy/docker/daemon.json pointing at the binary under
 # test; "netns" runs it in a network namespace of its own (default bridge,
@@ -38,11 +55,7 @@ dockerd_start() {
         need_docker
         DK=$T/dk
         mkdir -p "$DK"
-        local p
-        litter=()
-        for p in "${HOST_LITTER[@]}"; do
-                [ -e "$p" ] || litter+=("$p")
-        done
+        litter_record
         sed "s#/usr/local/bin/cocoon#$COCOON#g" "$SRC_DIR/deploy/docker/daemon.json" >"$DK/daemon.json"
         CGPARENT=cocoon-e2e-$TOKEN
         local wrap=() net_args=(--bridge=none --iptables=false --ip-masq=false)
@@ -93,10 +106,7 @@ dockerd_stop() {
         DOCKERD_PID=
         find /sys/fs/cgroup -maxdepth 2 -depth -type d -name "$CGPARENT" -exec rmdir {} \; 2>/dev/null || true
         [ -z "$NETNS" ] || ip netns delete "$NETNS" 2>/dev/null || true
-        local p
-        for p in "${litter[@]}"; do
-                if [ -d "$p" ]; then rmdir "$p" 2>/dev/null || true; else rm -f "$p"; fi
-        done
+        litter_clean
 }
 
 # cg_file CONTROLLER ID FILE: the host's view of a container's cgroup file.
@@ -292,4 +302,50 @@ test_docker_vm_refused() {
         assert_contains "$err" "--sandbox=vm is not available yet" "docker run --runtime cocoon-vm error"
         assert_eq "" "$(dk ps -aq)" "containers left after the refused run"
         assert_eq "" "$(cocoon_list cocoon-vm)" "containers left in cocoon's state root"
+}
+
+# docs/quickstart-docker.md, as a user would follow it: its sh blocks run in
+# order (with PREFIX and QS under $T), and every line of its text blocks
+# appears in what they print.
+test_docker_quickstart() {
+        need_docker
+        local doc=$SRC_DIR/docs/quickstart-docker.md
+        awk '/^```sh$/ {f = 1; next} /^```$/ {f = 0} f' "$doc" >"$T/quickstart.sh"
+        awk '/^```text$/ {f = 1; next} /^```$/ {f = 0} f' "$doc" >"$T/quickstart.expected"
+        [ -s "$T/quickstart.sh" ] && [ -s "$T/quickstart.expected" ] || fail "no sh or text blocks in $doc"
+        QS=$T/qs-$TOKEN
+        litter_record
+        trap quickstart_cleanup EXIT
+        trap 'exit 143' TERM
+        capture env -C "$SRC_DIR" PREFIX="$T/prefix" QS="$QS" bash -e "$T/quickstart.sh"
+        [ "$rc" = 0 ] || fail "the quick start failed (rc=$rc)
+--- stdout:
+$out
+--- stderr:
+$err"
+        local line
+        while IFS= read -r line; do
+                grep -qF -- "$line" <<<"$out" || fail "the quick start did not print [$line]:
+$out"
+        done <"$T/quickstart.expected"
+        [ -x "$T/prefix/bin/cocoon" ] && [ -f "$T/prefix/share/man/man8/cocoon.8" ] ||
+                fail "make install PREFIX=$T/prefix did not install the binary and the man page"
+        [ ! -e "$QS" ] || fail "the quick start's cleanup left $QS"
+        local cgs
+        cgs=$(find /sys/fs/cgroup -maxdepth 2 -name "qs-$TOKEN")
+        assert_eq "" "$cgs" "cgroup parents left by the quick start's cleanup"
+}
+
+# What the quick start leaves when it fails half-way.
+quickstart_cleanup() {
+        local pid
+        pid=$(cat "$QS/dockerd.pid" 2>/dev/null) || pid=
+        if [ -n "$pid" ] && pid_alive "$pid"; then
+                "$DOCKER_CLI" -H "unix://$QS/docker.sock" ps -aq 2>/dev/null |
+                        xargs -r "$DOCKER_CLI" -H "unix://$QS/docker.sock" rm -f >/dev/null 2>&1 || true
+                kill "$pid" 2>/dev/null || true
+                wait_pid_gone "$pid" || true
+        fi
+        find /sys/fs/cgroup -maxdepth 2 -depth -type d -name "qs-$TOKEN" -exec rmdir {} \; 2>/dev/null || true
+        litter_clean
 }
