@@ -98,6 +98,7 @@ lint:
 # Whole suite (slow suites included).  `make test-quick` skips suites marked slow.
 test:
 	@bash scripts/deps.sh test
+	@bash scripts/deps.sh e2e
 	@$(MAKE) --no-print-directory all rootfs asan lint
 	@bash tests/run.sh
 

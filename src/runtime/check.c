@@ -69,14 +69,18 @@ static bool find_guest_assets(char ret[PATH_MAX]) {
         if (!slash)
                 return false;
         *slash = 0;
-        const char *rel[] = {"/../share/cocoon/guest", "/guest"};
-        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-                snprintf(ret, PATH_MAX, "%s%s", exe, rel[i]);
-                if (access(ret, R_OK | X_OK) == 0)
-                        return true;
-        }
-        snprintf(ret, PATH_MAX, "%s/../share/cocoon/guest", exe);
-        return false;
+        /* the build tree: build/cocoon next to build/guest */
+        snprintf(ret, PATH_MAX, "%s/guest", exe);
+        if (access(ret, R_OK | X_OK) == 0)
+                return true;
+        /* installed: PREFIX/bin/cocoon */
+        slash = strrchr(exe, '/');
+        if (slash && !strcmp(slash, "/bin"))
+                *slash = 0;
+        else
+                strcat(exe, "/..");
+        snprintf(ret, PATH_MAX, "%s/share/cocoon/guest", exe);
+        return access(ret, R_OK | X_OK) == 0;
 }
 
 static void check_vm(struct check_report *rep) {
