@@ -232,6 +232,33 @@ echo started; echo started-err >&2; while :; do sleep 0.1; done'
                 'n=0; for i in $(seq 40); do sleep 5 2>/dev/null & n=$((n+1)); done; kill $(jobs -p) 2>/dev/null; echo forked'
         assert_contains "$err" "can't fork" "[$rt] --pids-limit 20 stops the 21st process"
 
+        # docker update (cocoon update), docker restart, docker cp
+        assert_ok "${run[@]}" -d --name "u-$rt" --memory 64m "$IMAGE" sh -c 'echo up; exec sleep 1000'
+        r=$(dk inspect -f '{{.Id}}' "u-$rt")
+        assert_ok dk update --memory 128m --memory-swap 256m "u-$rt"
+        assert_eq 134217728 "$(cg_file memory "$r" memory.limit_in_bytes)" "[$rt] docker update --memory"
+        assert_ok dk restart -t 1 "u-$rt"
+        assert_eq running "$(dk inspect -f '{{.State.Status}}' "u-$rt")" "[$rt] status after docker restart"
+        echo copied-in >"$T/cp-$rt"
+        assert_ok dk cp "$T/cp-$rt" "u-$rt:/tmp/in"
+        capture dk exec "u-$rt" cat /tmp/in
+        assert_eq "0 copied-in" "$rc $out" "[$rt] docker cp into the container"
+        assert_ok dk rm -f "u-$rt"
+
+        # --init, --user, --tmpfs, --ulimit, --cap-drop, --hostname, --add-host, -e
+        capture "${run[@]}" --rm --init "$IMAGE" ps -o pid,comm
+        assert_match "$out" $'\n +1 docker-init\n' "[$rt] --init: pid 1 ($err)"
+        capture "${run[@]}" --rm --user 1000:1000 --tmpfs /scratch --ulimit nofile=100:200 --cap-drop ALL \
+                --hostname myhost --add-host foo:192.0.2.7 -e A=b "$IMAGE" \
+                sh -c 'id -u; touch /scratch/f && echo tmpfs-ok; ulimit -n; grep CapEff /proc/self/status; hostname; grep foo /etc/hosts; echo $A'
+        assert_eq "0 1000
+tmpfs-ok
+100
+CapEff:	0000000000000000
+myhost
+192.0.2.7	foo
+b" "$rc $out" "[$rt] --user --tmpfs --ulimit --cap-drop --hostname --add-host -e ($err)"
+
         # volumes, --read-only
         mkdir -p "$T/vol-$rt"
         echo from-host >"$T/vol-$rt/in"
