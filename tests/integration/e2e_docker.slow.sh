@@ -277,6 +277,67 @@ touch: /ro/y: Read-only file system" "$out" "[$rt] -v and --read-only"
         assert_eq "" "$(cocoon_list "$rt")" "[$rt] containers left in cocoon's state root"
 }
 
+# debian_image: an image of Debian's own dynamically linked programs (bash,
+# coreutils, python3.11 with the standard modules the checks import), copied
+# from this host with their libraries, imported as debian-programs:e2e.
+DEBIAN_PROGRAMS=(/bin/bash /usr/bin/sort /usr/bin/sha256sum /usr/bin/cat /usr/bin/ls /usr/bin/python3.11)
+PY_MODULES='runpy, argparse, encodings.idna, http.server, concurrent.futures.thread, subprocess, hashlib, json, threading'
+debian_image() {
+        local img=$T/debian-img b l
+        mkdir -p "$img/etc" "$img/tmp" "$img/srv"
+        chmod 1777 "$img/tmp"
+        for b in "${DEBIAN_PROGRAMS[@]}"; do
+                [ -x "$b" ] || fail "$b is missing on this host"
+                for l in "$b" $(ldd "$b" | grep -oE '/[^ ]+'); do
+                        mkdir -p "$img$(dirname "$l")"
+                        cp -L "$l" "$img$l"
+                done
+        done
+        /usr/bin/python3.11 -I -S -c "import sys, $PY_MODULES
+print('\n'.join(m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)))" |
+                while read -r l; do
+                        mkdir -p "$img$(dirname "$l")"
+                        cp "$l" "$img$l"
+                done
+        echo 'root:x:0:0:root:/root:/bin/bash' >"$img/etc/passwd"
+        echo 'root:x:0:' >"$img/etc/group"
+        echo "served by Debian's python3" >"$img/srv/index.html"
+        tar -C "$img" -c . | dk import - debian-programs:e2e >/dev/null
+}
+
+# docker_debian_programs RUNTIME: glibc programs (pipes, fork and exec,
+# threads) and Debian's python3 as a daemon behind a published port.
+docker_debian_programs() {
+        local rt=$1 run=(dk run --runtime "$1")
+        capture "${run[@]}" --rm debian-programs:e2e /bin/bash -c \
+                'set -o pipefail; printf "c\nb\na\n" | sort | cat; printf cocoon | sha256sum; ls /srv'
+        assert_eq "0 a
+b
+c
+$(printf cocoon | sha256sum)
+index.html" "$rc $out" "[$rt] bash, coreutils and pipes ($err)"
+        capture "${run[@]}" --rm debian-programs:e2e /usr/bin/python3.11 -I -S -c "import $PY_MODULES
+with concurrent.futures.ThreadPoolExecutor(4) as ex:
+    digests = list(ex.map(lambda i: hashlib.sha256(str(i).encode()).hexdigest()[:8], range(8)))
+child = subprocess.run(['/bin/bash', '-c', 'echo child \$\$'], capture_output=True, text=True)
+print(json.dumps({'digests': len(set(digests)), 'child': child.stdout.split()[0], 'rc': child.returncode}))"
+        assert_eq '0 {"digests": 8, "child": "child", "rc": 0}' "$rc $out" "[$rt] python3 threads and subprocess ($err)"
+
+        assert_ok "${run[@]}" -d --name "py-$rt" -p 127.0.0.1::8000 debian-programs:e2e \
+                /usr/bin/python3.11 -I -S -m http.server --directory /srv 8000
+        local port i
+        port=$(dk port "py-$rt" 8000/tcp)
+        for i in $(seq 100); do
+                nsenter "--net=/run/netns/$NETNS" wget -qO- "http://$port/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        capture nsenter "--net=/run/netns/$NETNS" wget -qO- "http://$port/"
+        assert_eq "0 served by Debian's python3" "$rc $out" "[$rt] python3 -m http.server behind a published port ($err)"
+        capture dk logs "py-$rt"
+        assert_contains "$err" '"GET / HTTP/1.1" 200' "[$rt] the server's log in docker logs"
+        assert_ok dk rm -f "py-$rt"
+}
+
 # docker_published_port RUNTIME: the default bridge: a web server in the
 # container reached from the daemon's network namespace, through the
 # published port (docker-proxy and DNAT) and at the container's address.
@@ -312,12 +373,16 @@ test_docker_sentry() {
         dockerd_start netns
         docker_matrix cocoon
         docker_published_port cocoon
+        debian_image
+        docker_debian_programs cocoon
 }
 
 test_docker_none() {
         dockerd_start netns
         docker_matrix cocoon-none
         docker_published_port cocoon-none
+        debian_image
+        docker_debian_programs cocoon-none
 }
 
 # cocoon-vm is declared in daemon.json, and refused with cocoon's own line
