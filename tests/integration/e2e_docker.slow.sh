@@ -139,6 +139,14 @@ docker_matrix() {
         assert_eq "" "$(dk ps -aq --filter "name=rm-$rt")" "[$rt] container left by --rm"
         capture "${run[@]}" --rm "$IMAGE" sh -c 'exit 255'
         assert_eq 255 "$rc" "[$rt] docker run exit status 255"
+        # Docker's statuses for a command that cannot start (from the
+        # runtime's error text): 127 not found, 126 not executable
+        capture "${run[@]}" --rm "$IMAGE" /nonexistent
+        assert_eq 127 "$rc" "[$rt] docker run of a missing path ($err)"
+        capture "${run[@]}" --rm "$IMAGE" nosuchcommand
+        assert_eq 127 "$rc" "[$rt] docker run of a command not in PATH ($err)"
+        capture "${run[@]}" --rm "$IMAGE" /etc/passwd
+        assert_eq 126 "$rc" "[$rt] docker run of a file that is not executable ($err)"
 
         # -i: stdin reaches the container and its EOF too
         capture_in "line one" "${run[@]}" -i --rm "$IMAGE" sh -c 'read l; echo "got [$l]"; cat; echo eof'
