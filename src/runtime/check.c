@@ -32,6 +32,24 @@ void check_line(struct check_report *rep, enum check_level level, const char *wh
         fputc('\n', rep->out);
         fflush(rep->out);
         rep->counts[level]++;
+        for (int i = 0; level == CHECK_FAIL && i < 3; i++)
+                if (rep->scope & (1u << i)) {
+                        char *f = rep->failed[i];
+                        size_t n = strlen(f);
+                        snprintf(f + n, sizeof rep->failed[i] - n, "%s%s", n ? ", " : "", what);
+                }
+}
+
+/* The verdict for one sandbox, after every probe. */
+static void check_sandbox(struct check_report *rep, int bit, const char *name) {
+        char what[32];
+        snprintf(what, sizeof what, "sandbox %s", name);
+        rep->scope = 0;
+        if (*rep->failed[bit])
+                check_line(rep, CHECK_FAIL, what, "see the FAIL lines above", "cannot run on this host: %s",
+                           rep->failed[bit]);
+        else
+                check_line(rep, CHECK_OK, what, NULL, "ready");
 }
 
 /* NAME in $PATH or the sbin directories root's PATH may lack: *ret (static). */
@@ -84,9 +102,6 @@ static bool find_guest_assets(char ret[PATH_MAX]) {
 }
 
 static void check_vm(struct check_report *rep) {
-        /* Not a host problem, so WARN: the other sandboxes are unaffected. */
-        check_line(rep, CHECK_WARN, "vm sandbox", "a build of cocoon that includes it (not written yet)",
-                   "not available in this build: --sandbox=vm is refused");
         /* A device node alone proves little: ask for the API and create a VM. */
         const char *kvm_fix = "load kvm_intel or kvm_amd, or use a host with (nested) virtualisation";
         _cleanup_close_ int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -146,12 +161,22 @@ unsigned cocoon_check(FILE *out) {
         if (geteuid() != 0)
                 check_line(&rep, CHECK_WARN, "privileges", "run cocoon check as root",
                            "not root: the probes below fail for lack of privilege, not of kernel support");
+        rep.scope = CHECK_NONE | CHECK_SENTRY;
         check_namespaces(&rep);
         check_user_namespace(&rep);
+        rep.scope = CHECK_NONE | CHECK_SENTRY | CHECK_VM;
         check_cgroups(&rep);
-        check_sentry_syscalls(&rep);
+        check_sentry_syscalls(&rep); /* sets its own scopes */
+        rep.scope = CHECK_SENTRY;
         check_seccomp_notify(&rep);
+        rep.scope = CHECK_VM;
         check_vm(&rep);
+        rep.scope = 0;
         check_engines(&rep);
+        check_sandbox(&rep, 0, "none");
+        check_sandbox(&rep, 1, "sentry");
+        /* Not a host problem, so WARN: the other sandboxes are unaffected. */
+        check_line(&rep, CHECK_WARN, "sandbox vm", "a build of cocoon that includes it (not written yet)",
+                   "not available in this build: --sandbox=vm is refused");
         return rep.counts[CHECK_FAIL];
 }

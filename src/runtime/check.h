@@ -17,12 +17,23 @@ enum check_level {
         CHECK_FAIL,
 };
 
+/* The sandboxes a probe matters for: a FAIL under a scope makes the
+ * summary line of each sandbox in it a FAIL too. */
+enum {
+        CHECK_NONE = 1 << 0,
+        CHECK_SENTRY = 1 << 1,
+        CHECK_VM = 1 << 2,
+};
+
 struct check_report {
         FILE *out;
         unsigned counts[3];
+        unsigned scope;      /* CHECK_* bits of the probe running now */
+        char failed[3][160]; /* per sandbox: the probes that failed, ", "-separated */
 };
 
-/* One line: "LEVEL what: detail" and, unless OK, "; fix: ..." (fix may be NULL). */
+/* One line: "LEVEL what: detail" and, unless OK, "; fix: ..." (fix may be NULL);
+ * a FAIL is charged to the sandboxes of rep->scope. */
 void check_line(struct check_report *rep, enum check_level level, const char *what, const char *fix,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

@@ -245,6 +245,7 @@ void check_namespaces(struct check_report *rep) {
 
 /* The system calls the Gofer and the Sentry build on, tried on ourselves. */
 void check_sentry_syscalls(struct check_report *rep) {
+        rep->scope = CHECK_NONE | CHECK_SENTRY; /* mounts use openat2 in every sandbox */
         struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
         int fd = (int) syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
         if (fd < 0)
@@ -255,6 +256,7 @@ void check_sentry_syscalls(struct check_report *rep) {
                 check_line(rep, CHECK_OK, "openat2 RESOLVE_IN_ROOT", NULL, "paths can be confined to a root");
         }
 
+        rep->scope = CHECK_SENTRY;
         _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, getpid(), 0);
         int dup = pidfd >= 0 ? (int) syscall(SYS_pidfd_getfd, pidfd, pidfd, 0) : -1;
         if (dup < 0)

@@ -30,8 +30,8 @@ test_check_report() {
         local what
         for what in "namespaces" "user namespaces" "cgroup layout" "cgroup creation" "cgroup controllers" \
                 "openat2 RESOLVE_IN_ROOT" "pidfd_getfd" "process_vm_readv" "seccomp user notification" \
-                "seccomp ADDFD" "seccomp sync wake-up" "vm sandbox" "/dev/kvm" "QEMU" "guest assets" \
-                "engine Docker" "engine containerd" "engine Podman"; do
+                "seccomp ADDFD" "seccomp sync wake-up" "/dev/kvm" "QEMU" "guest assets" \
+                "engine Docker" "engine containerd" "engine Podman" "sandbox none" "sandbox sentry" "sandbox vm"; do
                 grep -qE "^(OK|WARN|FAIL) +$what: " <<<"$out" || fail "no line for [$what] in: $out"
         done
         # this host (kernel 6.x, root): the sentry's kernel features are there
@@ -46,8 +46,20 @@ test_check_report() {
         local layout
         layout=$("$COCOON" features | json_get 'd["annotations"]["io.github.cocoon.cgroup-layout"]')
         assert_match "$out" $'(^|\n)OK +cgroup layout: '"$layout"'( |$)' "cgroup layout line"
-        # the vm sandbox does not exist yet: said, but not a FAIL
-        assert_match "$out" $'(^|\n)WARN +vm sandbox: not available' "vm sandbox line"
+        # one verdict per sandbox, last; the vm sandbox does not exist yet:
+        # said, but not a FAIL
+        assert_match "$out" $'\n[A-Z]+ +sandbox none: [^\n]*\n[A-Z]+ +sandbox sentry: [^\n]*\nWARN +sandbox vm: not available[^\n]*$' \
+                "the sandbox lines"
+        if grep -qE '^FAIL +(namespaces|cgroup creation|openat2 RESOLVE_IN_ROOT):' <<<"$out"; then
+                assert_match "$out" $'\nFAIL +sandbox none: cannot run' "sandbox none after a FAIL it needs"
+        else
+                assert_match "$out" $'\nOK +sandbox none: ready' "sandbox none"
+        fi
+        if grep -qE '^FAIL ' <<<"$(grep -vE '^FAIL +sandbox ' <<<"$out")"; then
+                assert_match "$out" $'\nFAIL +sandbox sentry: cannot run' "sandbox sentry after a FAIL"
+        else
+                assert_match "$out" $'\nOK +sandbox sentry: ready' "sandbox sentry"
+        fi
         # the probe cgroup is gone again
         local left
         left=$(find /sys/fs/cgroup -maxdepth 3 -name 'cocoon-check-*' 2>/dev/null)
@@ -80,6 +92,8 @@ test_check_unprivileged_fails() {
         check_lines_well_formed
         assert_match "$out" $'^WARN +privileges: not root' "first line"
         assert_match "$out" $'\nFAIL +cgroup creation: .*Permission denied' "cgroup line"
+        assert_match "$out" $'\nFAIL +sandbox none: cannot run on this host: cgroup creation' "sandbox none line"
+        assert_match "$out" $'\nFAIL +sandbox sentry: cannot run on this host: cgroup creation' "sandbox sentry line"
         assert_one_line "$err" "stderr"
 }
 
