@@ -115,13 +115,17 @@ bench-syscalls: all rootfs
 	@bash bench/syscalls.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man pages, and
-# the vm sandbox's guest assets (kernel, initramfs) when they have been built
-# into $(BUILD)/guest/; absent ones are skipped with a message, since the
-# other sandboxes do not need them.
-PREFIX   ?= /usr/local
-BINDIR   ?= $(PREFIX)/bin
-MANDIR   ?= $(PREFIX)/share/man
-GUESTDIR ?= $(PREFIX)/share/cocoon/guest
+# the vm sandbox's guest assets (the kernel and initramfs `make guest` leaves
+# in build/guest) when they have been built; absent ones are skipped with a
+# message, since the other sandboxes do not need them.  They go to
+# PREFIX/lib/cocoon/guest (/usr/lib/cocoon/guest with PREFIX=/usr), where
+# `cocoon check` looks for them next to PREFIX/bin/cocoon.
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+MANDIR       ?= $(PREFIX)/share/man
+GUESTDIR     ?= $(PREFIX)/lib/cocoon/guest
+GUEST_SRC    ?= build/guest
+GUEST_ASSETS := vmlinuz initramfs.cpio
 install: all
 	@echo "  INSTALL $(DESTDIR)$(BINDIR)/cocoon"
 	@install -D -m 0755 $(BUILD)/cocoon $(DESTDIR)$(BINDIR)/cocoon
@@ -130,14 +134,14 @@ install: all
 	        echo "  INSTALL $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; \
 	        install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
 	done
-	@if [ -d $(BUILD)/guest ] && [ -n "$$(ls -A $(BUILD)/guest)" ]; then \
-	        for f in $(BUILD)/guest/*; do \
-	                echo "  INSTALL $(DESTDIR)$(GUESTDIR)/$${f##*/}"; \
-	                install -D -m 0644 $$f $(DESTDIR)$(GUESTDIR)/$${f##*/} || exit 1; \
-	        done; \
-	else \
-	        echo "  SKIP    guest assets: none built in $(BUILD)/guest/ (only --sandbox=vm needs them)"; \
-	fi
+	@for f in $(GUEST_ASSETS); do \
+	        if [ -s $(GUEST_SRC)/$$f ]; then \
+	                echo "  INSTALL $(DESTDIR)$(GUESTDIR)/$$f"; \
+	                install -D -m 0644 $(GUEST_SRC)/$$f $(DESTDIR)$(GUESTDIR)/$$f || exit 1; \
+	        else \
+	                echo "  SKIP    $(GUEST_SRC)/$$f: not built (make guest; only --sandbox=vm needs it)"; \
+	        fi; \
+	done
 
 clean:
 	rm -rf build

@@ -75,30 +75,55 @@ static bool mentions_cocoon(const char *file) {
         return read_file_at(AT_FDCWD, file, &text, NULL) >= 0 && strstr(text, "cocoon");
 }
 
-/* Where `make install` put the guest assets, relative to this binary
- * (PREFIX/bin/cocoon -> PREFIX/share/cocoon/guest), else the build tree's. */
+/* The vm sandbox's kernel and initramfs: $COCOON_GUEST_DIR, the build
+ * tree's build/guest (next to build/cocoon or above build/asan/cocoon), or
+ * where `make install` puts them (PREFIX/lib/cocoon/guest for
+ * PREFIX/bin/cocoon, and /usr/lib/cocoon/guest).  *ret is the first
+ * directory holding both, else the installed location. */
+static bool has_guest_assets(const char *dir) {
+        char p[PATH_MAX];
+        static const char *const assets[] = {"vmlinuz", "initramfs.cpio"};
+        for (size_t i = 0; i < sizeof assets / sizeof *assets; i++) {
+                snprintf(p, sizeof p, "%.*s/%s", PATH_MAX - 32, dir, assets[i]);
+                if (access(p, R_OK) < 0)
+                        return false;
+        }
+        return true;
+}
+
 static bool find_guest_assets(char ret[PATH_MAX]) {
+        const char *env = getenv("COCOON_GUEST_DIR");
+        if (env && *env) {
+                snprintf(ret, PATH_MAX, "%s", env);
+                return has_guest_assets(ret);
+        }
         char exe[PATH_MAX - 64]; /* room for the suffixes below */
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0)
-                return false;
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (!slash)
-                return false;
-        *slash = 0;
-        /* the build tree: build/cocoon next to build/guest */
-        snprintf(ret, PATH_MAX, "%s/guest", exe);
-        if (access(ret, R_OK | X_OK) == 0)
-                return true;
-        /* installed: PREFIX/bin/cocoon */
-        slash = strrchr(exe, '/');
-        if (slash && !strcmp(slash, "/bin"))
+        char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+        bool installed = false; /* exe is now PREFIX */
+        if (slash) {
                 *slash = 0;
-        else
-                strcat(exe, "/..");
-        snprintf(ret, PATH_MAX, "%s/share/cocoon/guest", exe);
-        return access(ret, R_OK | X_OK) == 0;
+                const char *rel[] = {"/guest", "/../guest"};
+                for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+                        snprintf(ret, PATH_MAX, "%s%s", exe, rel[i]);
+                        if (has_guest_assets(ret))
+                                return true;
+                }
+                slash = strrchr(exe, '/');
+                if (slash && !strcmp(slash, "/bin")) {
+                        *slash = 0;
+                        installed = true;
+                        snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
+                        if (has_guest_assets(ret))
+                                return true;
+                }
+        }
+        snprintf(ret, PATH_MAX, "/usr/lib/cocoon/guest");
+        if (has_guest_assets(ret))
+                return true;
+        if (installed) /* name where `make install` would have put them */
+                snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
+        return false;
 }
 
 static void check_vm(struct check_report *rep) {
@@ -125,8 +150,9 @@ static void check_vm(struct check_report *rep) {
         if (find_guest_assets(path))
                 check_line(rep, CHECK_OK, "guest assets", NULL, "%s", path);
         else
-                check_line(rep, CHECK_WARN, "guest assets", "make install (once the vm sandbox builds them)",
-                           "no guest kernel and initramfs in %s: the vm sandbox needs them", path);
+                check_line(rep, CHECK_WARN, "guest assets", "make guest && make install, or set COCOON_GUEST_DIR",
+                           "no vmlinuz and initramfs.cpio in %s (nor in a build tree next to cocoon): the vm "
+                           "sandbox needs them", path);
 }
 
 struct engine {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# test-timeout: 300
 # `cocoon check`: the host readiness report.  Every line is OK, WARN or FAIL;
 # the probes do the real thing (a seccomp listener that installs an fd, a
 # user namespace, a cgroup made and removed); the exit status is non-zero
@@ -102,4 +103,32 @@ test_check_rejects_arguments() {
         assert_error_line
         assert_contains "$err" 'unexpected argument "extra"'
         assert_eq "" "$out" "stdout of a refused check"
+}
+
+# make install puts the binary, the man page and the guest assets where
+# `cocoon check` (and the vm sandbox) look for them; absent assets are
+# skipped with a message.  (`make install` builds build/cocoon first when it
+# is out of date: hence this file's timeout.)
+test_install_prefix() {
+        local src
+        src=$(cd "$TESTS_DIR/.." && pwd)
+        capture make -s -C "$src" install PREFIX="$T/p1" GUEST_SRC="$T/none"
+        assert_eq 0 "$rc" "make install without guest assets ($err)"
+        assert_contains "$out" "SKIP    $T/none/vmlinuz: not built"
+        assert_contains "$out" "SKIP    $T/none/initramfs.cpio: not built"
+        [ -x "$T/p1/bin/cocoon" ] || fail "no $T/p1/bin/cocoon"
+        [ -s "$T/p1/share/man/man8/cocoon.8" ] || fail "no cocoon.8"
+        [ ! -e "$T/p1/lib/cocoon/guest" ] || fail "a guest directory without assets"
+        capture "$T/p1/bin/cocoon" check
+        assert_match "$out" $'\nWARN +guest assets: no vmlinuz and initramfs.cpio in '"$T/p1/lib/cocoon/guest" "check before the assets"
+
+        mkdir -p "$T/g"
+        echo kernel >"$T/g/vmlinuz"
+        echo initramfs >"$T/g/initramfs.cpio"
+        capture make -s -C "$src" install PREFIX="$T/p2" GUEST_SRC="$T/g"
+        assert_eq 0 "$rc" "make install with guest assets ($err)"
+        assert_eq "kernel initramfs" "$(cat "$T/p2/lib/cocoon/guest/vmlinuz" "$T/p2/lib/cocoon/guest/initramfs.cpio" | tr '\n' ' ' | sed 's/ $//')" \
+                "installed guest assets"
+        capture "$T/p2/bin/cocoon" check
+        assert_match "$out" $'\nOK +guest assets: '"$T/p2/lib/cocoon/guest"$'\n' "check after make install"
 }
