@@ -11,11 +11,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "runtime/check.h"
+#include "runtime/sandbox.h"
+#include "sync.h"
 #include "util.h"
 
 static const char *const level_names[] = {"OK", "WARN", "FAIL"};
@@ -126,7 +130,31 @@ static bool find_guest_assets(char ret[PATH_MAX]) {
         return false;
 }
 
-static void check_vm(struct check_report *rep) {
+/* Whether this build has the sandbox.  sandbox_lookup says why not in an
+ * error line; it is captured (over a socketpair, as a set-up child's errors
+ * are) to become the report line's detail instead of being printed. */
+static bool sandbox_built(enum sandbox_kind kind, char *why, size_t len) {
+        int sv[2];
+        *why = 0;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                snprintf(why, len, "socketpair: %m");
+                return false;
+        }
+        const struct sandbox_ops *ops;
+        log_forward_to(sv[1]);
+        int r = sandbox_lookup(kind, &ops);
+        log_forward_to(-1);
+        close(sv[1]);
+        struct sync_msg m;
+        if (r < 0 && sync_recv(sv[0], &m) == 0 && m.type == SYNC_ERROR)
+                snprintf(why, len, "%.*s", (int) sizeof m.msg, m.msg);
+        close(sv[0]);
+        return r >= 0;
+}
+
+static void check_vm(struct check_report *rep, bool built) {
+        /* Without the sandbox in this build, what it would need is advice. */
+        enum check_level missing = built ? CHECK_FAIL : CHECK_WARN;
         /* A device node alone proves little: ask for the API and create a VM. */
         const char *kvm_fix = "load kvm_intel or kvm_amd, or use a host with (nested) virtualisation";
         _cleanup_close_ int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -145,12 +173,12 @@ static void check_vm(struct check_report *rep) {
         if (find_program("qemu-system-x86_64", path))
                 check_line(rep, CHECK_OK, "QEMU", NULL, "%s", path);
         else
-                check_line(rep, CHECK_WARN, "QEMU", "apt-get install qemu-system-x86",
+                check_line(rep, missing, "QEMU", "apt-get install qemu-system-x86",
                            "qemu-system-x86_64 not found: the vm sandbox needs it");
         if (find_guest_assets(path))
                 check_line(rep, CHECK_OK, "guest assets", NULL, "%s", path);
         else
-                check_line(rep, CHECK_WARN, "guest assets", "make guest && make install, or set COCOON_GUEST_DIR",
+                check_line(rep, missing, "guest assets", "make guest && make install, or set COCOON_GUEST_DIR",
                            "no vmlinuz and initramfs.cpio in %s (nor in a build tree next to cocoon): the vm "
                            "sandbox needs them", path);
 }
@@ -195,14 +223,17 @@ unsigned cocoon_check(FILE *out) {
         check_sentry_syscalls(&rep); /* sets its own scopes */
         rep.scope = CHECK_SENTRY;
         check_seccomp_notify(&rep);
+        char why[LOG_FORWARD_MAX];
+        bool vm_built = sandbox_built(SANDBOX_VM, why, sizeof why);
         rep.scope = CHECK_VM;
-        check_vm(&rep);
+        check_vm(&rep, vm_built);
         rep.scope = 0;
         check_engines(&rep);
         check_sandbox(&rep, 0, "none");
         check_sandbox(&rep, 1, "sentry");
-        /* Not a host problem, so WARN: the other sandboxes are unaffected. */
-        check_line(&rep, CHECK_WARN, "sandbox vm", "a build of cocoon that includes it (not written yet)",
-                   "not available in this build: --sandbox=vm is refused");
+        if (vm_built)
+                check_sandbox(&rep, 2, "vm");
+        else /* not a host problem, so WARN: the other sandboxes are unaffected */
+                check_line(&rep, CHECK_WARN, "sandbox vm", "a build of cocoon that includes it", "%s", why);
         return rep.counts[CHECK_FAIL];
 }

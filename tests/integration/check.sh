@@ -47,10 +47,17 @@ test_check_report() {
         local layout
         layout=$("$COCOON" features | json_get 'd["annotations"]["io.github.cocoon.cgroup-layout"]')
         assert_match "$out" $'(^|\n)OK +cgroup layout: '"$layout"'( |$)' "cgroup layout line"
-        # one verdict per sandbox, last; the vm sandbox does not exist yet:
-        # said, but not a FAIL
-        assert_match "$out" $'\n[A-Z]+ +sandbox none: [^\n]*\n[A-Z]+ +sandbox sentry: [^\n]*\nWARN +sandbox vm: not available[^\n]*$' \
+        # one verdict per sandbox, last; a build without the vm sandbox says
+        # so (sandbox_lookup's own line), but not as a FAIL
+        assert_match "$out" $'\n[A-Z]+ +sandbox none: [^\n]*\n[A-Z]+ +sandbox sentry: [^\n]*\n[A-Z]+ +sandbox vm: [^\n]*$' \
                 "the sandbox lines"
+        if "$COCOON" features | json_get 'd["annotations"]["io.github.cocoon.sandboxes"]' | grep -qw vm; then
+                assert_match "$out" $'\n(OK|FAIL) +sandbox vm: ' "sandbox vm in a build that has it"
+        else
+                assert_match "$out" $'\nWARN +sandbox vm: --sandbox=vm is not available yet in this build of cocoon' \
+                        "sandbox vm in a build without it"
+        fi
+        assert_eq "" "$err" "stderr of cocoon check as root"
         if grep -qE '^FAIL +(namespaces|cgroup creation|openat2 RESOLVE_IN_ROOT):' <<<"$out"; then
                 assert_match "$out" $'\nFAIL +sandbox none: cannot run' "sandbox none after a FAIL it needs"
         else
