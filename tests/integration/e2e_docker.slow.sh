@@ -104,6 +104,9 @@ dockerd_stop() {
                 kill -KILL "$DOCKERD_PID" 2>/dev/null || true
         fi
         DOCKERD_PID=
+        # libnetwork binds the daemon's own network namespace there for
+        # --network host containers and leaves it mounted at shutdown
+        ! mountpoint -q "$DK/exec/netns/default" || umount "$DK/exec/netns/default"
         find /sys/fs/cgroup -maxdepth 2 -depth -type d -name "$CGPARENT" -exec rmdir {} \; 2>/dev/null || true
         [ -z "$NETNS" ] || ip netns delete "$NETNS" 2>/dev/null || true
         litter_clean
@@ -266,6 +269,31 @@ CapEff:	0000000000000000
 myhost
 192.0.2.7	foo
 b" "$rc $out" "[$rt] --user --tmpfs --ulimit --cap-drop --hostname --add-host -e ($err)"
+
+        # --device, --sysctl, --shm-size, --oom-score-adj, --security-opt
+        # seccomp=unconfined, --ipc host, --network host
+        capture "${run[@]}" --rm --device /dev/fuse --shm-size 16m --oom-score-adj 500 \
+                --security-opt seccomp=unconfined "$IMAGE" \
+                sh -c 'ls -l /dev/fuse | cut -c1; cat /proc/self/oom_score_adj; df -k /dev/shm | awk "NR == 2 {print \$2}"'
+        assert_eq "0 c
+500
+16384" "$rc $out" "[$rt] --device --oom-score-adj --shm-size --security-opt seccomp=unconfined ($err)"
+        local links
+        links=$(${NETNS:+nsenter "--net=/run/netns/$NETNS"} ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d ' ' | sort | tr '\n' ' ')
+        capture "${run[@]}" --rm --ipc host --network host "$IMAGE" \
+                sh -c 'ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d " " | sort | tr "\n" " "'
+        assert_eq "0 $links" "$rc $out" "[$rt] --network host: the daemon's interfaces ($err)"
+        capture "${run[@]}" --rm --sysctl net.ipv4.ip_forward=1 --network none "$IMAGE" cat /proc/sys/net/ipv4/ip_forward
+        assert_eq "0 1" "$rc $out" "[$rt] --sysctl ($err)"
+        # --pid host: the host's processes under none; refused by the sentry,
+        # which must own the workload's pid namespace
+        capture "${run[@]}" --rm --pid host "$IMAGE" sh -c 'test -d /proc/1 && test -d /proc/'"$$"' && echo host-pids'
+        if [ "$rt" = cocoon ]; then
+                assert_ne 0 "$rc" "[$rt] --pid host status"
+                assert_contains "$err" "--sandbox=sentry needs a new pid namespace" "[$rt] --pid host"
+        else
+                assert_eq "0 host-pids" "$rc $out" "[$rt] --pid host ($err)"
+        fi
 
         # volumes, --read-only
         mkdir -p "$T/vol-$rt"
