@@ -89,7 +89,12 @@ dockerd_start() {
 # containerd), then what it leaves on the host removed: its cgroup parents,
 # the network namespace, the directories it made outside its own.
 dockerd_stop() {
+        local status=$?
         [ -n "${DOCKERD_PID:-}" ] || return 0
+        if [ "$status" != 0 ]; then
+                echo "--- the last lines of dockerd's log:" >&2
+                grep -v 'level=info' "$DK/dockerd.log" | tail -n 15 >&2 || true
+        fi
         local ids
         ids=$(dk ps -aq 2>/dev/null) || true
         [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
