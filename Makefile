@@ -33,7 +33,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps demo test test-quick unit asan rootfs bench bench-syscalls clean lint docs
+.PHONY: all deps demo test test-quick unit asan rootfs bench bench-syscalls clean lint docs install
 all: deps $(BUILD)/cocoon
 
 deps:
@@ -98,6 +98,7 @@ lint:
 # Whole suite (slow suites included).  `make test-quick` skips suites marked slow.
 test:
 	@bash scripts/deps.sh test
+	@bash scripts/deps.sh e2e
 	@$(MAKE) --no-print-directory all rootfs asan lint
 	@bash tests/run.sh
 
@@ -112,6 +113,35 @@ bench: all rootfs
 
 bench-syscalls: all rootfs
 	@bash bench/syscalls.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man pages, and
+# the vm sandbox's guest assets (the kernel and initramfs `make guest` leaves
+# in build/guest) when they have been built; absent ones are skipped with a
+# message, since the other sandboxes do not need them.  They go to
+# PREFIX/lib/cocoon/guest (/usr/lib/cocoon/guest with PREFIX=/usr), where
+# `cocoon check` looks for them next to PREFIX/bin/cocoon.
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+MANDIR       ?= $(PREFIX)/share/man
+GUESTDIR     ?= $(PREFIX)/lib/cocoon/guest
+GUEST_SRC    ?= build/guest
+GUEST_ASSETS := vmlinuz initramfs.cpio
+install: all
+	@echo "  INSTALL $(DESTDIR)$(BINDIR)/cocoon"
+	@install -D -m 0755 $(BUILD)/cocoon $(DESTDIR)$(BINDIR)/cocoon
+	@for m in man/*.[1-8]; do \
+	        s=$${m##*.}; \
+	        echo "  INSTALL $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; \
+	        install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
+	done
+	@for f in $(GUEST_ASSETS); do \
+	        if [ -s $(GUEST_SRC)/$$f ]; then \
+	                echo "  INSTALL $(DESTDIR)$(GUESTDIR)/$$f"; \
+	                install -D -m 0644 $(GUEST_SRC)/$$f $(DESTDIR)$(GUESTDIR)/$$f || exit 1; \
+	        else \
+	                echo "  SKIP    $(GUEST_SRC)/$$f: not built (make guest; only --sandbox=vm needs it)"; \
+	        fi; \
+	done
 
 clean:
 	rm -rf build

@@ -9,7 +9,8 @@ test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
 bench) pkgs+=(runc) ;;
 # the engines of tests/integration/e2e_*.slow.sh; python3-grpc-tools
 # generates the CRI client's stubs (tests/e2e/cri) for python3-grpcio
-e2e)   pkgs+=(containerd podman python3-grpcio python3-grpc-tools) ;;
+e2e)   pkgs+=(runc python3 iproute2 procps util-linux docker.io iptables containerd podman python3-grpcio
+              python3-grpc-tools) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -44,4 +44,4 @@ int cli_listen_fds(void);
 
 extern const struct cli_command cmd_spec, cmd_create, cmd_start, cmd_run, cmd_exec, cmd_kill, cmd_delete,
         cmd_state, cmd_list, cmd_ps, cmd_features;
-extern const struct cli_command cmd_pause, cmd_resume, cmd_update, cmd_events;
+extern const struct cli_command cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_check;

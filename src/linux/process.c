@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "linux/process.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +197,19 @@ static const char *env_path(char *const *env) {
         return path ? path : DEFAULT_PATH;
 }
 
+int process_exec_error(int err, const char *fmt, ...) {
+        char msg[LOG_FORWARD_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t) n < sizeof msg - 4) {
+                snprintf(msg + n, sizeof msg - (size_t) n, ": %s", strerror(abs(err)));
+                msg[n + 2] = (char) tolower((unsigned char) msg[n + 2]);
+        }
+        return log_error_raw(err, msg);
+}
+
 int process_find_executable(const char *arg0, char *const *env, char **ret) {
         struct stat st;
         char msg[LOG_FORWARD_MAX];
@@ -202,9 +217,9 @@ int process_find_executable(const char *arg0, char *const *env, char **ret) {
         if (strchr(arg0, '/')) {
                 int r = check_executable(arg0, &st);
                 if (r == -EACCES)
-                        return log_error_errno(r, "exec: \"%s\"", arg0);
+                        return process_exec_error(r, "exec: \"%s\"", arg0);
                 if (r < 0)
-                        return log_error_errno(r, "exec: \"%s\": stat %s", arg0, arg0);
+                        return process_exec_error(r, "exec: \"%s\": stat %s", arg0, arg0);
                 char *s = strdup(arg0);
                 if (!s)
                         return log_error_errno(-ENOMEM, "exec: \"%s\"", arg0);

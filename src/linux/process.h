@@ -25,6 +25,13 @@ int process_apply_no_new_privs(const struct oci_process *p);
  * The error names what is missing, like runc: exec: "foo": executable file not found in $PATH */
 int process_find_executable(const char *arg0, char *const *env, char **ret);
 
+/* Log "<fmt>: <errno text>" with runc's (Go's) wording of the errno, a
+ * lower-case first letter ("no such file or directory", "permission
+ * denied"), and return err.  For the exec errors: Docker 20.10 reads them
+ * case-sensitively to report 127 (command not found) or 126 (not
+ * executable) instead of 125. */
+int process_exec_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* chdir to cwd inside the container; missing cwd is an error naming it. */
 int process_chdir(const struct oci_process *p);
 

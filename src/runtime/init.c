@@ -371,7 +371,7 @@ int init_container(void *arg, int sync_fd) {
         if (start_container_hooks(&cs) < 0)
                 _exit(127);
         execve(path, p->args, env);
-        log_error_errno(-errno, "exec: \"%s\"", path);
+        process_exec_error(-errno, "exec: \"%s\"", path);
         _exit(127);
 }
 
@@ -398,6 +398,6 @@ int init_exec(void *arg, int sync_fd) {
                 _exit(1);
         /* sync_fd is close-on-exec: the parent reads EOF when execve succeeds */
         execve(path, p->args, env);
-        log_error_errno(-errno, "exec: \"%s\"", path);
+        process_exec_error(-errno, "exec: \"%s\"", path);
         _exit(127);
 }

@@ -207,9 +207,9 @@ static int test_find_executable(void) {
         CHECK_STR(ret, exe);
         free(TAKE_PTR(ret));
         CHECK(find("/bin/nope", env, &ret, msg, sizeof msg) == -ENOENT);
-        CHECK_STR(msg, "exec: \"/bin/nope\": stat /bin/nope: No such file or directory");
+        CHECK_STR(msg, "exec: \"/bin/nope\": stat /bin/nope: no such file or directory");
         CHECK(find(noexec, env, &ret, msg, sizeof msg) == -EACCES);
-        snprintf(buf, sizeof buf, "exec: \"%s\": Permission denied", noexec);
+        snprintf(buf, sizeof buf, "exec: \"%s\": permission denied", noexec);
         CHECK_STR(msg, buf);
         snprintf(buf, sizeof buf, "%s/sub", tmpdir);
         CHECK(find(buf, env, &ret, msg, sizeof msg) == -EACCES);
