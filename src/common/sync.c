@@ -32,6 +32,14 @@ int sync_recv(int fd, struct sync_msg *m) {
         return 0;
 }
 
+/* The child's one error line, logged; its errno, except that callers read
+ * EPIPE and EPROTO from here as "the child died" and "the child is confused"
+ * and would add a second line for the same failure. */
+static int child_error(const struct sync_msg *m) {
+        int r = log_error_raw(m->value, m->msg);
+        return r == -EPIPE || r == -EPROTO ? -EIO : r;
+}
+
 int sync_expect(int fd, enum sync_type type, int32_t *value) {
         struct sync_msg m;
         for (;;) {
@@ -45,7 +53,7 @@ int sync_expect(int fd, enum sync_type type, int32_t *value) {
                 break;
         }
         if (m.type == SYNC_ERROR)
-                return log_error_raw(m.value, m.msg);
+                return child_error(&m);
         if (m.type != (int32_t) type)
                 return -EPROTO;
         if (value)
@@ -119,7 +127,7 @@ int sync_expect_fd(int fd, enum sync_type type, int *ret_fd) {
         if (got >= 0)
                 close(got);
         if (m.type == SYNC_ERROR)
-                return log_error_raw(m.value, m.msg);
+                return child_error(&m);
         return -EPROTO;
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,19 +67,19 @@ static char *get_str(json_t *o, const char *k) {
         return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-int state_load(int dirfd, const char *id, struct cocoon_state **ret) {
+int state_parse(int dirfd, struct cocoon_state **ret, char *why, size_t why_size) {
         _cleanup_free_ char *text = NULL;
         int r = read_file_at(dirfd, STATE_FILE, &text, NULL);
-        if (r == -ENOENT)
-                return log_fail(-ENOENT, "container \"%s\" does not exist", id);
-        if (r < 0)
-                return log_error_errno(r, "read state of container \"%s\"", id);
+        if (r < 0) {
+                snprintf(why, why_size, "%s", strerror(-r));
+                return r;
+        }
         json_error_t jerr;
         json_t *o = json_loads(text, 0, &jerr);
         if (!json_is_object(o)) {
                 json_decref(o);
-                return log_fail(-EUCLEAN, "state of container \"%s\" is corrupt (%s); use delete --force",
-                                       id, jerr.text);
+                snprintf(why, why_size, "%s", jerr.text);
+                return -EUCLEAN;
         }
         struct cocoon_state *s = calloc(1, sizeof *s);
         if (!s) {
@@ -103,9 +104,25 @@ int state_load(int dirfd, const char *id, struct cocoon_state **ret) {
         json_decref(o);
         if (!s->id || !s->bundle || !s->sandbox) {
                 state_free(s);
-                return log_fail(-EUCLEAN, "state of container \"%s\" is corrupt (missing fields); use delete --force", id);
+                snprintf(why, why_size, "missing fields");
+                return -EUCLEAN;
         }
         *ret = s;
+        return 0;
+}
+
+int state_load(int dirfd, const char *id, struct cocoon_state **ret) {
+        char why[160];
+        int r = state_parse(dirfd, ret, why, sizeof why);
+        if (r == -ENOENT)
+                /* the directory is there (the caller opened it): a create or
+                 * delete was killed between the directory and the file */
+                return log_fail(-ENOENT, "container \"%s\" has no state (an interrupted create or delete); "
+                                         "delete --force removes what is left", id);
+        if (r == -EUCLEAN)
+                return log_fail(-EUCLEAN, "state of container \"%s\" is corrupt (%s); use delete --force", id, why);
+        if (r < 0)
+                return log_error_errno(r, "read state of container \"%s\"", id);
         return 0;
 }
 

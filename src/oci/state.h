@@ -32,8 +32,17 @@ struct cocoon_state {
         unsigned long long workload_start_time;
 };
 
+/* The container's cgroup record (cgroup_to_json) beside state.json, written
+ * once when the cgroup is made: `delete --force` finds the cgroup through it
+ * when state.json is missing or corrupt. */
+#define CGROUP_FILE "cgroup.json"
+
 int state_save(int dirfd, const struct cocoon_state *s);
+/* The record in dirfd, logging one line when it is missing (-ENOENT) or
+ * corrupt (-EUCLEAN). */
 int state_load(int dirfd, const char *id, struct cocoon_state **ret);
+/* The same without a word: why says what was wrong. */
+int state_parse(int dirfd, struct cocoon_state **ret, char *why, size_t why_size);
 void state_free(struct cocoon_state *s);
 
 /* The OCI `state` document for `status`. */

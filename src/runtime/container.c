@@ -70,7 +70,8 @@ void container_closep(struct container **c) {
         container_close(*c);
 }
 
-int container_open(struct cocoon_ctx *ctx, const char *id, struct container **ret) {
+/* The state directory of id, locked; -ENOENT (logged) when there is none. */
+static int open_state_dir(struct cocoon_ctx *ctx, const char *id, int *ret) {
         if (!container_id_valid(id))
                 return log_fail(-EINVAL, "invalid container id \"%s\"", id ? id : "");
         _cleanup_free_ char *path = strdup_printf("%s/%s", ctx->root, id);
@@ -89,18 +90,37 @@ int container_open(struct cocoon_ctx *ctx, const char *id, struct container **re
         struct stat st;
         if (fstat(fd, &st) < 0 || st.st_nlink == 0)
                 return log_fail(-ENOENT, "container \"%s\" does not exist", id);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+/* A container of the locked directory fd (taken) and its state (taken). */
+static int container_new(int fd, const char *id, struct cocoon_state *s, struct container **ret) {
         struct container *c = calloc(1, sizeof *c);
-        if (!c)
+        if (!c || !(c->id = strdup(id))) {
+                free(c);
+                close(fd);
+                state_free(s);
                 return -ENOMEM;
-        c->dirfd = TAKE_FD(fd);
-        c->id = strdup(id);
-        int r = state_load(c->dirfd, id, &c->state);
-        if (r < 0) {
-                container_close(c);
-                return r;
         }
+        c->dirfd = fd;
+        c->state = s;
         *ret = c;
         return 0;
+}
+
+int container_open(struct cocoon_ctx *ctx, const char *id, struct container **ret) {
+        int fd = -1;
+        int r = open_state_dir(ctx, id, &fd);
+        if (r < 0)
+                return r;
+        struct cocoon_state *s = NULL;
+        r = state_load(fd, id, &s);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return container_new(fd, id, s, ret);
 }
 
 /* A frozen cgroup is "paused" whether the init was created or running (runc). */
@@ -112,11 +132,20 @@ static bool is_frozen(const struct cocoon_state *s) {
         return frozen;
 }
 
-static enum container_status status_of(int dirfd, const struct cocoon_state *s) {
+/* locked: the caller holds the directory's lock, which create holds from its
+ * mkdir to its end. */
+static enum container_status status_of(int dirfd, const struct cocoon_state *s, bool locked) {
         unsigned long long st;
         char pstate;
-        if (s->pid == 0)
-                return STATUS_CREATING; /* create has not finished (or was killed: delete cleans up) */
+        if (s->pid == 0) {
+                /* create has not finished; unless nobody holds the lock, then
+                 * it was killed half-way ("delete --force" cleans up) */
+                if (!locked && flock(dirfd, LOCK_SH | LOCK_NB) < 0)
+                        return STATUS_CREATING;
+                if (!locked)
+                        flock(dirfd, LOCK_UN);
+                return STATUS_STOPPED;
+        }
         if (s->pid < 0 || proc_stat(s->pid, &st, &pstate) < 0)
                 return STATUS_STOPPED;
         if (st != s->start_time || pstate == 'Z' || pstate == 'X')
@@ -129,7 +158,7 @@ static enum container_status status_of(int dirfd, const struct cocoon_state *s) 
 }
 
 enum container_status container_status(const struct container *c) {
-        return status_of(c->dirfd, c->state);
+        return status_of(c->dirfd, c->state, true);
 }
 
 int container_load_spec(const struct container *c, struct oci_spec **ret) {
@@ -175,7 +204,7 @@ int container_list(struct cocoon_ctx *ctx, json_t **ret) {
                 /* a corrupt record is reported (by state_load) and skipped */
                 if (state_load(fd, de->d_name, &s) < 0)
                         continue;
-                json_array_append_new(a, state_to_oci(s, container_status_name(status_of(fd, s))));
+                json_array_append_new(a, state_to_oci(s, container_status_name(status_of(fd, s, false))));
                 state_free(s);
         }
         *ret = a;
@@ -336,16 +365,51 @@ static void kill_workload_and_wait(const struct container *c) {
 
 /* The saved config's linux.intelRdt group, read without parsing the whole
  * config again (which would repeat its warnings). */
-static int destroy_intelrdt(const struct container *c) {
+static int destroy_intelrdt(int dirfd, const char *id) {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        if (!c->state->config_saved || read_file_at(c->dirfd, "config.json", &text, &len) < 0)
+        if (read_file_at(dirfd, "config.json", &text, &len) < 0)
                 return 0;
         json_t *doc = json_loadb(text, len, 0, NULL);
         json_t *rdt = json_object_get(json_object_get(doc, "linux"), "intelRdt");
-        int r = json_is_object(rdt) ? intelrdt_destroy(rdt, c->id) : 0;
+        int r = json_is_object(rdt) ? intelrdt_destroy(rdt, id) : 0;
         json_decref(doc);
         return r;
+}
+
+/*
+ * `delete --force` of a container whose state.json is missing (a create or
+ * delete killed half-way) or corrupt: what it names cannot be read, but
+ * create wrote the cgroup apart (cgroup.json) as soon as it existed, and
+ * every process of every sandbox lives in it.  So: kill what is in the
+ * cgroup, remove it, the Intel RDT group, and the directory.
+ */
+static int delete_remains(struct cocoon_ctx *ctx, const char *id, int dirfd, const char *why) {
+        log_warn("container \"%s\": %s; removing its processes, cgroup and state", id, why);
+        int ret = 0;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (read_file_at(dirfd, CGROUP_FILE, &text, &len) == 0) {
+                json_t *j = json_loadb(text, len, 0, NULL);
+                _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+                if (j && cgroup_from_json(j, &cg) == 0) {
+                        (void) cgroup_freeze(cg, false); /* frozen tasks die only once thawed */
+                        ret = cgroup_destroy(cg);
+                } else
+                        ret = log_fail(-EUCLEAN, "container \"%s\": %s is corrupt too: its cgroup is unknown", id,
+                                       CGROUP_FILE);
+                json_decref(j);
+        }
+        int r = destroy_intelrdt(dirfd, id);
+        if (r < 0 && ret == 0)
+                ret = r;
+        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return log_error_errno(-errno, "open %s", ctx->root);
+        r = rm_rf_at(rootfd, id);
+        if (r < 0)
+                return log_error_errno(r, "remove state of container \"%s\"", id);
+        return ret;
 }
 
 void container_kill_and_wait(const struct container *c) {
@@ -371,16 +435,34 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                 if (path && access(path, F_OK) < 0 && errno == ENOENT)
                         return 0;
         }
-        int r = container_open(ctx, id, &c);
-        if (r < 0) {
-                /* `delete --force` of a half-written container still cleans up what is there */
-                if (force && r != -ENOENT && container_id_valid(id)) {
-                        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (rootfd >= 0 && rm_rf_at(rootfd, id) == 0)
-                                return 0;
+        int r;
+        if (force) {
+                /* a state that cannot be read is no reason to leave the
+                 * container running: its cgroup is recorded apart */
+                int fd = -1;
+                r = open_state_dir(ctx, id, &fd);
+                if (r < 0)
+                        return r;
+                struct cocoon_state *s = NULL;
+                char why[160];
+                r = state_parse(fd, &s, why, sizeof why);
+                if (r == -ENOENT || r == -EUCLEAN) {
+                        char what[200];
+                        snprintf(what, sizeof what, r == -ENOENT ? "its state is missing (an interrupted create or "
+                                                                   "delete)" : "its state is corrupt (%s)", why);
+                        r = delete_remains(ctx, id, fd, what);
+                        close(fd);
+                        return r;
                 }
+                if (r < 0) {
+                        close(fd);
+                        return log_error_errno(r, "read state of container \"%s\"", id);
+                }
+                r = container_new(fd, id, s, &c);
+        } else
+                r = container_open(ctx, id, &c);
+        if (r < 0)
                 return r;
-        }
         enum container_status st = container_status(c);
         log_debug("delete container \"%s\" (%s%s)", id, container_status_name(st), force ? ", forced" : "");
         if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force)
@@ -403,7 +485,7 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         int ret = 0;
         if (cg)
                 ret = cgroup_destroy(cg);
-        r = destroy_intelrdt(c);
+        r = c->state->config_saved ? destroy_intelrdt(c->dirfd, c->id) : 0;
         if (r < 0 && ret == 0)
                 ret = r;
         enum sandbox_kind kind;

@@ -164,7 +164,7 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
         _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
         _cleanup_close_ int listen_fd = -1, console_fd = -1;
         /* every cleanup variable is declared before the first `goto fail` */
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *cg_text = NULL;
         pid_t pid = -1, workload_pid = 0;
         bool spawned = false;
         struct timespec now;
@@ -213,6 +213,16 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 goto fail;
         }
         s.cgroup = cgroup_to_json(cg);
+        cg_text = json_dumps(s.cgroup, JSON_COMPACT);
+        if (!cg_text) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = write_file_atomic_at(dirfd, CGROUP_FILE, cg_text, strlen(cg_text), 0600);
+        if (r < 0) {
+                r = log_error_errno(r, "save the cgroup of container \"%s\"", id);
+                goto fail;
+        }
         r = state_save(dirfd, &s);
         if (r < 0)
                 goto fail;

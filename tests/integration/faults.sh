@@ -36,7 +36,7 @@ kill_cocoon_in_create() {
                 # the set-up children die with it (parent-death signal)
                 wait_pid_gone "$init"
                 release_hook
-                CREATE_KILLED=1 assert_state_truthful "$id"
+                assert_state_truthful "$id"
                 delete_clean "$id" "$init"
         done
 }
@@ -55,8 +55,8 @@ kill_cocoon_create_timed() {
                 sleep "$delay"
                 kill -KILL "$c" 2>/dev/null || true # (it may have finished)
                 reap "$c"
-                half_state_gap "$id" "create killed after ${delay}s" && continue
-                CREATE_KILLED=1 assert_state_truthful "$id"
+                half_state "$id" "create killed after ${delay}s" && continue
+                assert_state_truthful "$id"
                 S=$(json_get 'd.get("pid", 0)' "$ROOT/$id/state.json" 2>/dev/null || echo 0)
                 W=$(json_get 'd.get("workload_pid", 0)' "$ROOT/$id/state.json" 2>/dev/null || echo 0)
                 if [ -e "$ROOT/$id" ]; then

@@ -45,7 +45,7 @@ kill_cocoon_in_delete() {
                 sleep "$delay"
                 kill -KILL "$c" 2>/dev/null || true # (it may have finished)
                 reap "$c"
-                half_state_gap "$id" "delete killed after ${delay}s" "$S" "$W" "$G" && continue
+                half_state "$id" "delete killed after ${delay}s" "$S" "$W" "$G" && continue
                 assert_state_truthful "$id"
                 delete_clean "$id" "$S" "$W" "$G"
         done
@@ -121,12 +121,8 @@ damage() {
 }
 
 # A running container whose state.json is damaged. `state` says so in one
-# line. KNOWN GAP (docs/security.md): `delete --force` then removes the
-# state directory (or, with state.json missing, refuses with "does not
-# exist" and leaves the directory) but not the container: its processes
-# keep running and its cgroups stay, because their pids and cgroup paths
-# were in the damaged file. This asserts today's behaviour so that a fix
-# shows up here; the test cleans up by hand.
+# line; `delete --force` still removes everything: the cgroup is recorded
+# apart (cgroup.json), and every process of the container is in it.
 damaged_state() {
         local how id
         for how in truncated garbage empty missing; do
@@ -140,25 +136,13 @@ damaged_state() {
                 assert_fail cc state "$id"
                 assert_error_line
                 if [ "$how" = missing ]; then
-                        assert_contains "$err" "does not exist"
+                        assert_contains "$err" "has no state (an interrupted create or delete)"
                 else
                         assert_contains "$err" "is corrupt"
                 fi
                 assert_fail cc start "$id"
                 assert_error_line
-                capture cc delete --force "$id"
-                if [ "$how" = missing ]; then
-                        assert_eq 1 "$rc" "delete --force with state.json missing (known gap)"
-                        assert_contains "$err" "does not exist"
-                        [ -d "$ROOT/$id" ] || fail "known gap closed? the directory went: update this test and docs/security.md"
-                else
-                        assert_eq 0 "$rc" "delete --force of a damaged state"
-                        [ ! -e "$ROOT/$id" ] || fail "delete --force left $ROOT/$id"
-                fi
-                pid_alive "$W" || fail "known gap closed? the workload died: update this test and docs/security.md"
-                [ -n "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id")" ] || fail "known gap closed? the cgroup went"
-                note "KNOWN GAP ($how state.json): delete --force left the container running"
-                cleanup_leak "$id" "$S" "$W" "$G"
+                delete_clean "$id" "$S" "$W" "$G"
         done
 }
 test_damaged_state_none() { SB=none damaged_state; }
