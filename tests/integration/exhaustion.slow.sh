@@ -58,6 +58,12 @@ ex_start() {
         return 0
 }
 
+# ex_threads NAME: the thread count of a process of $procs.
+ex_threads() {
+        local p=${procs#*"$1":}
+        ls "/proc/${p%%:*}/task" | wc -l
+}
+
 ex_start_time() { cut -d' ' -f22 "/proc/$1/stat"; }
 
 # ex_keep_pids: the pids of $procs, one per line (the processes not to kill).
@@ -174,6 +180,78 @@ ex_fork_bomb() {
 
 test_fork_bomb_none() { ex_fork_bomb none; }
 test_fork_bomb_sentry() { ex_fork_bomb sentry; }
+
+# While a fork bomb holds every pid of the container, a process that is
+# already running creates, writes and reads files (shell builtins only: no
+# fork).  Linux needs no new task for that; under sentry a Sentry worker's
+# first Gofer call needs a new Gofer thread, which pids.max refuses: that
+# call fails with EAGAIN, and the container must not be killed as if the
+# Gofer had died (it was, before: "the gofer of container ... died").
+ex_files_during_fork_bomb() {
+        local sb=$1 B=$T/b dir i cur a
+        ex_bundle "$B" "{'pids': {'limit': 96}}"
+        ex_start "$sb" "$B"
+        dir=$(ex_cgdir pids)
+        # The writer first makes its Sentry's worker pool grow: two FIFO
+        # opens block in Gofer calls, so a third worker starts, which has no
+        # Gofer connection yet (a worker connects on its first Gofer call).
+        # Then it waits in a read from a pipe (a host-direct call) and goes
+        # on once the bomb holds every pid.
+        mkfifo "$B/rootfs/tmp/p1" "$B/rootfs/tmp/p2"
+        mkfifo "$T/go"
+        exec 8<>"$T/go"
+        # shellcheck disable=SC2016
+        capture timeout 10 "$COCOON" --root "$ROOT" exec -d --pid-file "$T/writer.pid" "$id" /bin/sh -c '
+(exec 3</tmp/p1) &
+(exec 3</tmp/p2) &
+wait
+read -r go
+exec 2>/tmp/writer.err
+i=0; ok=0
+while [ $i -lt 100 ]; do
+        if echo "$i" >/tmp/f$i && read -r x </tmp/f$i && [ "$x" = "$i" ]; then ok=$((ok + 1)); fi
+        i=$((i + 1))
+done
+echo "ok $ok" >/tmp/writer.out' <&8
+        [ "$rc" = 0 ] || fail "exec -d of the writer: $err"
+        a=$(cat "$T/writer.pid")
+        track_pid "$a"
+        sleep 1 # both opens are blocked by now (or soon: the host's opens below wait for them)
+        [ "$sb" != sentry ] || note "supervisor threads with both FIFO opens pending: $(ex_threads sentry)"
+        exec 5>"$B/rootfs/tmp/p1" 6>"$B/rootfs/tmp/p2"
+        exec 5>&- 6>&-
+        wait_for grep -qE "^(pipe_read|poll_schedule_timeout.*)$" "/proc/$a/wchan"
+        [ "$sb" != sentry ] || note "supervisor threads once the opens are done: $(ex_threads sentry)"
+        # shellcheck disable=SC2016
+        capture timeout 10 "$COCOON" --root "$ROOT" exec -d "$id" /bin/sh -c 'b() { while :; do b & b & wait; sleep 0.2; done; }; b'
+        [ "$rc" = 0 ] || fail "exec -d of the bomb: $err"
+        for i in $(seq 1 200); do
+                cur=$(cat "$dir/pids.current")
+                [ "$cur" -ge 96 ] && break
+                sleep 0.05
+        done
+        assert_eq 96 "$cur" "pids.current under the bomb"
+        echo go >&8
+        wait_pid_gone "$a"
+        exec 8>&-
+        ex_alive
+        if [ "$sb" = none ]; then
+                assert_eq "ok 100" "$(cat "$B/rootfs/tmp/writer.out")" "files written and read under the bomb"
+        else
+                # Some calls may have failed, as a resource shortage and
+                # nothing else (the first file call, `exec 2>`, may be one).
+                [ ! -s "$B/rootfs/tmp/writer.err" ] ||
+                        assert_contains "$(cat "$B/rootfs/tmp/writer.err")" "Resource temporarily unavailable" "the writer's errors"
+                note "under the bomb: $(cat "$B/rootfs/tmp/writer.out" 2>/dev/null || echo "no output") of 100 written and read;" \
+                        "errors: $(head -c 300 "$B/rootfs/tmp/writer.err" 2>/dev/null)"
+        fi
+        ex_kill_attackers
+        ex_survived
+        destroy "$id"
+}
+
+test_files_during_fork_bomb_none() { ex_files_during_fork_bomb none; }
+test_files_during_fork_bomb_sentry() { ex_files_during_fork_bomb sentry; }
 
 # -------------------------------------------------------------- memory bomb
 
