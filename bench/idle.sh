@@ -119,7 +119,10 @@ for rt in $RUNTIMES; do
                         s=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' <<<"$st" | head -n1)
                         w=$(sed -n 's/.*"workload_pid": *\([0-9]*\).*/\1/p' <<<"$st" | head -n1)
                         g=$(pgrep -P "$s" -x cocoon-gofer || true)
-                        [ -n "$s" ] && [ -n "$w" ] && [ -n "$g" ] || { echo "container $j: no supervisor/workload/gofer" >&2; continue; }
+                        if [ -z "$s" ] || [ -z "$w" ] || [ -z "$g" ]; then
+                                echo "container $j: no supervisor/workload/gofer" >&2
+                                continue
+                        fi
                         ps_=$(pss "$s") pg=$(pss "$g")
                         sum_s=$((sum_s + ps_)) sum_g=$((sum_g + pg))
                         sum_rt=$((sum_rt + ps_ + pg))

@@ -85,6 +85,7 @@ PY
 
 # The attacks: a bundle per attack (the shared read-only rootfs).
 # shellcheck disable=SC2016  # the scripts run in the container's shell
+# shellcheck disable=SC2089,SC2090  # $extra is a Python statement, passed as one word
 attack_bundle() { # NAME DIR
         local a=$1 d=$2 script res extra=""
         case $a in

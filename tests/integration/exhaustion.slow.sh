@@ -61,7 +61,7 @@ ex_start() {
 # ex_threads NAME: the thread count of a process of $procs.
 ex_threads() {
         local p=${procs#*"$1":}
-        ls "/proc/${p%%:*}/task" | wc -l
+        awk '$1 == "Threads:" {print $2}' "/proc/${p%%:*}/status"
 }
 
 ex_start_time() { cut -d' ' -f22 "/proc/$1/stat"; }
@@ -88,7 +88,7 @@ ex_cgdir() {
                 line=$(grep '^0::' "/proc/$pid/cgroup")
                 mnt=$(findmnt -n -o TARGET -t cgroup2 | head -n1)
         fi
-        [ -n "$line" ] && [ -n "$mnt" ] || fail "no $ctl cgroup for pid $pid"
+        if [ -z "$line" ] || [ -z "$mnt" ]; then fail "no $ctl cgroup for pid $pid"; fi
         echo "$mnt${line#*:*:}"
 }
 
@@ -170,7 +170,7 @@ ex_fork_bomb() {
         assert_contains "$(head -c 4000 "$T/attack.err")" "can't fork" "stderr of the bomb"
         # still full: the bomb is at work while the sandbox is checked
         cur=$(cat "$dir/pids.current")
-        [ "$cur" -ge 64 ] && [ "$cur" -le 96 ] || fail "pids.current 1 s later: $cur"
+        if [ "$cur" -lt 64 ] || [ "$cur" -gt 96 ]; then fail "pids.current 1 s later: $cur"; fi
         ex_alive
         ex_kill_attackers
         wait "$attacker" || true
@@ -188,7 +188,7 @@ test_fork_bomb_sentry() { ex_fork_bomb sentry; }
 # call fails with EAGAIN, and the container must not be killed as if the
 # Gofer had died (it was, before: "the gofer of container ... died").
 ex_files_during_fork_bomb() {
-        local sb=$1 B=$T/b dir i cur a
+        local sb=$1 B=$T/b dir cur a
         ex_bundle "$B" "{'pids': {'limit': 96}}"
         ex_start "$sb" "$B"
         dir=$(ex_cgdir pids)
@@ -225,7 +225,7 @@ echo "ok $ok" >/tmp/writer.out' <&8
         # shellcheck disable=SC2016
         capture timeout 10 "$COCOON" --root "$ROOT" exec -d "$id" /bin/sh -c 'b() { while :; do b & b & wait; sleep 0.2; done; }; b'
         [ "$rc" = 0 ] || fail "exec -d of the bomb: $err"
-        for i in $(seq 1 200); do
+        for _ in $(seq 1 200); do
                 cur=$(cat "$dir/pids.current")
                 [ "$cur" -ge 96 ] && break
                 sleep 0.05
@@ -266,6 +266,7 @@ ex_memory_bomb() {
         ex_bundle "$B" "$res"
         ex_start "$sb" "$B"
         dir=$(ex_cgdir memory)
+        # shellcheck disable=SC2016  # expanded by the container's shell
         capture timeout 60 "$COCOON" --root "$ROOT" exec "$id" /bin/sh -c \
                 'x=$(head -c 256000000 /dev/zero | tr "\0" a); echo survived ${#x}'
         assert_not_contains "$out" survived "output of the memory bomb"
@@ -316,7 +317,7 @@ test_tmpfs_fill_sentry() { ex_tmpfs_fill sentry; }
 # sentry, the Sentry's ADDFD into the caller's table) says EMFILE, and then
 # holds every fd while another process of the container works.
 ex_fd_exhaustion() {
-        local sb=$1 B=$T/b i
+        local sb=$1 B=$T/b
         ex_bundle "$B" "{'pids': {'limit': 512}}"
         edit_config "$B" "c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'hard': 256, 'soft': 256}]"
         ex_start "$sb" "$B"
@@ -333,7 +334,7 @@ cat /etc/hostname
 echo "cat: $?"
 touch /tmp/full
 sleep 100000'
-        for i in $(seq 1 600); do
+        for _ in $(seq 1 600); do
                 grep -q "cat:" "$T/attack.out" 2>/dev/null && break
                 [ -e "$T/attack.rc" ] && fail "the fd hog ended: $(cat "$T/attack.out" "$T/attack.err")"
                 sleep 0.05

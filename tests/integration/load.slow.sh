@@ -11,14 +11,14 @@ LOAD_ROUNDS=2
 # load_cycle SANDBOX BUNDLE ID DIR: one cycle; writes "ok" or "error STEP"
 # to DIR/ID.res and the commands' output to DIR/ID.log.
 load_cycle() {
-        local sb=$1 bundle=$2 id=$3 dir=$4 c pid i
+        local sb=$1 bundle=$2 id=$3 dir=$4 c pid
         c=("$COCOON" --root "$ROOT" --sandbox "$sb")
         {
                 "${c[@]}" create --bundle "$bundle" --pid-file "$dir/$id.pid" "$id" || { echo "error create" >"$dir/$id.res"; return; }
                 pid=$(cat "$dir/$id.pid")
                 "${c[@]}" start "$id" || { echo "error start" >"$dir/$id.res"; return; }
                 # /bin/true exits at once; under sentry the supervisor follows it
-                for i in $(seq 1 1200); do
+                for _ in $(seq 1 1200); do
                         pid_alive "$pid" || break
                         sleep 0.05
                 done
@@ -29,13 +29,13 @@ load_cycle() {
 }
 
 load_rounds() {
-        local sb=$1 B=$T/b n j id bad="" mounts0
+        local sb=$1 B=$T/b n id bad="" mounts0
         make_bundle "$B" /bin/true
         mounts0=$(wc -l </proc/self/mountinfo)
         for n in $(seq 1 $LOAD_ROUNDS); do
                 mkdir -p "$T/r$n"
                 local ids=()
-                for j in $(seq 1 $LOAD_CONC); do
+                for _ in $(seq 1 $LOAD_CONC); do
                         id=$(new_id "$sb")
                         ids+=("$id")
                         load_cycle "$sb" "$B" "$id" "$T/r$n" &
