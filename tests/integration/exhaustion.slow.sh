@@ -119,10 +119,10 @@ files" "$out" "output of exec after the attack"
 # ex_kill_attackers: SIGKILL every process of the container's cgroup but the
 # init and the sandbox's own, until none is left (a fork bomb refills).
 ex_kill_attackers() {
-        local dir keep i victims
+        local dir keep victims
         dir=$(ex_cgdir pids)
         keep=$(ex_keep_pids | tr '\n' ' ')
-        for i in $(seq 1 200); do
+        for _ in $(seq 1 200); do
                 victims=$(awk -v keep=" $keep" 'index(keep, " " $1 " ") == 0' "$dir/cgroup.procs")
                 [ -z "$victims" ] && return 0
                 # shellcheck disable=SC2086
@@ -148,7 +148,7 @@ ex_exec_bg() {
 # pids.limit 96: room for the sandbox (under sentry the supervisor's and the
 # Gofer's threads count too) and a bomb that fills the rest.
 ex_fork_bomb() {
-        local sb=$1 B=$T/b dir i cur max
+        local sb=$1 B=$T/b dir cur max
         ex_bundle "$B" "{'pids': {'limit': 96}}"
         ex_start "$sb" "$B"
         dir=$(ex_cgdir pids)
@@ -157,7 +157,7 @@ ex_fork_bomb() {
         # grows until fork fails (which ends the shell that tried), and
         # refills the places of those that ended
         ex_exec_bg 'b() { while :; do b & b & wait; sleep 0.2; done; }; b'
-        for i in $(seq 1 400); do
+        for _ in $(seq 1 400); do
                 cur=$(cat "$dir/pids.current")
                 [ "$cur" -ge 96 ] && break
                 sleep 0.05
