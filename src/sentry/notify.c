@@ -146,6 +146,17 @@ static void gofer_lost(struct sentry *s, int err) {
         wake_main(s);
 }
 
+/* A connection broke while the Gofer's control socket is still open: the
+ * Gofer lives but could not start a thread for this connection (it logged
+ * why: the container's pids.max is reached, by a fork bomb for instance).
+ * Under Linux the call would need no new task, so only this call fails
+ * (EAGAIN) and the container lives on.  A Gofer that died has closed its
+ * control socket too, and the supervisor sees it exit either way. */
+static bool gofer_refused_connection(const struct sentry *s) {
+        struct pollfd p = {.fd = s->cfg.gofer_ctl_fd};
+        return poll(&p, 1, 0) == 0;
+}
+
 void sentry_uts_get(struct sentry_call *c, char *nodename, char *domainname) {
         struct sentry *s = c->worker->s;
         pthread_mutex_lock(&s->lock);
@@ -308,10 +319,12 @@ static void handle(struct sentry_worker *w, const struct seccomp_notif *req, str
         if (c.used_gofer) {
                 atomic_fetch_add_explicit(&s->gofer_calls, 1, memory_order_relaxed);
                 if (ret == -EPIPE || ret == -ECONNRESET) {
-                        gofer_lost(s, (int) ret);
+                        bool refused = gofer_refused_connection(s);
+                        if (!refused)
+                                gofer_lost(s, (int) ret);
                         gofer_client_free(w->gofer);
                         w->gofer = NULL;
-                        ret = -EIO;
+                        ret = refused ? -EAGAIN : -EIO;
                 }
         }
         gofer_done(w);
