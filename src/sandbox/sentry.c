@@ -116,6 +116,10 @@ const char *sentry_release_of(const struct sandbox_create *sc) {
         return v ? v : sc->ctx->sentry_release;
 }
 
+/* The sandbox's own tasks at their usual peak (6 to 8) and a few for the
+ * workload. */
+#define SENTRY_MIN_PIDS_LIMIT 12
+
 /* Refused before anything exists, each with one line. */
 static int validate(const struct sandbox_create *sc) {
         const struct oci_spec *spec = sc->spec;
@@ -136,6 +140,16 @@ static int validate(const struct sandbox_create *sc) {
                                         "must have {\"type\": \"%s\"} without a path",
                                         own[i].name, own[i].name);
         }
+        /* The tenant pays for its sandbox: the supervisor, its Sentry
+         * threads (two waiting workers per process, more while calls block)
+         * and the Gofer (a thread per worker) count against pids.limit. */
+        json_t *limit = json_object_get(json_object_get(spec->linux.resources, "pids"), "limit");
+        if (json_is_integer(limit) && json_integer_value(limit) > 0 &&
+            json_integer_value(limit) < SENTRY_MIN_PIDS_LIMIT)
+                return log_fail(-EINVAL,
+                                "config.json: linux.resources.pids.limit %lld is too small for --sandbox=sentry, "
+                                "whose supervisor, Sentry and Gofer run in the container's cgroup (at least %d)",
+                                (long long) json_integer_value(limit), SENTRY_MIN_PIDS_LIMIT);
         if (sc->opts->no_pivot)
                 return log_fail(-EINVAL, "--no-pivot cannot be used with --sandbox=sentry (the Gofer needs the "
                                          "container's root to be the root of its mount namespace)");

@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <utime.h>
 
+#include <linux/capability.h>
 #include <linux/limits.h>
 #include <linux/openat2.h>
 
@@ -322,9 +323,17 @@ static long do_mknod(struct sentry_call *c, int dirfd, uint64_t path, mode_t mod
                 break;
         case S_IFCHR:
         case S_IFBLK:
-                /* device nodes in the container's files would reach host
-                 * devices through the Gofer: as without CAP_MKNOD */
-                return -EPERM;
+                /* As Linux: CAP_MKNOD decides (the Gofer runs the call with
+                 * the caller's capabilities).  Opening the node later goes
+                 * through the Gofer, which lives in the container's cgroup:
+                 * the device rules (devices.allow, the v2 BPF program) stop
+                 * it exactly where they would stop the workload. */
+                r = sentry_cred(c);
+                if (r < 0)
+                        return r;
+                if (!(c->cred.cap_effective & (UINT64_C(1) << CAP_MKNOD)))
+                        return -EPERM;
+                break;
         case S_IFDIR:
                 return -EPERM;
         default:

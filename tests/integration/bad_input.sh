@@ -34,7 +34,7 @@ BAD_INPUT=(
         'terminal-without-console-socket|both|edit_config $B "c[\"process\"][\"terminal\"]=True"|--root $ROOT create --bundle $B $id|console'
         'preserve-fds-negative|both||--root $ROOT create --bundle $B --preserve-fds -1 $id|preserve-fds'
         'hook-missing-binary|both|edit_config $B "c[\"hooks\"]={\"createRuntime\":[{\"path\":\"$T/no-hook\"}]}"|--root $ROOT create --bundle $B $id|$T/no-hook'
-        'program-not-executable-for-the-user|both|chmod 700 $B/rootfs/bin; edit_config $B "c[\"process\"][\"user\"]={\"uid\":1000,\"gid\":1000}"|--root $ROOT run --bundle $B $id|Permission denied'
+        'program-not-executable-for-the-user|both|chmod 700 $B/rootfs/bin; edit_config $B "c[\"process\"][\"user\"]={\"uid\":1000,\"gid\":1000}"|--root $ROOT run --bundle $B $id|permission denied'
         # --- configs that try to reach outside the container
         'cgroups-path-dotdot|both|edit_config $B "c[\"linux\"][\"cgroupsPath\"]=\"/../../../../..$T/cg-escape\""|--root $ROOT create --bundle $B $id|cgroupsPath'
         'unmapped-user|both|edit_config $B "c[\"linux\"][\"namespaces\"].append({\"type\":\"user\"})" "c[\"linux\"][\"uidMappings\"]=[{\"containerID\":0,\"hostID\":200000,\"size\":1000}]" "c[\"linux\"][\"gidMappings\"]=[{\"containerID\":0,\"hostID\":200000,\"size\":1000}]" "c[\"process\"][\"user\"]={\"uid\":5000,\"gid\":5000}"|--root $ROOT create --bundle $B $id|5000'

@@ -553,3 +553,40 @@ test_sentry_uname_release_is_configurable() {
         assert_contains "$err" "io.github.cocoon.sentry.release"
         assert_eq 1 "$(grep -c . <<<"$err")" "error lines"
 }
+
+# mknod of device nodes as under Linux: CAP_MKNOD decides, and opening the
+# node (through the Gofer, in the container's cgroup) meets the same device
+# rules as under `none`: /dev/null's numbers work, a disk's are refused.
+test_sentry_mknod_devices_as_none() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'mknod /tmp/null c 1 3 && echo hi > /tmp/null && echo wrote-null
+                mknod /tmp/disk b 8 0 && { head -c 1 /tmp/disk >/dev/null 2>&1 && echo READ-DISK || echo disk-refused; }
+                stat -c "%F %t:%T" /tmp/null; rm -f /tmp/null /tmp/disk'
+        docker_caps "$B"
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        local want=$out
+        run_bundle_ok "$B"
+        assert_eq "$want" "$out" "output under sentry vs none"
+        assert_contains "$out" "wrote-null"
+        assert_contains "$out" "disk-refused"
+        # without CAP_MKNOD (runc spec's capabilities): EPERM, as Linux
+        make_bundle "$T/b2" /bin/mknod /tmp/null c 1 3
+        run_bundle "$T/b2"
+        [ "$rc" != 0 ] || fail "mknod of a device without CAP_MKNOD worked"
+        assert_contains "$err" "Operation not permitted"
+}
+
+# pids.limit counts the sandbox's own tasks (the tenant pays for its
+# sandbox): a limit too small for them is refused with one line at create.
+test_sentry_refuses_a_pids_limit_below_its_own_tasks() {
+        local B=$T/b
+        make_bundle "$B" /bin/true
+        edit_config "$B" "c['linux'].setdefault('resources', {})['pids']={'limit': 4}"
+        run_bundle "$B"
+        [ "$rc" != 0 ] || fail "pids.limit 4 was accepted"
+        assert_one_line "$err" "stderr"
+        assert_contains "$err" "pids.limit 4 is too small for --sandbox=sentry"
+        edit_config "$B" "c['linux']['resources']['pids']={'limit': 12}"
+        run_bundle_ok "$B"
+}
