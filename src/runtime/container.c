@@ -280,9 +280,26 @@ static int signal_workload(const struct container *c, const struct cgroup *cg, i
         return 0;
 }
 
+/* The cgroup record create writes apart (CGROUP_FILE): 0 with *ret NULL
+ * when there is none, -EUCLEAN when it cannot be read. */
+static int read_cgroup_record(int dirfd, struct cgroup **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        *ret = NULL;
+        if (read_file_at(dirfd, CGROUP_FILE, &text, &len) < 0)
+                return 0;
+        json_t *j = json_loadb(text, len, 0, NULL);
+        int r = j && cgroup_from_json(j, ret) == 0 ? 0 : -EUCLEAN;
+        json_decref(j);
+        return r;
+}
+
 int container_load_cgroup(const struct container *c, struct cgroup **ret) {
         if (!c->state->cgroup) {
-                *ret = NULL;
+                /* create may have died between writing the cgroup's own
+                 * record and the state that names it */
+                if (read_cgroup_record(c->dirfd, ret) < 0)
+                        return log_fail(-EUCLEAN, "container \"%s\": %s is corrupt", c->id, CGROUP_FILE);
                 return 0;
         }
         int r = cgroup_from_json(c->state->cgroup, ret);
@@ -387,18 +404,12 @@ static int destroy_intelrdt(int dirfd, const char *id) {
 static int delete_remains(struct cocoon_ctx *ctx, const char *id, int dirfd, const char *why) {
         log_warn("container \"%s\": %s; removing its processes, cgroup and state", id, why);
         int ret = 0;
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        if (read_file_at(dirfd, CGROUP_FILE, &text, &len) == 0) {
-                json_t *j = json_loadb(text, len, 0, NULL);
-                _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
-                if (j && cgroup_from_json(j, &cg) == 0) {
-                        (void) cgroup_freeze(cg, false); /* frozen tasks die only once thawed */
-                        ret = cgroup_destroy(cg);
-                } else
-                        ret = log_fail(-EUCLEAN, "container \"%s\": %s is corrupt too: its cgroup is unknown", id,
-                                       CGROUP_FILE);
-                json_decref(j);
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        if (read_cgroup_record(dirfd, &cg) < 0)
+                ret = log_fail(-EUCLEAN, "container \"%s\": %s is corrupt too: its cgroup is unknown", id, CGROUP_FILE);
+        else if (cg) {
+                (void) cgroup_freeze(cg, false); /* frozen tasks die only once thawed */
+                ret = cgroup_destroy(cg);
         }
         int r = destroy_intelrdt(dirfd, id);
         if (r < 0 && ret == 0)
