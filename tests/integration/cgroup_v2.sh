@@ -180,7 +180,7 @@ test_v2_pause_resume_with_cgroup_freeze() {
         v2ns_start
         id=$(new_id)
         assert_ok v2 run -d --bundle "$B" "$id"
-        p=$(json_get 'd["pid"]' <<<"$(v2 state "$id")")
+        p=$(init_pid "$id")
         track_pid "$p"
         dir=/sys/fs/cgroup/cocoon/$id
         assert_ok v2 pause "$id"
