@@ -37,7 +37,8 @@ static void print_help(void) {
                "   --log-format value    log format: text or json (default: \"text\")\n"
                "   --debug               enable debug logging\n"
                "   --systemd-cgroup      cgroupsPath is \"slice:prefix:name\": a systemd scope per container\n"
-               "   --sandbox value       none, sentry or vm (default: \"none\"; vm is not available yet)\n"
+               "   --sandbox value       sentry, none or vm (default: \"sentry\"; none: namespaces and cgroups only,\n"
+               "                         as runc; vm is not available yet)\n"
                "   --strace              sandbox sentry: log every syscall the Sentry handles (to --log, else stderr)\n"
                "   --sentry-release value  sandbox sentry: the kernel release uname shows (default: \"" SENTRY_DEFAULT_RELEASE "\";\n"
                "                         the annotation " SENTRY_RELEASE_ANNOTATION " sets it per container)\n"
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
         struct cocoon_ctx ctx = {
                 .root = "/run/cocoon",
                 .log = {.fd = -1, .format = LOG_FORMAT_TEXT, .forward_fd = -1},
-                .sandbox = SANDBOX_NONE,
+                .sandbox = SANDBOX_SENTRY,
         };
         log_setup(&ctx.log);
         const char *log_path = NULL, *log_format = NULL;

@@ -235,7 +235,14 @@ void hooks_run_warn(const struct oci_spec *spec, enum oci_hook_kind kind, const 
 }
 
 char *hooks_state_json(const struct cocoon_state *s, const char *status) {
-        json_t *o = state_to_oci(s, status);
+        /* Under the sentry sandbox the state's pid is the supervisor; hooks
+         * get the workload's init at every point of the lifecycle, as the
+         * ones of create do: its namespaces are what they set up (a CNI
+         * plugin opens /proc/<pid>/ns/net). */
+        struct cocoon_state hs = *s;
+        if (hs.workload_pid > 0)
+                hs.pid = hs.workload_pid;
+        json_t *o = state_to_oci(&hs, status);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         return text;

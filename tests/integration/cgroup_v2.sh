@@ -91,6 +91,10 @@ test_v2_layout_detected() {
 }
 
 test_v2_container_cgroup_devices_and_cleanup() {
+        # the none sandbox: its cgroup holds the init alone (the sentry's holds its
+        # supervisor and Gofer too), and the Sentry refuses mknod of device nodes
+        # (docs/sentry.md, "Not done yet")
+        local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         local B=$T/b id p dir ids
         mknod_bundle "$B"
         v2ns_start
@@ -133,6 +137,8 @@ test_v2_container_cgroup_devices_and_cleanup() {
 }
 
 test_v2_config_device_rules() {
+        # the Sentry refuses mknod of device nodes (docs/sentry.md, "Not done yet")
+        local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         # linux.resources.devices reach the program: later rules override earlier
         local B=$T/b id
         mknod_bundle "$B"
@@ -180,7 +186,7 @@ test_v2_pause_resume_with_cgroup_freeze() {
         v2ns_start
         id=$(new_id)
         assert_ok v2 run -d --bundle "$B" "$id"
-        p=$(json_get 'd["pid"]' <<<"$(v2 state "$id")")
+        p=$(init_pid "$id")
         track_pid "$p"
         dir=/sys/fs/cgroup/cocoon/$id
         assert_ok v2 pause "$id"

@@ -7,7 +7,7 @@ exec_setup() {
         make_bundle "$B" /bin/sleep 1000
         ID=$(new_id)
         start_ctr "$B" "$ID"
-        IP=$(pid_of "$ID")
+        IP=$(init_pid "$ID")
 }
 
 test_exec_inline_args() {
@@ -312,7 +312,7 @@ test_exec_in_user_namespace() {
         assert_ok cocoon exec -d --pid-file "$T/e.pid" "$ID" sleep 999
         p=$(cat "$T/e.pid")
         track_pid "$p"
-        assert_eq "$(readlink /proc/"$(pid_of "$ID")"/ns/user)" "$(readlink /proc/"$p"/ns/user)" "user namespace of the exec"
+        assert_eq "$(readlink /proc/"$(init_pid "$ID")"/ns/user)" "$(readlink /proc/"$p"/ns/user)" "user namespace of the exec"
         assert_eq 300000 "$(awk '/^Uid:/ {print $2}' /proc/"$p"/status)" "host uid of the exec'd process"
         destroy "$ID"
 }

@@ -26,7 +26,7 @@ test_hooks_run_in_order_with_state() {
         # (runc 1.1 runs poststart at create; the spec and runc 1.2 run it after start)
         [ ! -e "$T/poststart.json" ] || fail "poststart hook ran at create (hooks so far: $(cat "$T/order"))"
         assert_eq "$id" "$(json_get 'd["id"]' "$T/createRuntime.json")" "id in the hook's state"
-        assert_eq "$(pid_of "$id")" "$(json_get 'd["pid"]' "$T/createRuntime.json")" "pid in the hook's state"
+        assert_eq "$(init_pid "$id")" "$(json_get 'd["pid"]' "$T/createRuntime.json")" "pid in the hook's state"
         assert_eq "$B" "$(json_get 'd["bundle"]' "$T/createRuntime.json")" "bundle in the hook's state"
         assert_eq creating "$(json_get 'd["status"]' "$T/createRuntime.json")" "status in createRuntime"
         assert_ok cocoon start "$id"
@@ -140,7 +140,7 @@ test_hooks_every_kind_in_order_with_state() {
         local id pid k ver
         id=$(new_id)
         create_ctr "$B" "$id"
-        pid=$(pid_of "$id")
+        pid=$(init_pid "$id")
         ver=$(state_of "$id" | json_get 'd["ociVersion"]')
         assert_eq "prestart
 createRuntime
@@ -191,7 +191,7 @@ test_create_container_hook_in_container_mount_ns() {
         local id pid
         id=$(new_id)
         create_ctr "$B" "$id"
-        pid=$(pid_of "$id")
+        pid=$(init_pid "$id")
         assert_eq "$(readlink "/proc/$pid/ns/mnt")" "$(cat "$T/mnt")" "mount namespace of the createContainer hook"
         assert_ne "$(readlink /proc/self/ns/mnt)" "$(cat "$T/mnt")" "createContainer hook's mount namespace vs ours"
         assert_eq "only-in-rootfs-$TOKEN" "$(cat "$T/marker")" "relative path from the hook (cwd is the rootfs)"
@@ -214,7 +214,7 @@ test_start_container_hook_path_in_container() {
         create_ctr "$B" "$id"
         [ ! -e "$T/rec/uid" ] || fail "startContainer ran at create"
         assert_ok cocoon start "$id"
-        pid=$(pid_of "$id")
+        pid=$(init_pid "$id")
         assert_eq 1000 "$(cat "$T/rec/uid")" "uid of the startContainer hook (the process's user, as runc)"
         assert_eq "$(readlink "/proc/$pid/ns/mnt")" "$(cat "$T/rec/mnt")" "mount namespace of the startContainer hook"
         assert_eq "$(readlink "/proc/$pid/ns/pid")" "$(cat "$T/rec/pidns")" "pid namespace of the startContainer hook"

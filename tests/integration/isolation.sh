@@ -433,6 +433,9 @@ test_cwd() {
 }
 
 test_no_pivot() {
+        # --no-pivot is for the none sandbox: the Gofer needs the container root
+        # to be its mount namespace's root (sentry.sh checks the refusal)
+        local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         bundle_for /bin/sh -c 'cat /etc/hostname; ls /bin/busybox; hostname'
         local id
         id=$(new_id)
@@ -534,6 +537,9 @@ test_sysctl() {
 }
 
 test_personality() {
+        # the confined Sentry (uid nobody) cannot read the 0400
+        # /proc/<tid>/personality its uname needs (docs/sentry.md, "Not done yet")
+        local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         bundle_for
         edit_config "$B" 'c["linux"]["personality"]={"domain":"LINUX32"}'
         run_or_skip "$B" /bin/uname -m

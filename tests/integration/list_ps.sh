@@ -75,7 +75,7 @@ test_ps_json() {
         make_bundle "$B" /bin/sh -c 'sleep 1000 & exec sleep 999'
         id=$(new_id)
         start_ctr "$B" "$id"
-        ip=$(pid_of "$id")
+        ip=$(init_pid "$id")
         # wait for the background sleep to exist
         wait_for sh -c "[ \$('$COCOON' $CC_GLOBAL ps --format json '$id' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') -ge 2 ]"
         assert_ok cocoon ps --format json "$id"
@@ -100,7 +100,7 @@ test_ps_table() {
         make_bundle "$B" /bin/sleep 1000
         id=$(new_id)
         start_ctr "$B" "$id"
-        ip=$(pid_of "$id")
+        ip=$(init_pid "$id")
         assert_ok cocoon ps "$id"
         assert_contains "$(head -n1 <<<"$out")" "PID" "ps header"
         assert_eq 2 "$(printf '%s\n' "$out" | wc -l)" "ps lines (header + init)"

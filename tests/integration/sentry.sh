@@ -400,6 +400,42 @@ test_sentry_needs_its_own_namespaces() {
         assert_contains "$err" "needs a new mount namespace"
 }
 
+# What only the none sandbox can do is refused with one line, before anything
+# is created (tests pinned to --sandbox=none rely on these being refusals).
+test_sentry_refuses_what_it_cannot_run() {
+        local B=$T/b id
+        make_bundle "$B" /bin/true
+        id=$(new_id)
+        assert_fail cocoon run --no-pivot --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "--no-pivot cannot be used with --sandbox=sentry"
+        [ ! -e "$ROOT/$id" ] || fail "--no-pivot left $ROOT/$id"
+        edit_config "$B" 'c["linux"]["seccomp"]={"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"'"$T"'/agent.sock",
+                "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}'
+        id=$(new_id)
+        assert_fail cocoon create --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "SCMP_ACT_NOTIFY cannot be used with --sandbox=sentry"
+        [ ! -e "$ROOT/$id" ] || fail "SCMP_ACT_NOTIFY left $ROOT/$id"
+}
+
+# The boundary filter is one filter more than the OCI profile alone; the
+# profile still decides (seccomp.sh compares the none sandbox with runc).
+test_sentry_boundary_filter_below_the_oci_profile() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'mkdir /tmp/x 2>&1; echo mkdir=$?; grep -E "^Seccomp(_filters)?:" /proc/self/status'
+        edit_config "$B" 'c["linux"]["seccomp"]={"defaultAction":"SCMP_ACT_ALLOW",
+                "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}'
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        assert_contains "$out" "Seccomp_filters:	1" "filters under none"
+        run_bundle_ok "$B"
+        assert_contains "$out" "No space left on device" "mkdir refused by the profile"
+        assert_contains "$out" "mkdir=1"
+        assert_contains "$out" "Seccomp:	2"
+        assert_contains "$out" "Seccomp_filters:	2" "filters under sentry (boundary + profile)"
+}
+
 test_sentry_user_namespace() {
         local B=$T/b
         make_bundle "$B" /bin/sh -c 'id -u; echo u > /tmp/u; stat -c %u /tmp/u'

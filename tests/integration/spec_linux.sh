@@ -25,7 +25,7 @@ sl_created() {
         edit_config "$B" "$@"
         ID=$(new_id sl)
         create_ctr "$B" "$ID"
-        PID=$(pid_of "$ID")
+        PID=$(init_pid "$ID")
 }
 
 test_intelrdt_needs_resctrl() {

@@ -246,6 +246,16 @@ pid_of() {
         json_get 'd["pid"]' <<<"$s"
 }
 
+# init_pid ID: the host pid of the container's init process.  That is the
+# state's pid, except under the sentry sandbox, whose state pid is its
+# supervisor by design; there the state records the init as workload_pid
+# (docs/architecture.md, "Process model (sandbox sentry)").
+init_pid() {
+        local w
+        w=$(json_get 'd.get("workload_pid", 0)' "$ROOT/$1/state.json") || return 1
+        if [ "$w" != 0 ]; then echo "$w"; else pid_of "$1"; fi
+}
+
 # wait_status ID STATUS [SECONDS]: poll until the status is STATUS.
 wait_status() {
         local id=$1 want=$2 secs=${3:-10} i=0 got
