@@ -92,8 +92,7 @@ test_v2_layout_detected() {
 
 test_v2_container_cgroup_devices_and_cleanup() {
         # the none sandbox: its cgroup holds the init alone (the sentry's holds its
-        # supervisor and Gofer too), and the Sentry refuses mknod of device nodes
-        # (docs/sentry.md, "Not done yet")
+        # supervisor and Gofer too)
         local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         local B=$T/b id p dir ids
         mknod_bundle "$B"
@@ -137,8 +136,6 @@ test_v2_container_cgroup_devices_and_cleanup() {
 }
 
 test_v2_config_device_rules() {
-        # the Sentry refuses mknod of device nodes (docs/sentry.md, "Not done yet")
-        local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         # linux.resources.devices reach the program: later rules override earlier
         local B=$T/b id
         mknod_bundle "$B"

@@ -93,8 +93,8 @@ test_resources_memory_limit_enforced() {
 
 test_resources_pids_limit_enforced() {
         # a limit this small is for the workload alone: under the sentry sandbox
-        # the Sentry's and Gofer's threads count too, and a Sentry that cannot
-        # start a worker ends the container (docs/sentry.md, "Not done yet")
+        # the Sentry's and Gofer's threads count too, and create refuses it
+        # (sentry.sh: test_sentry_refuses_a_pids_limit_below_its_own_tasks)
         local CC_GLOBAL="$CC_GLOBAL --sandbox none"
         local B=$T/b
         make_bundle "$B"
