@@ -35,26 +35,7 @@ PREFIX=${BENCH_ID_PREFIX:-idle}
 
 [ "$(id -u)" = 0 ] || bench_die "run as root"
 [[ $N =~ ^[0-9]+$ && $N -ge 1 ]] || bench_die "N must be a positive number"
-[ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
-[ -x "$ROOTFS/bin/sleep" ] || bash scripts/mkrootfs.sh "$ROOTFS"
-COCOON=$(realpath "$COCOON")
-ROOTFS=$(realpath "$ROOTFS")
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-idle.XXXXXX")
-cleanup() {
-        set +e
-        local rt
-        for rt in $RUNTIMES; do
-                case $rt in
-                runc) bench_cleanup_root "$RUNC" "$work/root-$rt" ;;
-                *) bench_cleanup_root "$COCOON" "$work/root-$rt" ;;
-                esac
-        done
-        rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_multi_setup idle bin/sleep
 
 bench_make_bundle "$work/bundle" "$ROOTFS" /bin/sleep 1000000
 

@@ -60,3 +60,32 @@ bench_cleanup_root() {
 bench_compile() {
         "${CC:-gcc}" -O2 -Wall -Wextra -Werror -o "$2" "$1" || bench_die "compiling $1 failed"
 }
+
+# bench_multi_setup NAME PROGRAM: the start the benches that drive several
+# runtimes share (idle, load, neighbour): a built $COCOON, a $ROOTFS with
+# PROGRAM, both made absolute, and $work, a temporary directory removed on
+# exit together with every container left under $work/root-RT for each RT
+# of $RUNTIMES (runc's with $RUNC, the others with cocoon).
+bench_multi_setup() {
+        local name=$1 prog=$2
+        [ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
+        [ -x "$ROOTFS/$prog" ] || bash scripts/mkrootfs.sh "$ROOTFS"
+        COCOON=$(realpath "$COCOON")
+        ROOTFS=$(realpath "$ROOTFS")
+        work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-$name.XXXXXX")
+        trap bench_multi_cleanup EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+}
+
+bench_multi_cleanup() {
+        set +e
+        local rt
+        for rt in $RUNTIMES; do
+                case $rt in
+                runc) bench_cleanup_root "$RUNC" "$work/root-$rt" ;;
+                *) bench_cleanup_root "$COCOON" "$work/root-$rt" ;;
+                esac
+        done
+        rm -rf "$work"
+}

@@ -32,26 +32,7 @@ PREFIX=${BENCH_ID_PREFIX:-load}
 [ "$(id -u)" = 0 ] || bench_die "run as root"
 [[ $CONC =~ ^[0-9]+$ && $CONC -ge 1 ]] || bench_die "CONC must be a positive number"
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 ]] || bench_die "ROUNDS must be a positive number"
-[ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
-[ -x "$ROOTFS/bin/true" ] || bash scripts/mkrootfs.sh "$ROOTFS"
-COCOON=$(realpath "$COCOON")
-ROOTFS=$(realpath "$ROOTFS")
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-load.XXXXXX")
-cleanup() {
-        set +e
-        local rt
-        for rt in $RUNTIMES; do
-                case $rt in
-                runc) bench_cleanup_root "$RUNC" "$work/root-$rt" ;;
-                *) bench_cleanup_root "$COCOON" "$work/root-$rt" ;;
-                esac
-        done
-        rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_multi_setup load bin/true
 
 bench_make_bundle "$work/bundle" "$ROOTFS" /bin/true
 

@@ -41,26 +41,7 @@ PREFIX=${BENCH_ID_PREFIX:-nb}
 
 [ "$(id -u)" = 0 ] || bench_die "run as root"
 [[ $K =~ ^[0-9]+$ && $K -ge 4 ]] || bench_die "K must be a number >= 4"
-[ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
-[ -x "$ROOTFS/bin/sleep" ] || bash scripts/mkrootfs.sh "$ROOTFS"
-COCOON=$(realpath "$COCOON")
-ROOTFS=$(realpath "$ROOTFS")
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-neighbour.XXXXXX")
-cleanup() {
-        set +e
-        local rt
-        for rt in $RUNTIMES; do
-                case $rt in
-                runc) bench_cleanup_root "$RUNC" "$work/root-$rt" ;;
-                *) bench_cleanup_root "$COCOON" "$work/root-$rt" ;;
-                esac
-        done
-        rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_multi_setup neighbour bin/sleep
 
 rt_cmd() {
         case $1 in
