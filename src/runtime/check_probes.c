@@ -26,16 +26,11 @@
 
 #include "cleanup.h"
 #include "linux/cgroup.h"
+#include "linux/seccomp_abi.h"
 #include "runtime/check.h"
 #include "sync.h"
 #include "util.h"
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define SENTRY_FIX_KERNEL "a kernel of 5.14 or later (the sentry sandbox needs it; none does not)"

@@ -394,6 +394,16 @@ static int destroy_intelrdt(int dirfd, const char *id) {
         return r;
 }
 
+static int remove_state_dir(struct cocoon_ctx *ctx, const char *id) {
+        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return log_error_errno(-errno, "open %s", ctx->root);
+        int r = rm_rf_at(rootfd, id);
+        if (r < 0)
+                return log_error_errno(r, "remove state of container \"%s\"", id);
+        return 0;
+}
+
 /*
  * `delete --force` of a container whose state.json is missing (a create or
  * delete killed half-way) or corrupt: what it names cannot be read, but
@@ -414,13 +424,8 @@ static int delete_remains(struct cocoon_ctx *ctx, const char *id, int dirfd, con
         int r = destroy_intelrdt(dirfd, id);
         if (r < 0 && ret == 0)
                 ret = r;
-        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return log_error_errno(-errno, "open %s", ctx->root);
-        r = rm_rf_at(rootfd, id);
-        if (r < 0)
-                return log_error_errno(r, "remove state of container \"%s\"", id);
-        return ret;
+        r = remove_state_dir(ctx, id);
+        return r < 0 ? r : ret;
 }
 
 void container_kill_and_wait(const struct container *c) {
@@ -507,13 +512,8 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
                         ret = r;
         }
         poststop(c);
-        _cleanup_close_ int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return log_error_errno(-errno, "open %s", ctx->root);
-        r = rm_rf_at(rootfd, id);
-        if (r < 0)
-                return log_error_errno(r, "remove state of container \"%s\"", id);
-        return ret;
+        r = remove_state_dir(ctx, id);
+        return r < 0 ? r : ret;
 }
 
 int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n) {

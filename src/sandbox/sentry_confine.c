@@ -54,15 +54,13 @@
 #include <linux/seccomp.h>
 
 #include "linux/caps.h"
+#include "linux/seccomp_abi.h"
 #include "log.h"
 #include "sandbox/sentry_sandbox.h"
 #include "sentry/boundary.h"
 #include "cleanup.h"
 #include "util.h"
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
 
 /* ---- the allow-list ---------------------------------------------------------------------- */
 

@@ -24,18 +24,12 @@
 #include <linux/seccomp.h>
 
 #include "gofer/client.h"
+#include "linux/seccomp_abi.h"
 #include "sentry/sentry.h"
 
 /* Let the kernel run the call (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
 #define SENTRY_CONTINUE LONG_MIN
 
-/* Headers older than the running kernel (Debian 12 ships 6.1's). */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 /* Strings a handler copied, kept (shortened) for the --strace line. */
 #define SENTRY_STRACE_STRS 3
