@@ -128,9 +128,7 @@ kill_created() {
                 fault_bundle /bin/sleep 1000
                 id=$(new_id "c$what")
                 assert_ok cc create --bundle "$B" "$id"
-                S=$(pid_of "$id") W=$S G=""
-                track_pid "$S"
-                [ "$SB" = sentry ] && sentry_pids "$id"
+                container_pids "$id"
                 case $what in
                 init | workload) kill -KILL "$W" ;;
                 sentry) kill -KILL "$S" ;;

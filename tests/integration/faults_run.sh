@@ -19,9 +19,7 @@ kill_cocoon_in_start() {
                 with_hook "$kind"
                 id=$(new_id "s$kind")
                 assert_ok cc create --bundle "$B" "$id"
-                S=$(pid_of "$id") W=$S G=""
-                track_pid "$S"
-                [ "$SB" = sentry ] && sentry_pids "$id"
+                container_pids "$id"
                 bg c cc start "$id"
                 wait_for test -e "$HD/hook.reached"
                 kill -KILL "$c"
@@ -48,9 +46,7 @@ kill_in_start() {
                 with_hook poststart
                 id=$(new_id "p$what")
                 assert_ok cc create --bundle "$B" "$id"
-                S=$(pid_of "$id") W=$S G=""
-                track_pid "$S"
-                [ "$SB" = sentry ] && sentry_pids "$id"
+                container_pids "$id"
                 bg c cc start "$id"
                 wait_for test -e "$HD/hook.reached"
                 case $what in
@@ -79,9 +75,7 @@ kill_in_exec() {
         fault_bundle /bin/sleep 1000
         id=$(new_id)
         assert_ok cc create --bundle "$B" "$id"
-        S=$(pid_of "$id") W=$S G=""
-        track_pid "$S"
-        [ "$SB" = sentry ] && sentry_pids "$id"
+        container_pids "$id"
         assert_ok cc start "$id"
         for delay in 0 0.05 0.2; do
                 bg c cc exec "$id" /bin/sleep 1000

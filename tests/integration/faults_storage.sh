@@ -18,9 +18,7 @@ kill_cocoon_in_delete() {
         with_hook poststop once
         id=$(new_id)
         assert_ok cc create --bundle "$B" "$id"
-        S=$(pid_of "$id") W=$S G=""
-        track_pid "$S"
-        [ "$SB" = sentry ] && sentry_pids "$id"
+        container_pids "$id"
         assert_ok cc start "$id"
         bg c cc delete --force "$id"
         wait_for test -e "$HD/hook.reached"
@@ -38,9 +36,7 @@ kill_cocoon_in_delete() {
                 fault_bundle /bin/sleep 1000
                 id=$(new_id "d${delay/./}")
                 assert_ok cc run -d --bundle "$B" "$id"
-                S=$(pid_of "$id") W=$S G=""
-                track_pid "$S"
-                [ "$SB" = sentry ] && sentry_pids "$id"
+                container_pids "$id"
                 bg c cc delete --force "$id"
                 sleep "$delay"
                 kill -KILL "$c" 2>/dev/null || true # (it may have finished)
@@ -129,9 +125,7 @@ damaged_state() {
                 fault_bundle /bin/sleep 1000
                 id=$(new_id "$how")
                 assert_ok cc run -d --bundle "$B" "$id"
-                S=$(pid_of "$id") W=$S G=""
-                track_pid "$S"
-                [ "$SB" = sentry ] && sentry_pids "$id"
+                container_pids "$id"
                 damage "$how" "$ROOT/$id/state.json"
                 assert_fail cc state "$id"
                 assert_error_line

@@ -68,6 +68,14 @@ reap() {
         wait "$1" || bgrc=$?
 }
 
+# container_pids ID: S (the state's pid), W (the workload's init: S itself
+# under none) and G (the Gofer, under sentry) of a created container, tracked.
+container_pids() {
+        S=$(pid_of "$1") W=$S G=""
+        track_pid "$S"
+        if [ "$SB" = sentry ]; then sentry_pids "$1"; fi
+}
+
 # sentry_pids ID: S, W, G of a created container (from state.json and /proc).
 sentry_pids() {
         S=$(json_get 'd["pid"]' "$ROOT/$1/state.json")
