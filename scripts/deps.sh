@@ -1,12 +1,15 @@
 #!/bin/bash
 # Install the Debian packages cocoon needs, only those missing, so a warm
-# machine pays nothing.  Usage: deps.sh build|test|bench
+# machine pays nothing.  Usage: deps.sh build|test|bench|vm
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
 test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
 bench) pkgs+=(runc) ;;
+# the vm sandbox: QEMU (KVM where /dev/kvm is usable, TCG otherwise) and the
+# tools scripts/guest-assets.sh builds the guest kernel and initramfs with
+vm)    pkgs+=(qemu-system-x86 cpio kmod zstd xz-utils) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,106 @@
+#!/bin/bash
+# The vm sandbox's guest assets, from Debian packages, cached in the build tree:
+#   OUT/vmlinuz          Debian's linux-image-amd64 kernel (downloaded, not installed)
+#   OUT/initramfs.cpio   newc cpio: /init = cocoon's agent, /modules/*.ko and
+#                        /modules/load.list (dependency order) for the few
+#                        modules the guest needs (virtio transports, console, 9p)
+#   OUT/kernel.release   the guest kernel's `uname -r`
+# Usage: guest-assets.sh OUT AGENT_BINARY
+# A warm tree pays nothing: the kernel step is skipped while OUT/vmlinuz and
+# the module set exist, the initramfs is rebuilt only when the agent changed.
+set -euo pipefail
+out=$1
+agent=$2
+say() { echo "  GUEST   $*" >&2; }
+
+# Modules the guest loads (their dependencies are added from modules.dep).
+# Whatever the kernel has built in is skipped (modules.builtin).
+want=(virtio_mmio virtio_pci virtio_console 9pnet_virtio 9p)
+
+mkdir -p "$out"
+if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/modules/load.list" ]; then
+        dl="$out/dl"
+        rm -rf "$dl" "$out/modules" "$out/kernel"
+        mkdir -p "$dl"
+        if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+                say "apt-get update (no package lists yet)"
+                apt-get update -qq >/dev/null
+        fi
+        # the meta package depends on the real image package of the current ABI
+        real=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+        [ -n "$real" ] || { echo "cocoon: guest-assets: cannot find the image package linux-image-amd64 depends on" >&2; exit 1; }
+        say "download linux-image-amd64 → $real (Debian, ~70 MB, once)"
+        (cd "$dl" && apt-get download -q linux-image-amd64 "$real" 2>&1 | sed 's/^/          /' >&2)
+        deb=$(ls "$dl"/"$real"_*.deb | head -1)
+        say "extract $(basename "$deb")"
+        mkdir -p "$out/kernel"
+        # only the kernel and the module tree's metadata + the few directories we use
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$out/kernel" --wildcards \
+                './boot/vmlinuz-*' './lib/modules/*/modules.builtin' './lib/modules/*/modules.builtin.modinfo' './lib/modules/*/modules.order' \
+                './lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/char/*' \
+                './lib/modules/*/kernel/net/9p/*' './lib/modules/*/kernel/fs/9p/*' \
+                './lib/modules/*/kernel/fs/netfs/*' './lib/modules/*/kernel/fs/fscache/*' 2>/dev/null || true
+        release=$(ls "$out/kernel/lib/modules" | head -1)
+        [ -n "$release" ] || { echo "cocoon: guest-assets: $deb has no module tree" >&2; exit 1; }
+        # the package leaves modules.dep to the installer's depmod; the
+        # directories above hold every dependency of the modules we want
+        /sbin/depmod -b "$out/kernel" "$release"
+        moddir="$out/kernel/lib/modules/$release"
+        # the modules and their dependencies, dependencies first
+        declare -A done_=()
+        order=()
+        add() {
+                local name=$1 path deps d
+                [ -n "${done_[$name]:-}" ] && return 0
+                done_[$name]=1
+                path=$(awk -F: -v n="$name" '{ f=$1; sub(".*/", "", f); sub("\\.ko.*$", "", f); gsub("-", "_", f);
+                                              if (f == n) { print $1; exit } }' "$moddir/modules.dep")
+                if [ -z "$path" ]; then
+                        if grep -Eq "/${name//_/[-_]}\.ko" "$moddir/modules.builtin"; then return 0; fi
+                        echo "cocoon: guest-assets: module $name is neither in modules.dep nor built in" >&2
+                        exit 1
+                fi
+                deps=$(awk -F: -v p="$path" '$1 == p { print $2; exit }' "$moddir/modules.dep")
+                for d in $deps; do
+                        d=${d##*/}; d=${d%%.ko*}; d=${d//-/_}
+                        add "$d"
+                done
+                order+=("$path")
+        }
+        for m in "${want[@]}"; do add "$m"; done
+        mkdir -p "$out/modules"
+        : >"$out/modules/load.list.tmp"
+        for p in "${order[@]}"; do
+                f=${p##*/}
+                case "$f" in
+                *.ko.xz)  xz -dc "$moddir/$p" >"$out/modules/${f%.xz}"; f=${f%.xz} ;;
+                *.ko.zst) zstd -qdc "$moddir/$p" >"$out/modules/${f%.zst}"; f=${f%.zst} ;;
+                *.ko)     cp "$moddir/$p" "$out/modules/$f" ;;
+                *)        echo "cocoon: guest-assets: unknown module format $p" >&2; exit 1 ;;
+                esac
+                echo "$f" >>"$out/modules/load.list.tmp"
+        done
+        say "modules: $(tr '\n' ' ' <"$out/modules/load.list.tmp")"
+        cp "$out"/kernel/boot/vmlinuz-* "$out/vmlinuz.tmp"
+        echo "$release" >"$out/kernel.release"
+        mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+        mv "$out/modules/load.list.tmp" "$out/modules/load.list"
+        # the kernel tree and the .debs are not needed any more
+        rm -rf "$dl" "$out/kernel"
+fi
+
+if [ ! -s "$out/initramfs.cpio" ] || [ "$agent" -nt "$out/initramfs.cpio" ] ||
+        [ "$out/modules/load.list" -nt "$out/initramfs.cpio" ]; then
+        say "initramfs (agent $(basename "$agent") as /init)"
+        stage="$out/initramfs.d"
+        rm -rf "$stage"
+        mkdir -p "$stage"/{dev,proc,sys,run,modules,mnt}
+        cp "$agent" "$stage/init"
+        cp "$out"/modules/*.ko "$out/modules/load.list" "$stage/modules/"
+        # the kernel opens /dev/console for /init's stdio before anything is mounted
+        mknod -m 600 "$stage/dev/console" c 5 1
+        # uncompressed: unpacking is faster than gunzip under TCG, and it is small
+        (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out/initramfs.cpio.tmp"
+        mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
+        rm -rf "$stage"
+fi
