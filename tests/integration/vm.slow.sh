@@ -1,0 +1,113 @@
+# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# --sandbox vm end to end: QEMU, the guest kernel, cocoon's agent (docs/vm.md).
+# Every test boots a guest; under TCG on a shared 2-core host that is 10 to
+# 30 s, so the set is small and each test does several checks.
+# test-timeout: 300
+
+CC_GLOBAL="--root $ROOT --sandbox vm"
+
+# the guest assets come from `make guest` (part of `make`)
+vm_ready() {
+        [ -s "$TESTS_DIR/../build/guest/vmlinuz" ] && [ -s "$TESTS_DIR/../build/guest/initramfs.cpio" ] ||
+                fail "no guest assets in build/guest: run make"
+}
+
+# the QEMU of container ID, as the monitor recorded it
+qemu_pid() { cut -d' ' -f1 "$ROOT/$1/qemu.pid"; }
+
+test_vm_exit_code_output_and_guest_kernel() {
+        vm_ready
+        local B=$T/b
+        make_bundle "$B" sh -c 'echo "kernel $(uname -r)"; echo to-stderr >&2; exit 7'
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 7 "$rc" "exit code"
+        local guest
+        guest=$(sed -n 's/^kernel //p' <<<"$out")
+        [ -n "$guest" ] || fail "no kernel line in [$out]"
+        assert_ne "$(uname -r)" "$guest" "the guest's kernel release (the host's is $(uname -r))"
+        assert_eq "$(cat "$TESTS_DIR/../build/guest/kernel.release")" "$guest" "the guest's kernel release"
+        assert_contains "$err" "to-stderr" "stderr"
+        assert_not_contains "$out" "to-stderr" "stdout"
+}
+
+test_vm_stdin_piped_to_eof() {
+        vm_ready
+        local B=$T/b
+        # cat ends only at EOF: the caller's EOF must reach the workload
+        make_bundle "$B" sh -c 'cat; echo "eof seen"'
+        local input
+        input=$(seq 1 2000)
+        capture_in "$input" cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "exit code (stderr: $err)"
+        assert_eq "$input
+eof seen" "$out" "stdout"
+}
+
+test_vm_kill_signals_reach_the_workload() {
+        vm_ready
+        local B=$T/b id
+        make_bundle "$B" sh -c 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done'
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" >"$T/out" 2>"$T/err" </dev/null || fail "create: $(cat "$T/err")"
+        local mon
+        mon=$(pid_of "$id")
+        track_pid "$mon"
+        assert_eq created "$(status_of "$id")" "status after create"
+        assert_ok cocoon start "$id"
+        assert_eq running "$(status_of "$id")" "status after start"
+        wait_for grep -q ready "$T/out"
+        assert_ok cocoon kill "$id" TERM
+        wait_status "$id" stopped 60
+        assert_contains "$(cat "$T/out")" "got-term" "the trap's output"
+        assert_ok cocoon delete "$id"
+        [ ! -e "$ROOT/$id" ] || fail "delete left $ROOT/$id"
+
+        # kill --all with SIGKILL ends the VM: 137 as with runc
+        make_bundle "$T/b2" sleep 1000
+        id=$(new_id)
+        (
+                r=0
+                cocoon run --bundle "$T/b2" "$id" </dev/null >/dev/null 2>"$T/err2" || r=$?
+                echo "$r" >"$T/rc"
+        ) &
+        wait_for test -s "$ROOT/$id/qemu.pid"
+        wait_status "$id" running 120
+        assert_ok cocoon kill --all "$id" KILL
+        wait_for test -s "$T/rc"
+        assert_eq 137 "$(cat "$T/rc")" "run's exit status after kill -9"
+}
+
+test_vm_qemu_crash_leaves_stopped_and_delete_clean() {
+        vm_ready
+        local B=$T/b id qemu
+        make_bundle "$B" sleep 1000
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" </dev/null >/dev/null 2>"$T/err" || fail "create: $(cat "$T/err")"
+        track_pid "$(pid_of "$id")"
+        assert_ok cocoon start "$id"
+        qemu=$(qemu_pid "$id")
+        [ -n "$qemu" ] && kill -0 "$qemu" || fail "no QEMU process recorded"
+        assert_contains "$(tr '\0' ' ' <"/proc/$qemu/cmdline")" "cocoon-$id" "QEMU's command line"
+        kill -9 "$qemu"
+        wait_status "$id" stopped 30
+        assert_contains "$(cat "$T/err")" "QEMU of container \"$id\" killed by signal 9" "the monitor's line"
+        assert_ok cocoon delete "$id"
+        [ ! -e "$ROOT/$id" ] || fail "delete left $ROOT/$id"
+}
+
+test_vm_refuses_what_it_cannot_carry() {
+        # no guest is booted: each is refused before anything exists
+        local B=$T/b id
+        make_bundle "$B" /bin/true
+        edit_config "$B" 'c["mounts"].append({"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind"]})'
+        id=$(new_id)
+        assert_fail cocoon run --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "bind mounts are not supported with --sandbox=vm yet"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+        make_bundle "$T/b2" /bin/true
+        edit_config "$T/b2" 'c["process"]["terminal"]=True'
+        id=$(new_id)
+        assert_fail cocoon run -d --console-socket "$T/nonexistent.sock" --bundle "$T/b2" "$id"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+}
