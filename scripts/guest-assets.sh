@@ -13,12 +13,16 @@ out=$1
 agent=$2
 say() { echo "  GUEST   $*" >&2; }
 
-# Modules the guest loads (their dependencies are added from modules.dep).
+# Modules the guest loads (their dependencies are added from modules.dep):
+# the virtio-pci transport (QEMU q35, see src/vm/launch.c), the agent's
+# virtio-serial port, the rootfs on virtio-9p.
 # Whatever the kernel has built in is skipped (modules.builtin).
-want=(virtio_mmio virtio_pci virtio_console 9pnet_virtio 9p)
+want=(virtio_pci virtio_console 9pnet_virtio 9p)
 
 mkdir -p "$out"
-if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/modules/load.list" ]; then
+# (a changed module list redoes the kernel step too)
+if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/modules/load.list" ] ||
+        [ "$(cat "$out/modules/want" 2>/dev/null)" != "${want[*]}" ]; then
         dl="$out/dl"
         rm -rf "$dl" "$out/modules" "$out/kernel"
         mkdir -p "$dl"
@@ -85,6 +89,7 @@ if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/modules/load.list" ]; then
         echo "$release" >"$out/kernel.release"
         mv "$out/vmlinuz.tmp" "$out/vmlinuz"
         mv "$out/modules/load.list.tmp" "$out/modules/load.list"
+        echo "${want[*]}" >"$out/modules/want"
         # the kernel tree and the .debs are not needed any more
         rm -rf "$dl" "$out/kernel"
 fi
