@@ -111,3 +111,17 @@ test_vm_refuses_what_it_cannot_carry() {
         assert_fail cocoon run -d --console-socket "$T/nonexistent.sock" --bundle "$T/b2" "$id"
         [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
 }
+
+test_vm_memory_limit_enforced_in_the_guest() {
+        vm_ready
+        local B=$T/b
+        # 32 MiB: 8 MiB fits, 64 MiB is OOM-killed by the guest's cgroup (not
+        # QEMU by the host's: that one is sized for the guest's RAM plus QEMU)
+        make_bundle "$B" sh -c 'dd if=/dev/zero of=/dev/null bs=8M count=1 2>/dev/null; echo "small=$?"
+                                dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo "big=$?"'
+        edit_config "$B" 'c["linux"].setdefault("resources", {})["memory"] = {"limit": 33554432}'
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "exit code (stderr: $err)"
+        assert_eq "small=0
+big=137" "$out" "the workload's view"
+}
