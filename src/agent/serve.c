@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@
 
 #include "agent/agent.h"
 #include "cleanup.h"
+#include "linux/terminal.h"
 #include "log.h"
 #include "runtime/container.h"
 #include "sync.h"
@@ -45,7 +47,8 @@ struct agent {
         pid_t init;
         int status;  /* the init's wait status, once exited */
         bool exited;
-        int out, err; /* read ends of the workload's stdout/stderr, -1 at EOF */
+        int out, err; /* read ends of the workload's stdout/stderr (or its pty master), -1 at EOF */
+        int pty;      /* the pty master with process.terminal, else -1 */
         int in;       /* write end of its stdin, -1 once closed */
         bool in_close_pending;
         uint8_t *q; /* stdin bytes not yet written */
@@ -125,9 +128,22 @@ static int create_container(struct agent *a, const struct vm_frame *f) {
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
-        struct create_opts o = {.bundle = AGENT_BUNDLE, .console_fd = -1};
+        /* process.terminal: the init reports its pty master on this socketpair,
+         * as it would on a --console-socket (buffered: read once create returns) */
+        int cs[2] = {-1, -1};
+        bool tty = vm_get_u32(f->payload) & VM_CREATE_TERMINAL;
+        if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0)
+                return log_error_errno(-errno, "socketpair");
+        struct create_opts o = {.bundle = AGENT_BUNDLE, .console_fd = cs[1]};
         pid_t pid = 0;
         r = container_create(&a->ctx, a->id, &o, &pid);
+        if (cs[1] >= 0)
+                close(cs[1]);
+        int master = -1;
+        if (r == 0 && tty && (r = fd_recv(cs[0], &master)) < 0)
+                r = log_error_errno(r, "receive the pty of container \"%s\"", a->id);
+        if (cs[0] >= 0)
+                close(cs[0]);
         for (int i = 0; i < 3; i++) {
                 dup2(saved[i], i);
                 close(saved[i]);
@@ -145,6 +161,16 @@ static int create_container(struct agent *a, const struct vm_frame *f) {
         a->in = in[1];
         a->out = out[0];
         a->err = err[0];
+        if (master >= 0) {
+                /* the init's stdio is the pty's slave: its pipes are never written */
+                close(a->in);
+                close(a->out);
+                close(a->err);
+                a->err = -1;
+                a->pty = master; /* for RESIZE; the copies below close at EOF */
+                a->out = fcntl(master, F_DUPFD_CLOEXEC, 3);
+                a->in = fcntl(master, F_DUPFD_CLOEXEC, 3);
+        }
         fcntl(a->in, F_SETFL, O_NONBLOCK);
         fcntl(a->out, F_SETFL, O_NONBLOCK);
         fcntl(a->err, F_SETFL, O_NONBLOCK);
@@ -233,6 +259,13 @@ static int handle(struct agent *a, const struct vm_frame *f) {
                 a->in_close_pending = true;
                 flush_stdin(a);
                 return 0;
+        case VM_RESIZE: {
+                struct winsize ws = {.ws_row = (unsigned short) vm_get_u32(f->payload),
+                                     .ws_col = (unsigned short) vm_get_u32(f->payload + 4)};
+                if (a->pty >= 0)
+                        ioctl(a->pty, TIOCSWINSZ, &ws);
+                return 0;
+        }
         case VM_SHUTDOWN:
                 sync();
                 reboot(RB_POWER_OFF);
@@ -267,6 +300,7 @@ int agent_serve(int port) {
                 .out = -1,
                 .err = -1,
                 .in = -1,
+                .pty = -1,
         };
         log_setup(&a.ctx.log);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, a.capture) < 0)

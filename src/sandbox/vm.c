@@ -33,8 +33,6 @@ static int validate(const struct sandbox_create *sc) {
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (spec->n_hooks[k])
                         return log_fail(-EOPNOTSUPP, "config.json: hooks: not supported with --sandbox=vm yet");
-        if (spec->process->terminal)
-                return log_fail(-EOPNOTSUPP, "config.json: process.terminal: not supported with --sandbox=vm yet");
         for (size_t i = 0; i < spec->n_mounts; i++)
                 if (spec->mounts[i].bind)
                         return log_fail(-EOPNOTSUPP,
@@ -61,35 +59,50 @@ static int validate(const struct sandbox_create *sc) {
  * state, its heap and libraries (measured: ~90 MiB under TCG, bench/vm.sh). */
 #define VMM_OVERHEAD_MIB 192
 
-/*
- * The host cgroup holds the VMM, not the workload: the container's memory
- * limit is enforced by the guest's own cgroup (the agent applies the config)
- * and sizes the guest's RAM.  Left as create wrote it, the host limit would
- * have the host OOM-kill QEMU instead.  So on the host it becomes the
- * guest's RAM plus QEMU's overhead.
- */
-static int host_memory_limit(const struct sandbox_create *sc, const struct vm_plan *p) {
-        json_t *res = sc->spec->has_linux ? sc->spec->linux.resources : NULL;
-        if (!sc->cgroup || !json_is_integer(json_object_get(json_object_get(res, "memory"), "limit")))
-                return 0;
+/* QEMU's threads: the main loop, RCU, one per vCPU and up to 64 workers of
+ * its thread pool (9p I/O), with the monitor. */
+#define VMM_TASKS 80
+
+static int knob(const struct cgroup *cg, const char *controller, const char *v2_file, const char *v1_file,
+                unsigned long long value) {
         bool v2;
-        const struct cgroup_dir *d = cgroup_knob_dir(sc->cgroup, "memory", &v2);
+        const struct cgroup_dir *d = cgroup_knob_dir(cg, controller, &v2);
         if (!d)
                 return 0;
         char v[32];
-        snprintf(v, sizeof v, "%llu", ((unsigned long long) p->mem_mib + VMM_OVERHEAD_MIB) << 20);
-        int r;
-        if (v2)
-                r = cgroup_knob_write(d, "memory.max", v);
-        else {
-                /* memsw must never be below the limit: raised first where it exists */
+        snprintf(v, sizeof v, "%llu", value);
+        int r = 0;
+        /* v1 memsw must never be below the limit: raised first where it exists */
+        if (!v2 && !strcmp(controller, "memory"))
                 r = cgroup_knob_write(d, "memory.memsw.limit_in_bytes", v);
-                if (r == 0 || r == -ENOENT)
-                        r = cgroup_knob_write(d, "memory.limit_in_bytes", v);
-        }
+        if (r == 0 || r == -ENOENT)
+                r = cgroup_knob_write(d, v2 ? v2_file : v1_file, v);
         if (r < 0)
-                return log_error_errno(r, "set the memory limit of the VM's host cgroup to %s bytes", v);
+                return log_error_errno(r, "set %s of the VM's host cgroup to %s", v2 ? v2_file : v1_file, v);
         return 0;
+}
+
+/*
+ * The host cgroup holds the VMM, not the workload: the container's limits
+ * are enforced by the guest's own cgroup (the agent applies the config) and
+ * size the guest.  Left as create wrote them, the host's memory limit would
+ * have the host OOM-kill QEMU, and its pids limit would starve QEMU of
+ * threads.  So on the host they become the guest's RAM plus QEMU's overhead,
+ * and the pids limit plus QEMU's threads.
+ */
+static int host_limits(const struct sandbox_create *sc, const struct vm_plan *p) {
+        json_t *res = sc->spec->has_linux ? sc->spec->linux.resources : NULL;
+        if (!sc->cgroup || !res)
+                return 0;
+        int r = 0;
+        if (json_is_integer(json_object_get(json_object_get(res, "memory"), "limit")))
+                r = knob(sc->cgroup, "memory", "memory.max", "memory.limit_in_bytes",
+                         ((unsigned long long) p->mem_mib + VMM_OVERHEAD_MIB) << 20);
+        json_t *pids = json_object_get(json_object_get(res, "pids"), "limit");
+        if (r == 0 && json_is_integer(pids) && json_integer_value(pids) > 0)
+                r = knob(sc->cgroup, "pids", "pids.max", "pids.max",
+                         (unsigned long long) json_integer_value(pids) + VMM_TASKS + p->vcpus);
+        return r;
 }
 
 static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
@@ -100,7 +113,7 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         r = vm_plan(sc->spec, &plan);
         if (r < 0)
                 return r;
-        r = host_memory_limit(sc, &plan);
+        r = host_limits(sc, &plan);
         if (r < 0)
                 return r;
         int sv[2];

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -35,6 +37,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "linux/terminal.h"
 #include "log.h"
 #include "runtime/sandbox.h"
 #include "sandbox/sentry_sandbox.h"
@@ -56,6 +59,7 @@ struct monitor {
         pid_t qemu;
         int sigfd;
         int start_conn; /* `cocoon start` waiting for STARTED, or -1 */
+        int tty;        /* process.terminal: the slave of the pty whose master went to --console-socket */
         struct vm_reader rd;
 };
 
@@ -220,6 +224,45 @@ static int launch(struct monitor *m, long long *deadline, struct vm_frame *f) {
         return r;
 }
 
+/*
+ * process.terminal: the engine gets the master of a pty of ours on its
+ * console socket, as from any runtime; we relay its raw slave to the
+ * guest, where the workload has a pty of its own (line discipline, echo,
+ * job control happen there once).  Our slave is our controlling terminal
+ * (we are a session leader), so the engine's resize reaches us as SIGWINCH.
+ */
+static int host_pty(struct monitor *m) {
+        const struct oci_process *proc = m->sc->spec->process;
+        _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[64];
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name))
+                return log_error_errno(-errno, "open a pty for container \"%s\"", m->sc->id);
+        m->tty = open(name, O_RDWR | O_CLOEXEC);
+        if (m->tty < 0)
+                return log_error_errno(-errno, "open %s", name);
+        struct termios t;
+        if (tcgetattr(m->tty, &t) == 0) {
+                cfmakeraw(&t);
+                tcsetattr(m->tty, TCSANOW, &t);
+        }
+        if (proc->console_height || proc->console_width) {
+                struct winsize ws = {.ws_row = (unsigned short) proc->console_height,
+                                     .ws_col = (unsigned short) proc->console_width};
+                ioctl(master, TIOCSWINSZ, &ws);
+        }
+        int r = fd_send(m->sc->console_fd, master, name);
+        if (r < 0)
+                return log_error_errno(r, "send the pty of container \"%s\" to the console socket", m->sc->id);
+        close(m->sc->console_fd);
+        return 0;
+}
+
+static void send_size(struct monitor *m) {
+        struct winsize ws;
+        if (m->tty >= 0 && ioctl(m->tty, TIOCGWINSZ, &ws) == 0)
+                (void) vm_send_u32s(m->agent, VM_RESIZE, VM_STREAM_INIT, ws.ws_row, ws.ws_col, 2);
+}
+
 /* Step 1, up to READY.  Errors are logged (forwarded to create). */
 static int boot(struct monitor *m) {
         const struct sandbox_create *sc = m->sc;
@@ -245,7 +288,7 @@ static int boot(struct monitor *m) {
         _cleanup_free_ uint8_t *p = malloc(4 + idlen + 1 + clen);
         if (!p)
                 return -ENOMEM;
-        vm_put_u32(p, 0);
+        vm_put_u32(p, sc->spec->process->terminal ? VM_CREATE_TERMINAL : 0);
         memcpy(p + 4, sc->id, idlen + 1);
         memcpy(p + 4 + idlen + 1, config, clen);
         r = vm_frame_send(m->agent, VM_CREATE, VM_STREAM_INIT, p, 4 + idlen + 1 + clen);
@@ -262,7 +305,7 @@ static int boot(struct monitor *m) {
         if (f.type != VM_CREATED)
                 return log_fail(-EPROTO, "vm: the agent of container \"%s\" answered %s to CREATE", sc->id,
                                 vm_frame_type_name(f.type));
-        return 0;
+        return sc->spec->process->terminal ? host_pty(m) : 0;
 }
 
 static void output(struct monitor *m, int fd, const struct vm_frame *f) {
@@ -287,7 +330,8 @@ static void start_reply(struct monitor *m, const struct vm_frame *f) {
 /* Steps 2 and 3. */
 static _Noreturn void run(struct monitor *m) {
         int listen_fd = m->sc->exec_listen_fd;
-        int in = 0;
+        int in = m->tty >= 0 ? m->tty : 0;
+        int out = m->tty >= 0 ? m->tty : 1;
         for (;;) {
                 struct pollfd pf[4] = {
                         {.fd = m->agent, .events = POLLIN},
@@ -305,6 +349,10 @@ static _Noreturn void run(struct monitor *m) {
                         while (read(m->sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
                                 if (si.ssi_signo == SIGCHLD)
                                         continue;
+                                if (si.ssi_signo == SIGWINCH && m->tty >= 0) {
+                                        send_size(m);
+                                        continue;
+                                }
                                 uint32_t flags = si.ssi_code == SI_QUEUE && si.ssi_int == VM_SIGVAL_ALL ? VM_SIGNAL_ALL : 0;
                                 /* a failure comes back as an ERROR frame, logged below */
                                 (void) vm_send_u32s(m->agent, VM_SIGNAL, VM_STREAM_INIT, si.ssi_signo, flags, 2);
@@ -329,8 +377,11 @@ static _Noreturn void run(struct monitor *m) {
                         ssize_t n = read(in, buf, sizeof buf);
                         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
-                        int r = n > 0 ? vm_frame_send(m->agent, VM_STDIN, VM_STREAM_INIT, buf, (size_t) n)
-                                      : vm_frame_send(m->agent, VM_STDIN_CLOSE, VM_STREAM_INIT, NULL, 0);
+                        /* a terminal's end (EIO once the engine closed the master) is
+                                 * a hangup, not an EOF the workload could read */
+                        int r = n > 0    ? vm_frame_send(m->agent, VM_STDIN, VM_STREAM_INIT, buf, (size_t) n)
+                                : in == m->tty ? 0
+                                             : vm_frame_send(m->agent, VM_STDIN_CLOSE, VM_STREAM_INIT, NULL, 0);
                         if (n <= 0)
                                 in = -1; /* EOF (or an error, which ends the stream as well) */
                         if (r < 0)
@@ -354,7 +405,7 @@ static _Noreturn void run(struct monitor *m) {
                                     r == -EBADMSG ? "malformed frame" : strerror(-r));
                         switch (f.type) {
                         case VM_STDOUT:
-                                output(m, 1, &f);
+                                output(m, out, &f);
                                 break;
                         case VM_STDERR:
                                 output(m, 2, &f);
@@ -393,6 +444,7 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
                 .report_fd = args->report_fd,
                 .agent = -1,
                 .start_conn = -1,
+                .tty = -1,
         };
         /* Until READY a killed `cocoon create` leaves nothing running: QEMU
          * follows us through its own parent-death signal. */
@@ -408,13 +460,16 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
         /* Not ours to keep: the container's lock (flock is shared by every
          * holder) and whatever else create or run held.  Kept: the stdio we
          * relay, exec.sock, the log. */
-        int keep[] = {m.report_fd, m.dirfd, sc->exec_listen_fd, log_get_fd()};
+        int keep[] = {m.report_fd, m.dirfd, sc->exec_listen_fd, sc->console_fd, log_get_fd()};
         if (sentry_close_fds_except(3, keep, ELEMENTSOF(keep)) < 0) {
                 log_error_errno(-errno, "close the monitor's inherited fds");
                 _exit(1);
         }
         prctl(PR_SET_DUMPABLE, 0);
         prctl(PR_SET_NAME, "cocoon-vm");
+        /* a session of our own: the pty we relay becomes our controlling terminal */
+        if (sc->spec->process->terminal)
+                setsid();
         /* every signal but the unblockable ones arrives on the signalfd: SIGCHLD
          * is QEMU's, the others go to the workload */
         sigset_t all;

@@ -30,6 +30,7 @@ static const struct {
         [VM_STDIN_CLOSE] = {"STDIN_CLOSE", 0, true, false},
         [VM_SIGNAL] = {"SIGNAL", 8, true, false},
         [VM_SHUTDOWN] = {"SHUTDOWN", 0, true, false},
+        [VM_RESIZE] = {"RESIZE", 8, true, false},
 };
 
 const char *vm_frame_type_name(unsigned type) {

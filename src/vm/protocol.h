@@ -39,9 +39,11 @@ enum vm_frame_type {
         VM_STDIN_CLOSE, /* empty: EOF on the workload's stdin */
         VM_SIGNAL,      /* u32 signal, u32 flags (VM_SIGNAL_ALL) */
         VM_SHUTDOWN,    /* empty: the agent powers the guest off */
+        VM_RESIZE,      /* u32 rows, u32 columns: the terminal's new size */
 };
 
 #define VM_SIGNAL_ALL 1u
+#define VM_CREATE_TERMINAL 1u /* CREATE's flags: process.terminal (output is STDOUT only) */
 
 struct vm_frame {
         uint8_t type;

@@ -106,9 +106,12 @@ test_vm_refuses_what_it_cannot_carry() {
         assert_contains "$err" "bind mounts are not supported with --sandbox=vm yet"
         [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
         make_bundle "$T/b2" /bin/true
-        edit_config "$T/b2" 'c["process"]["terminal"]=True'
+        edit_config "$T/b2" 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/self/ns/net"})' \
+                'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network" or "path" in n]'
         id=$(new_id)
-        assert_fail cocoon run -d --console-socket "$T/nonexistent.sock" --bundle "$T/b2" "$id"
+        assert_fail cocoon run --bundle "$T/b2" "$id"
+        assert_error_line
+        assert_contains "$err" "a host namespace cannot be joined from inside a VM"
         [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
 }
 
@@ -124,4 +127,39 @@ test_vm_memory_limit_enforced_in_the_guest() {
         assert_eq 0 "$rc" "exit code (stderr: $err)"
         assert_eq "small=0
 big=137" "$out" "the workload's view"
+}
+
+test_vm_readonly_root_and_pids_limit() {
+        vm_ready
+        local B=$T/b
+        # pids.limit 8 holds in the guest (busybox sh gives up at its failed
+        # fork: exit 2), and QEMU's threads, on the host, got room on top
+        make_bundle "$B" sh -c 'touch /x 2>/dev/null; echo "touch=$?"
+                                i=0; while [ $i -lt 12 ]; do sleep 2 & i=$((i + 1)); done; wait; echo forked'
+        edit_config "$B" 'c["root"]["readonly"] = True' \
+                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}'
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 2 "$rc" "exit code (stderr: $err)"
+        assert_contains "$out" "touch=1" "a write to the read-only root"
+        assert_contains "$err" "can't fork" "forks beyond pids.limit in the guest"
+        assert_not_contains "$err" "QEMU of container" "the monitor's view"
+}
+
+test_vm_terminal_console_socket() {
+        vm_ready
+        local B=$T/b id
+        make_bundle "$B" sh -c 'test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; stty size; read line; echo "got:$line"'
+        edit_config "$B" 'c["process"]["terminal"]=True' 'c["process"]["consoleSize"]={"height":33,"width":101}'
+        id=$(new_id)
+        console_receiver "$T/c.sock" "$T/c.out" 'some-input\n'
+        create_ctr "$B" "$id" --console-socket "$T/c.sock"
+        assert_ok cocoon start "$id"
+        wait_status "$id" stopped 60
+        wait_pid_gone "$console_pid"
+        local o
+        o=$(tr -d '\r' <"$T/c.out")
+        assert_contains "$o" ALL-TTY "console output"
+        assert_contains "$o" "33 101" "stty size in the guest"
+        assert_contains "$o" "got:some-input" "console input"
+        assert_ok cocoon delete "$id"
 }

@@ -51,6 +51,10 @@ static void test_malformed(void) {
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
         n = frame(buf, VM_EXIT, 0, "12345", 5);
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        n = frame(buf, VM_RESIZE, 0, "1234", 4);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        n = frame(buf, VM_RESIZE, 0, "12345678", 8);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
         /* a length beyond the maximum is refused from the header alone */
         vm_frame_header(buf, VM_STDIN, 0, VM_FRAME_MAX_PAYLOAD + 1);
         CHECK_INT_EQ(vm_frame_parse(buf, VM_FRAME_HEADER, &f, &used), -EBADMSG);
