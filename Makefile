@@ -140,7 +140,8 @@ $(GUEST)/cocoon-agent: $(AGENT_OBJS) $(BUILD)/libcocoon.a
 	@$(CC) $(LDFLAGS) -static -o $@ $(AGENT_OBJS) $(BUILD)/libcocoon.a $(LDLIBS)
 
 .PHONY: guest guest-deps
-guest-deps:
+# after `deps`: two apt-get runs at once would fight over dpkg's lock under -j
+guest-deps: deps
 	@bash scripts/deps.sh vm
 
 # the script decides what is stale (kernel download once, initramfs when the agent changed)
