@@ -31,11 +31,19 @@ if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/modules/load.list" ] ||
                 apt-get update -qq >/dev/null
         fi
         # the meta package depends on the real image package of the current ABI
-        real=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+        image() { apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
+        real=$(image)
         [ -n "$real" ] || { echo "cocoon: guest-assets: cannot find the image package linux-image-amd64 depends on" >&2; exit 1; }
         say "download linux-image-amd64 → $real (Debian, ~70 MB, once)"
-        (cd "$dl" && apt-get download -q linux-image-amd64 "$real" 2>&1 | sed 's/^/          /' >&2)
-        deb=$(ls "$dl"/"$real"_*.deb | head -1)
+        if ! (cd "$dl" && apt-get download -q linux-image-amd64 "$real" 2>&1 | sed 's/^/          /' >&2; exit "${PIPESTATUS[0]}"); then
+                # stale package lists name a version the archive dropped
+                say "apt-get update, then download again"
+                apt-get update -qq >/dev/null
+                real=$(image)
+                (cd "$dl" && apt-get download -q linux-image-amd64 "$real" 2>&1 | sed 's/^/          /' >&2; exit "${PIPESTATUS[0]}")
+        fi
+        debs=("$dl"/"$real"_*.deb)
+        deb=${debs[0]}
         say "extract $(basename "$deb")"
         mkdir -p "$out/kernel"
         # only the kernel and the module tree's metadata + the few directories we use
@@ -44,11 +52,12 @@ if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/modules/load.list" ] ||
                 './lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/char/*' \
                 './lib/modules/*/kernel/net/9p/*' './lib/modules/*/kernel/fs/9p/*' \
                 './lib/modules/*/kernel/fs/netfs/*' './lib/modules/*/kernel/fs/fscache/*' 2>/dev/null || true
-        release=$(ls "$out/kernel/lib/modules" | head -1)
-        [ -n "$release" ] || { echo "cocoon: guest-assets: $deb has no module tree" >&2; exit 1; }
+        releases=("$out"/kernel/lib/modules/*)
+        release=$(basename "${releases[0]}")
+        [ -d "$out/kernel/lib/modules/$release" ] || { echo "cocoon: guest-assets: $deb has no module tree" >&2; exit 1; }
         # the package leaves modules.dep to the installer's depmod; the
         # directories above hold every dependency of the modules we want
-        /sbin/depmod -b "$out/kernel" "$release"
+        PATH=$PATH:/usr/sbin:/sbin depmod -b "$out/kernel" "$release"
         moddir="$out/kernel/lib/modules/$release"
         # the modules and their dependencies, dependencies first
         declare -A done_=()

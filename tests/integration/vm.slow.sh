@@ -4,12 +4,14 @@
 # 30 s, so the set is small and each test does several checks.
 # test-timeout: 300
 
+# shellcheck disable=SC2034  # read by cocoon() in lib/common.sh
 CC_GLOBAL="--root $ROOT --sandbox vm"
 
 # the guest assets come from `make guest` (part of `make`)
 vm_ready() {
-        [ -s "$TESTS_DIR/../build/guest/vmlinuz" ] && [ -s "$TESTS_DIR/../build/guest/initramfs.cpio" ] ||
+        if [ ! -s "$TESTS_DIR/../build/guest/vmlinuz" ] || [ ! -s "$TESTS_DIR/../build/guest/initramfs.cpio" ]; then
                 fail "no guest assets in build/guest: run make"
+        fi
 }
 
 # the QEMU of container ID, as the monitor recorded it
@@ -86,7 +88,7 @@ test_vm_qemu_crash_leaves_stopped_and_delete_clean() {
         track_pid "$(pid_of "$id")"
         assert_ok cocoon start "$id"
         qemu=$(qemu_pid "$id")
-        [ -n "$qemu" ] && kill -0 "$qemu" || fail "no QEMU process recorded"
+        if [ -z "$qemu" ] || ! kill -0 "$qemu"; then fail "no QEMU process recorded"; fi
         assert_contains "$(tr '\0' ' ' <"/proc/$qemu/cmdline")" "cocoon-$id" "QEMU's command line"
         kill -9 "$qemu"
         wait_status "$id" stopped 30
