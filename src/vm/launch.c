@@ -3,9 +3,10 @@
  * QEMU for one container.  Machine: q35 with virtio-pci.  QEMU's `microvm`
  * (virtio-mmio, no firmware) was measured first: under TCG Debian's 6.1
  * kernel finds no timer to calibrate the TSC against without `pit=on`, and
- * with it, it still hung in about one boot out of three (docs/vm.md), while
- * q35 booted every time in the same wall time.  KVM is used where /dev/kvm
- * can be opened.
+ * with it, it still hung in two boots of four (docs/vm.md), while q35
+ * booted four of four in the same wall time.  KVM is tried where /dev/kvm
+ * can be opened (the monitor falls back to TCG, with a warning, when QEMU
+ * cannot run the guest with it).
  */
 #include <errno.h>
 #include <fcntl.h>
