@@ -36,7 +36,7 @@ static void print_help(void) {
                "   --log-format value    log format: text or json (default: \"text\")\n"
                "   --debug               enable debug logging\n"
                "   --systemd-cgroup      cgroupsPath is \"slice:prefix:name\": a systemd scope per container\n"
-               "   --sandbox value       none, sentry or vm (default: \"none\"; vm is not available yet)\n"
+               "   --sandbox value       none, sentry or vm (default: \"none\"; vm: see docs/vm.md)\n"
                "   --strace              sandbox sentry: log every syscall the Sentry handles (to --log, else stderr)\n"
                "   --help, -h            show help\n"
                "   --version, -v         print the version\n");
