@@ -49,9 +49,7 @@ c["process"]["args"] = ["sh", "-c", "echo up; exec sleep 100000"]
 json.dump(c, open(p, "w"))
 PY
 
-accel=TCG
-[ -r /dev/kvm ] && accel="KVM if QEMU can use it (see warnings)"
-echo "# vm sandbox: $(nproc) host cores, load $(cut -d' ' -f1-3 /proc/loadavg), QEMU $(qemu-system-x86_64 --version | head -1 | awk '{print $4}'), accel: $accel"
+echo "# vm sandbox: $(nproc) host cores, load $(cut -d' ' -f1-3 /proc/loadavg), QEMU $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"
 
 times=()
 for i in $(seq 1 "$N"); do
@@ -85,6 +83,8 @@ for i in $(seq 1 "$IDLE"); do
         id=bench-vm-idle-$$-$i
         mon=$("$COCOON" --root "$work/root" state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
         qemu=$(cut -d' ' -f1 "$work/root/$id/qemu.pid")
+        # what the monitor settled on (KVM is dropped, with a warning, when QEMU cannot use it)
+        echo "  $id: QEMU $(tr '\0' ' ' <"/proc/$qemu/cmdline" | grep -o -- '-accel [a-z]*')"
         kib=0
         for p in "$mon" "$qemu"; do
                 k=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
