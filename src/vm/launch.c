@@ -77,14 +77,14 @@ int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
         *p = (struct vm_plan){0};
         const char *dir = getenv("COCOON_GUEST_DIR");
         snprintf(p->guest_dir, sizeof p->guest_dir, "%s", dir && *dir ? dir : COCOON_GUEST_DIR);
-        static const char *const assets[] = {"vmlinuz", "initramfs.cpio"};
+        static const char *const assets[] = {"vmlinux", "initramfs.cpio"};
         for (size_t i = 0; i < ELEMENTSOF(assets); i++) {
                 char path[PATH_MAX + 32];
                 snprintf(path, sizeof path, "%s/%s", p->guest_dir, assets[i]);
                 if (access(path, R_OK) < 0)
                         return log_fail(-ENOENT,
                                         "--sandbox=vm: guest asset %s not found (build it with `make guest`, or "
-                                        "point COCOON_GUEST_DIR at a directory holding vmlinuz and initramfs.cpio)",
+                                        "point COCOON_GUEST_DIR at a directory holding vmlinux and initramfs.cpio)",
                                         path);
         }
         if (!in_path(QEMU))
@@ -113,7 +113,8 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
         const char *accel = p->kvm ? "kvm" : "tcg,tb-size=32";
         snprintf(mem, sizeof mem, "%uM", p->mem_mib);
         snprintf(smp, sizeof smp, "%u", p->vcpus);
-        snprintf(kernel, sizeof kernel, "%s/vmlinuz", p->guest_dir);
+        /* uncompressed: no xz to decompress under TCG (scripts/guest-assets.sh) */
+        snprintf(kernel, sizeof kernel, "%s/vmlinux", p->guest_dir);
         snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", p->guest_dir);
         snprintf(agent, sizeof agent, "socket,id=agent,fd=%d", 3);
         /* a comma in the path would end QEMU's option: doubled, as QEMU's syntax wants */

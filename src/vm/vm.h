@@ -15,7 +15,7 @@ struct sandbox_create;
 
 /* What QEMU is started with; vm_plan fills it from the config. */
 struct vm_plan {
-        char guest_dir[4096]; /* vmlinuz, initramfs.cpio */
+        char guest_dir[4096]; /* vmlinux, initramfs.cpio */
         bool kvm;             /* /dev/kvm usable; TCG otherwise */
         unsigned mem_mib;
         unsigned vcpus;

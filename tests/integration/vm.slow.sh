@@ -9,7 +9,7 @@ CC_GLOBAL="--root $ROOT --sandbox vm"
 
 # the guest assets come from `make guest` (part of `make`)
 vm_ready() {
-        if [ ! -s "$TESTS_DIR/../build/guest/vmlinuz" ] || [ ! -s "$TESTS_DIR/../build/guest/initramfs.cpio" ]; then
+        if [ ! -s "$TESTS_DIR/../build/guest/vmlinux" ] || [ ! -s "$TESTS_DIR/../build/guest/initramfs.cpio" ]; then
                 fail "no guest assets in build/guest: run make"
         fi
 }
