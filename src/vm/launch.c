@@ -131,7 +131,8 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
         const char *argv[] = {
                 QEMU, "-name", name, "-machine", machine, "-accel", accel, "-cpu", p->kvm ? "host" : "max", "-m", mem, "-smp", smp,
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
-                "-bios", "qboot.rom", /* no SeaBIOS: it only slows the boot of a direct kernel */
+                /* SeaBIOS (the default firmware): with the PVH boot of an ELF kernel it
+                 * was faster than qboot here (4.0-4.8 s against 4.4-6.3 s to the agent) */
                 "-kernel", kernel, "-initrd", initrd,
                 "-append", "console=ttyS0 quiet panic=-1",
                 "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
