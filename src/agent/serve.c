@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -78,6 +79,34 @@ static int reply(struct agent *a, int r, enum vm_frame_type ok) {
         return vm_send_error(a->port, VM_STREAM_INIT, r, msg);
 }
 
+/* The host shares each bind mount's source on a 9p device tagged m<i>
+ * and names it /run/share/m<i>[/file] in the config (src/vm/launch.c). */
+static int mount_shares(json_t *mounts) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(mounts, i, m) {
+                const char *src = json_string_value(json_object_get(m, "source"));
+                const char *prefix = "/run/share/";
+                if (!src || strncmp(src, prefix, strlen(prefix)))
+                        continue;
+                char tag[32], dir[64];
+                size_t n = strcspn(src + strlen(prefix), "/");
+                if (n == 0 || n >= sizeof tag)
+                        return log_fail(-EINVAL, "config.json from the host: mounts[%zu].source %s", i, src);
+                memcpy(tag, src + strlen(prefix), n);
+                tag[n] = 0;
+                snprintf(dir, sizeof dir, "%s%s", prefix, tag);
+                if (access(dir, F_OK) == 0)
+                        continue; /* mounted for an earlier entry */
+                int r = mkdir_p(dir, 0755);
+                if (r < 0)
+                        return log_error_errno(r, "mkdir %s", dir);
+                if (mount(tag, dir, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client") < 0)
+                        return log_error_errno(-errno, "mount the host's share %s on %s", tag, dir);
+        }
+        return 0;
+}
+
 /* config.json as the host saved it, with the root at the shared rootfs. */
 static int write_bundle(const char *config, size_t len) {
         json_error_t jerr;
@@ -92,11 +121,16 @@ static int write_bundle(const char *config, size_t len) {
                 json_object_set_new(doc, "root", root);
         }
         json_object_set_new(root, "path", json_string(AGENT_ROOTFS));
+        int r = mount_shares(json_object_get(doc, "mounts"));
+        if (r < 0) {
+                json_decref(doc);
+                return r;
+        }
         _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
         json_decref(doc);
         if (!text)
                 return -ENOMEM;
-        int r = mkdir_p(AGENT_BUNDLE, 0700);
+        r = mkdir_p(AGENT_BUNDLE, 0700);
         if (r == 0)
                 r = write_file_at(AT_FDCWD, AGENT_BUNDLE "/config.json", text, strlen(text),
                                   O_CREAT | O_TRUNC | O_WRONLY);

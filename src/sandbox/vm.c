@@ -33,12 +33,6 @@ static int validate(const struct sandbox_create *sc) {
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (spec->n_hooks[k])
                         return log_fail(-EOPNOTSUPP, "config.json: hooks: not supported with --sandbox=vm yet");
-        for (size_t i = 0; i < spec->n_mounts; i++)
-                if (spec->mounts[i].bind)
-                        return log_fail(-EOPNOTSUPP,
-                                        "config.json: mounts[%zu] (%s): bind mounts are not supported with "
-                                        "--sandbox=vm yet",
-                                        i, spec->mounts[i].destination);
         for (size_t i = 0; i < spec->linux.n_namespaces; i++)
                 if (spec->linux.namespaces[i].path)
                         return log_fail(-EOPNOTSUPP,
@@ -114,16 +108,21 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         if (r < 0)
                 return r;
         r = host_limits(sc, &plan);
-        if (r < 0)
+        if (r < 0) {
+                vm_plan_free(&plan);
                 return r;
+        }
         int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                vm_plan_free(&plan);
                 return log_error_errno(-errno, "socketpair");
+        }
         _cleanup_close_ int report = sv[0];
         pid_t me = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 close(sv[1]);
+                vm_plan_free(&plan);
                 return log_error_errno(-errno, "fork the VM's monitor");
         }
         if (pid == 0) {
@@ -148,10 +147,12 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         if (r < 0)
                 goto fail;
         log_debug("vm sandbox of \"%s\": monitor %d", sc->id, pid);
+        vm_plan_free(&plan);
         *ret_pid = pid;
         return 0;
 fail:
         spawn_abort(pid); /* QEMU dies with it (parent-death signal) */
+        vm_plan_free(&plan);
         return r;
 }
 

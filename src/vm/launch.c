@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +74,50 @@ static void resources(const struct oci_spec *spec, struct vm_plan *p) {
                 p->vcpus = 1;
 }
 
+void vm_plan_free(struct vm_plan *p) {
+        for (size_t i = 0; i < p->n_shares; i++) {
+                free(p->shares[i].host);
+                free(p->shares[i].guest);
+        }
+        p->n_shares = 0;
+}
+
+/* Each bind mount's source, shared read-only when the mount is. */
+static int shares(const struct oci_spec *spec, struct vm_plan *p) {
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct oci_mount *m = &spec->mounts[i];
+                if (!m->bind)
+                        continue;
+                if (m->idmap)
+                        return log_fail(-EOPNOTSUPP, "config.json: mounts[%zu] (%s): idmapped mounts are not supported "
+                                                     "with --sandbox=vm yet", i, m->destination);
+                if (p->n_shares == VM_MAX_SHARES)
+                        return log_fail(-E2BIG, "config.json: mounts: more than %d bind mounts with --sandbox=vm",
+                                        VM_MAX_SHARES);
+                char real[PATH_MAX];
+                struct stat st;
+                if (!m->source || !realpath(m->source, real) || stat(real, &st) < 0)
+                        return log_error_errno(-errno, "config.json: mounts[%zu].source %s", i,
+                                               m->source ? m->source : "(none)");
+                struct vm_share *sh = &p->shares[p->n_shares];
+                *sh = (struct vm_share){.mount = i, .ro = (m->flags & MS_RDONLY) != 0};
+                if (S_ISDIR(st.st_mode)) {
+                        sh->host = strdup(real);
+                        sh->guest = strdup_printf(VM_SHARE_DIR "/m%zu", i);
+                } else {
+                        /* 9p shares directories: the file's, bound from there in the guest */
+                        char *slash = strrchr(real, '/');
+                        *slash = 0;
+                        sh->host = strdup(*real ? real : "/");
+                        sh->guest = strdup_printf(VM_SHARE_DIR "/m%zu/%s", i, slash + 1);
+                }
+                p->n_shares++;
+                if (!sh->host || !sh->guest)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
         *p = (struct vm_plan){0};
         const char *dir = getenv("COCOON_GUEST_DIR");
@@ -98,14 +143,33 @@ int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
                 log_warn("--sandbox=vm: /dev/kvm is not usable (%s): the guest runs under QEMU's TCG emulation, "
                          "which is much slower", strerror(errno));
         resources(spec, p);
-        return 0;
+        int r = shares(spec, p);
+        if (r < 0)
+                vm_plan_free(p);
+        return r;
 }
+
+/* A path in a QEMU option: a comma would end it, so it is doubled. */
+static char *qemu_escape(const char *path) {
+        char *out = malloc(strlen(path) * 2 + 1), *o = out;
+        for (const char *c = path; out && *c; c++) {
+                if (*c == ',')
+                        *o++ = ',';
+                *o++ = *c;
+        }
+        if (out)
+                *o = 0;
+        return out;
+}
+
+static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid_t *ret_pid);
 
 int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool ro, int agent_fd, int console_fd,
               pid_t *ret_pid) {
         /* everything is formatted before the fork: the child only execs */
         char name[300], machine[64], mem[32], smp[32], kernel[PATH_MAX + 32], initrd[PATH_MAX + 32];
         char agent[64], fsdev[PATH_MAX * 2 + 128];
+
         snprintf(name, sizeof name, "cocoon-%s", id);
         snprintf(machine, sizeof machine, "q35");
         /* TCG's translation cache is a 1 GiB mapping by default, filled up
@@ -117,18 +181,12 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
         snprintf(kernel, sizeof kernel, "%s/vmlinux", p->guest_dir);
         snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", p->guest_dir);
         snprintf(agent, sizeof agent, "socket,id=agent,fd=%d", 3);
-        /* a comma in the path would end QEMU's option: doubled, as QEMU's syntax wants */
-        char esc[PATH_MAX * 2];
-        size_t k = 0;
-        for (const char *s = rootfs; *s && k + 2 < sizeof esc; s++) {
-                if (*s == ',')
-                        esc[k++] = ',';
-                esc[k++] = *s;
-        }
-        esc[k] = 0;
+        _cleanup_free_ char *esc = qemu_escape(rootfs);
+        if (!esc)
+                return -ENOMEM;
         snprintf(fsdev, sizeof fsdev, "local,id=root,path=%s,security_model=passthrough%s", esc,
                  ro ? ",readonly=on" : "");
-        const char *argv[] = {
+        const char *fixed[] = {
                 QEMU, "-name", name, "-machine", machine, "-accel", accel, "-cpu", p->kvm ? "host" : "max", "-m", mem, "-smp", smp,
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
                 /* SeaBIOS (the default firmware): with the PVH boot of an ELF kernel it
@@ -139,8 +197,38 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
                 "-device", "virtio-serial-pci,id=serial0", "-chardev", agent,
                 "-device", "virtserialport,bus=serial0.0,chardev=agent,name=cocoon.agent",
                 "-fsdev", fsdev, "-device", "virtio-9p-pci,fsdev=root,mount_tag=rootfs",
-                NULL,
         };
+        const char *argv[ELEMENTSOF(fixed) + 4 * VM_MAX_SHARES + 1];
+        char *owned[2 * VM_MAX_SHARES] = {0};
+        size_t n = 0, k = 0;
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                argv[n++] = fixed[i];
+        int r = 0;
+        for (size_t i = 0; i < p->n_shares && r == 0; i++) {
+                const struct vm_share *sh = &p->shares[i];
+                _cleanup_free_ char *e = qemu_escape(sh->host);
+                char *dev = e ? strdup_printf("local,id=m%zu,path=%s,security_model=passthrough%s", sh->mount, e,
+                                              sh->ro ? ",readonly=on" : "")
+                              : NULL;
+                char *pci = strdup_printf("virtio-9p-pci,fsdev=m%zu,mount_tag=m%zu", sh->mount, sh->mount);
+                owned[k++] = dev;
+                owned[k++] = pci;
+                if (!dev || !pci)
+                        r = -ENOMEM;
+                argv[n++] = "-fsdev";
+                argv[n++] = dev;
+                argv[n++] = "-device";
+                argv[n++] = pci;
+        }
+        argv[n] = NULL;
+        if (r == 0)
+                r = spawn_qemu(argv, agent_fd, console_fd, ret_pid);
+        for (size_t i = 0; i < k; i++)
+                free(owned[i]);
+        return r;
+}
+
+static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid_t *ret_pid) {
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
@@ -165,7 +253,7 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_DFL);
-                execvp(QEMU, (char **) argv);
+                execvp(QEMU, (char *const *) argv);
                 dprintf(2, "cocoon: exec %s: %s\n", QEMU, strerror(errno));
                 _exit(127);
         }

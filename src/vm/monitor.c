@@ -278,7 +278,14 @@ static int boot(struct monitor *m) {
                                 sc->id, vm_frame_type_name(f.type), f.type == VM_HELLO ? vm_get_u32(f.payload) : 0);
         log_debug("vm: agent of \"%s\" up, guest kernel %.*s", sc->id, (int) (f.len - 4), (const char *) f.payload + 4);
 
-        _cleanup_free_ char *config = json_dumps(sc->spec->json, JSON_COMPACT);
+        /* bind mounts name their source as the guest sees it (launch.c shares each) */
+        json_t *doc = json_deep_copy(sc->spec->json);
+        json_t *mounts = json_object_get(doc, "mounts");
+        for (size_t i = 0; i < m->plan.n_shares; i++)
+                json_object_set_new(json_array_get(mounts, m->plan.shares[i].mount), "source",
+                                    json_string(m->plan.shares[i].guest));
+        _cleanup_free_ char *config = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
         if (!config)
                 return -ENOMEM;
         size_t idlen = strlen(sc->id), clen = strlen(config);

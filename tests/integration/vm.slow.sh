@@ -101,11 +101,11 @@ test_vm_refuses_what_it_cannot_carry() {
         # no guest is booted: each is refused before anything exists
         local B=$T/b id
         make_bundle "$B" /bin/true
-        edit_config "$B" 'c["mounts"].append({"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind"]})'
+        edit_config "$B" 'c["mounts"].append({"destination":"/mnt","type":"bind","source":"/nonexistent-'"$TOKEN"'","options":["rbind"]})'
         id=$(new_id)
         assert_fail cocoon run --bundle "$B" "$id"
         assert_error_line
-        assert_contains "$err" "bind mounts are not supported with --sandbox=vm yet"
+        assert_contains "$err" "nonexistent-$TOKEN"
         [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
         make_bundle "$T/b2" /bin/true
         edit_config "$T/b2" 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/self/ns/net"})' \
@@ -164,4 +164,24 @@ test_vm_terminal_console_socket() {
         assert_contains "$o" "33 101" "stty size in the guest"
         assert_contains "$o" "got:some-input" "console input"
         assert_ok cocoon delete "$id"
+}
+
+test_vm_bind_mounts_shared_into_the_guest() {
+        vm_ready
+        local B=$T/b
+        mkdir -p "$T/data"
+        echo from-host >"$T/data/in"
+        echo file-content >"$T/file"
+        # a writable directory and a read-only file, each on its own 9p share
+        make_bundle "$B" sh -c 'cat /data/in; echo from-guest >/data/out; cat /etc/f; echo x >>/etc/f 2>/dev/null; echo "ro=$?"'
+        edit_config "$B" \
+                'c["mounts"].append({"destination":"/data","type":"bind","source":"'"$T/data"'","options":["rbind","rw"]})' \
+                'c["mounts"].append({"destination":"/etc/f","type":"bind","source":"'"$T/file"'","options":["bind","ro"]})'
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "exit code (stderr: $err)"
+        assert_eq "from-host
+file-content
+ro=1" "$out" "the workload's view"
+        assert_eq from-guest "$(cat "$T/data/out")" "the file the guest wrote, on the host"
+        assert_eq file-content "$(cat "$T/file")" "the read-only file"
 }
