@@ -145,3 +145,37 @@ install: all
 
 clean:
 	rm -rf build
+
+# ---- vm sandbox: guest assets and the in-guest agent (docs/vm.md) ----------
+# src/vm/ (host side and the shared protocol) is part of libcocoon.a; the
+# agent (src/agent/, PID 1 of the guest) is its own static binary linked
+# against the same library.  `make guest` builds the guest kernel and
+# initramfs from Debian packages into $(BUILD)/guest (cached: a warm tree
+# pays nothing) and is part of plain `make`.
+VM_SRCS    := $(sort $(wildcard src/vm/*.c))
+VM_OBJS    := $(VM_SRCS:%.c=$(BUILD)/%.o)
+AGENT_SRCS := $(sort $(wildcard src/agent/*.c))
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+# one guest tree for every build flavour (the asan binary boots the same guest)
+GUEST      := build/guest
+
+# where the host side finds the kernel and the initramfs (COCOON_GUEST_DIR overrides)
+$(BUILD)/src/vm/launch.o: CFLAGS += -DCOCOON_GUEST_DIR='"$(abspath $(GUEST))"'
+
+$(BUILD)/libcocoon.a: $(VM_OBJS)
+
+$(GUEST)/cocoon-agent: $(AGENT_OBJS) $(BUILD)/libcocoon.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -static -o $@ $(AGENT_OBJS) $(BUILD)/libcocoon.a $(LDLIBS)
+
+.PHONY: guest guest-deps
+# after `deps`: two apt-get runs at once would fight over dpkg's lock under -j
+guest-deps: deps
+	@bash scripts/deps.sh vm
+
+# the script decides what is stale (kernel download once, initramfs when the agent changed)
+guest: guest-deps $(GUEST)/cocoon-agent
+	@bash scripts/guest-assets.sh $(GUEST) $(GUEST)/cocoon-agent
+
+all: guest

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian packages cocoon needs, only those missing, so a warm
-# machine pays nothing.  Usage: deps.sh build|test|bench|e2e
+# machine pays nothing.  Usage: deps.sh build|test|bench|e2e|vm
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
@@ -11,6 +11,9 @@ bench) pkgs+=(runc) ;;
 # generates the CRI client's stubs (tests/e2e/cri) for python3-grpcio
 e2e)   pkgs+=(runc python3 iproute2 procps util-linux docker.io iptables containerd podman python3-grpcio
               python3-grpc-tools) ;;
+# the vm sandbox: QEMU (KVM where /dev/kvm is usable, TCG otherwise) and the
+# tools scripts/guest-assets.sh builds the guest kernel and initramfs with
+vm)    pkgs+=(qemu-system-x86 cpio kmod zstd xz-utils) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -38,7 +38,7 @@ static void print_help(void) {
                "   --debug               enable debug logging\n"
                "   --systemd-cgroup      cgroupsPath is \"slice:prefix:name\": a systemd scope per container\n"
                "   --sandbox value       sentry, none or vm (default: \"sentry\"; none: namespaces and cgroups only,\n"
-               "                         as runc; vm is not available yet)\n"
+               "                         as runc; vm: a QEMU guest per container, see docs/vm.md)\n"
                "   --strace              sandbox sentry: log every syscall the Sentry handles (to --log, else stderr)\n"
                "   --sentry-release value  sandbox sentry: the kernel release uname shows (default: \"" SENTRY_DEFAULT_RELEASE "\";\n"
                "                         the annotation " SENTRY_RELEASE_ANNOTATION " sets it per container)\n"

@@ -323,8 +323,19 @@ int container_kill(struct cocoon_ctx *ctx, const char *id, int sig, bool all) {
         r = container_load_cgroup(c, &cg);
         if (r < 0)
                 return r;
+        enum sandbox_kind kind;
+        const struct sandbox_ops *ops = NULL;
+        if (sandbox_from_name(c->state->sandbox, &kind) < 0 || sandbox_lookup(kind, &ops) < 0)
+                ops = NULL;
+        if (ops && ops->kill) {
+                r = ops->kill(c, sig, all);
+                if (r == -ESRCH)
+                        return log_fail(r, "container \"%s\" is not running", id);
+                if (r < 0)
+                        return log_error_errno(r, "send signal %d to container \"%s\"", sig, id);
+        }
         /* SIGKILL may take the sandbox's own processes along: the workload dies either way */
-        if (all && cg && c->state->workload_pid > 0 && sig != SIGKILL)
+        else if (all && cg && c->state->workload_pid > 0 && sig != SIGKILL)
                 r = signal_workload(c, cg, sig);
         else if (all && cg)
                 r = cgroup_signal_all(cg, sig);

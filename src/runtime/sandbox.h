@@ -75,6 +75,10 @@ struct sandbox_ops {
         int (*create)(const struct sandbox_create *sc, pid_t *ret_pid);
         /* Start an additional process; returns its pid (a child of the caller). */
         int (*exec)(const struct sandbox_exec *se, pid_t *ret_pid);
+        /* Optional: signal the container (`kill`, `kill --all`) when the
+         * sandbox carries signals itself (vm: through its monitor); -ESRCH
+         * when it is not running.  NULL: the host's processes are signalled. */
+        int (*kill)(const struct container *c, int sig, bool all);
         /* Release sandbox resources after the container's processes are gone. */
         int (*destroy)(struct cocoon_ctx *ctx, const struct container *c);
 };
@@ -91,3 +95,4 @@ int sandbox_from_argv0(const char *argv0, enum sandbox_kind *ret);
 
 extern const struct sandbox_ops sandbox_none_ops;
 extern const struct sandbox_ops sandbox_sentry_ops;
+extern const struct sandbox_ops sandbox_vm_ops;

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* cocoon's in-guest agent (PID 1 of a vm sandbox's guest). */
+#pragma once
+
+#define AGENT_PORT_NAME "cocoon.agent"
+#define AGENT_ROOTFS_TAG "rootfs"
+#define AGENT_ROOTFS "/run/rootfs"
+#define AGENT_STATE_ROOT "/run/cocoon"
+#define AGENT_BUNDLE "/run/bundle"
+
+/* boot.c: kernel filesystems, modules, a tmpfs root, the shared rootfs */
+int agent_boot(void);
+int agent_open_port(int *ret);
+/* serve.c: the protocol loop; returns when the host is gone */
+int agent_serve(int port);

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * QEMU for one container.  Machine: q35 with virtio-pci.  QEMU's `microvm`
+ * (virtio-mmio, no firmware) was measured first: under TCG Debian's 6.1
+ * kernel finds no timer to calibrate the TSC against without `pit=on`, and
+ * with it, it still hung in two boots of four (docs/vm.md), while q35
+ * booted four of four in the same wall time.  KVM is tried where /dev/kvm
+ * can be opened (the monitor falls back to TCG, with a warning, when QEMU
+ * cannot run the guest with it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "util.h"
+#include "vm/vm.h"
+
+#ifndef COCOON_GUEST_DIR
+#define COCOON_GUEST_DIR "/usr/lib/cocoon/guest"
+#endif
+
+#define QEMU "qemu-system-x86_64"
+#define DEFAULT_MEM_MIB 256
+/* the guest kernel, the agent and page cache around the container's own limit */
+#define GUEST_OVERHEAD_MIB 160
+
+static bool in_path(const char *prog) {
+        const char *path = getenv("PATH");
+        if (!path || !*path)
+                path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+        _cleanup_free_ char *copy = strdup(path);
+        char *save = NULL;
+        for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+                char full[PATH_MAX];
+                snprintf(full, sizeof full, "%s/%s", d, prog);
+                if (access(full, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void resources(const struct oci_spec *spec, struct vm_plan *p) {
+        p->mem_mib = DEFAULT_MEM_MIB;
+        p->vcpus = 1;
+        json_t *res = spec->has_linux ? spec->linux.resources : NULL;
+        json_t *limit = json_object_get(json_object_get(res, "memory"), "limit");
+        if (json_is_integer(limit) && json_integer_value(limit) > 0) {
+                long long mib = (json_integer_value(limit) + (1 << 20) - 1) >> 20;
+                if (mib + GUEST_OVERHEAD_MIB > DEFAULT_MEM_MIB)
+                        p->mem_mib = (unsigned) (mib + GUEST_OVERHEAD_MIB > 1 << 20 ? 1 << 20 : mib + GUEST_OVERHEAD_MIB);
+        }
+        json_t *cpu = json_object_get(res, "cpu");
+        json_t *quota = json_object_get(cpu, "quota"), *period = json_object_get(cpu, "period");
+        long long q = json_is_integer(quota) ? json_integer_value(quota) : 0;
+        long long per = json_is_integer(period) && json_integer_value(period) > 0 ? json_integer_value(period) : 100000;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        if (q > 0) {
+                long long v = (q + per - 1) / per;
+                p->vcpus = (unsigned) (v > n ? n : v);
+        }
+        if (p->vcpus < 1)
+                p->vcpus = 1;
+}
+
+void vm_plan_free(struct vm_plan *p) {
+        for (size_t i = 0; i < p->n_shares; i++) {
+                free(p->shares[i].host);
+                free(p->shares[i].guest);
+        }
+        p->n_shares = 0;
+}
+
+/* Each bind mount's source, shared read-only when the mount is. */
+static int shares(const struct oci_spec *spec, struct vm_plan *p) {
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct oci_mount *m = &spec->mounts[i];
+                if (!m->bind)
+                        continue;
+                if (m->idmap)
+                        return log_fail(-EOPNOTSUPP, "config.json: mounts[%zu] (%s): idmapped mounts are not supported "
+                                                     "with --sandbox=vm yet", i, m->destination);
+                if (p->n_shares == VM_MAX_SHARES)
+                        return log_fail(-E2BIG, "config.json: mounts: more than %d bind mounts with --sandbox=vm",
+                                        VM_MAX_SHARES);
+                char real[PATH_MAX];
+                struct stat st;
+                if (!m->source || !realpath(m->source, real) || stat(real, &st) < 0)
+                        return log_error_errno(-errno, "config.json: mounts[%zu].source %s", i,
+                                               m->source ? m->source : "(none)");
+                struct vm_share *sh = &p->shares[p->n_shares];
+                *sh = (struct vm_share){.mount = i, .ro = (m->flags & MS_RDONLY) != 0};
+                if (S_ISDIR(st.st_mode)) {
+                        sh->host = strdup(real);
+                        sh->guest = strdup_printf(VM_SHARE_DIR "/m%zu", i);
+                } else {
+                        /* 9p shares directories: the file's, bound from there in the guest */
+                        char *slash = strrchr(real, '/');
+                        *slash = 0;
+                        sh->host = strdup(*real ? real : "/");
+                        sh->guest = strdup_printf(VM_SHARE_DIR "/m%zu/%s", i, slash + 1);
+                }
+                p->n_shares++;
+                if (!sh->host || !sh->guest)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
+        *p = (struct vm_plan){0};
+        const char *dir = getenv("COCOON_GUEST_DIR");
+        snprintf(p->guest_dir, sizeof p->guest_dir, "%s", dir && *dir ? dir : COCOON_GUEST_DIR);
+        static const char *const assets[] = {"vmlinux", "initramfs.cpio"};
+        for (size_t i = 0; i < ELEMENTSOF(assets); i++) {
+                char path[PATH_MAX + 32];
+                snprintf(path, sizeof path, "%s/%s", p->guest_dir, assets[i]);
+                if (access(path, R_OK) < 0)
+                        return log_fail(-ENOENT,
+                                        "--sandbox=vm: guest asset %s not found (build it with `make guest`, or "
+                                        "point COCOON_GUEST_DIR at a directory holding vmlinux and initramfs.cpio)",
+                                        path);
+        }
+        if (!in_path(QEMU))
+                return log_fail(-ENOENT, "--sandbox=vm: %s not found in PATH (Debian: apt-get install qemu-system-x86)",
+                                QEMU);
+        int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (kvm >= 0) {
+                p->kvm = true;
+                close(kvm);
+        } else
+                log_warn("--sandbox=vm: /dev/kvm is not usable (%s): the guest runs under QEMU's TCG emulation, "
+                         "which is much slower", strerror(errno));
+        resources(spec, p);
+        int r = shares(spec, p);
+        if (r < 0)
+                vm_plan_free(p);
+        return r;
+}
+
+/* A path in a QEMU option: a comma would end it, so it is doubled. */
+static char *qemu_escape(const char *path) {
+        char *out = malloc(strlen(path) * 2 + 1), *o = out;
+        for (const char *c = path; out && *c; c++) {
+                if (*c == ',')
+                        *o++ = ',';
+                *o++ = *c;
+        }
+        if (out)
+                *o = 0;
+        return out;
+}
+
+static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid_t *ret_pid);
+
+int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool ro, int agent_fd, int console_fd,
+              pid_t *ret_pid) {
+        /* everything is formatted before the fork: the child only execs */
+        char name[300], machine[64], mem[32], smp[32], kernel[PATH_MAX + 32], initrd[PATH_MAX + 32];
+        char agent[64], fsdev[PATH_MAX * 2 + 128];
+
+        snprintf(name, sizeof name, "cocoon-%s", id);
+        snprintf(machine, sizeof machine, "q35");
+        /* TCG's translation cache is a 1 GiB mapping by default, filled up
+         * to what the guest runs: 32 MiB is plenty for one container's guest */
+        const char *accel = p->kvm ? "kvm" : "tcg,tb-size=32";
+        snprintf(mem, sizeof mem, "%uM", p->mem_mib);
+        snprintf(smp, sizeof smp, "%u", p->vcpus);
+        /* uncompressed: no xz to decompress under TCG (scripts/guest-assets.sh) */
+        snprintf(kernel, sizeof kernel, "%s/vmlinux", p->guest_dir);
+        snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", p->guest_dir);
+        snprintf(agent, sizeof agent, "socket,id=agent,fd=%d", 3);
+        _cleanup_free_ char *esc = qemu_escape(rootfs);
+        if (!esc)
+                return -ENOMEM;
+        snprintf(fsdev, sizeof fsdev, "local,id=root,path=%s,security_model=passthrough%s", esc,
+                 ro ? ",readonly=on" : "");
+        const char *fixed[] = {
+                QEMU, "-name", name, "-machine", machine, "-accel", accel, "-cpu", p->kvm ? "host" : "max", "-m", mem, "-smp", smp,
+                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
+                /* SeaBIOS (the default firmware): with the PVH boot of an ELF kernel it
+                 * was faster than qboot here (4.0-4.8 s against 4.4-6.3 s to the agent) */
+                "-kernel", kernel, "-initrd", initrd,
+                "-append", "console=ttyS0 quiet panic=-1",
+                "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
+                "-device", "virtio-serial-pci,id=serial0", "-chardev", agent,
+                "-device", "virtserialport,bus=serial0.0,chardev=agent,name=cocoon.agent",
+                "-fsdev", fsdev, "-device", "virtio-9p-pci,fsdev=root,mount_tag=rootfs",
+        };
+        const char *argv[ELEMENTSOF(fixed) + 4 * VM_MAX_SHARES + 1];
+        char *owned[2 * VM_MAX_SHARES] = {0};
+        size_t n = 0, k = 0;
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                argv[n++] = fixed[i];
+        int r = 0;
+        for (size_t i = 0; i < p->n_shares && r == 0; i++) {
+                const struct vm_share *sh = &p->shares[i];
+                _cleanup_free_ char *e = qemu_escape(sh->host);
+                char *dev = e ? strdup_printf("local,id=m%zu,path=%s,security_model=passthrough%s", sh->mount, e,
+                                              sh->ro ? ",readonly=on" : "")
+                              : NULL;
+                char *pci = strdup_printf("virtio-9p-pci,fsdev=m%zu,mount_tag=m%zu", sh->mount, sh->mount);
+                owned[k++] = dev;
+                owned[k++] = pci;
+                if (!dev || !pci)
+                        r = -ENOMEM;
+                argv[n++] = "-fsdev";
+                argv[n++] = dev;
+                argv[n++] = "-device";
+                argv[n++] = pci;
+        }
+        argv[n] = NULL;
+        if (r == 0)
+                r = spawn_qemu(argv, agent_fd, console_fd, ret_pid);
+        for (size_t i = 0; i < k; i++)
+                free(owned[i]);
+        return r;
+}
+
+static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid_t *ret_pid) {
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid < 0)
+                return log_error_errno(-errno, "fork QEMU");
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(1);
+                /* QEMU asks for transparent huge pages on guest RAM: every 4 KiB the
+                 * guest touches would then cost the host 2 MiB (an idle guest: 104
+                 * MiB resident instead of what it uses).  Density over TLB reach;
+                 * survives execve. */
+                prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+                /* out of the way first: any of them may sit on 0-3 (dup2 onto itself keeps close-on-exec) */
+                int a = fcntl(agent_fd, F_DUPFD, 100), con = fcntl(console_fd, F_DUPFD, 100);
+                int null = open("/dev/null", O_RDONLY);
+                if (a < 0 || con < 0 || null < 0 || dup2(null, 0) < 0 || dup2(con, 1) < 0 || dup2(con, 2) < 0 ||
+                    dup2(a, 3) < 0)
+                        _exit(127);
+                close_range(4, ~0U, 0);
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                signal(SIGPIPE, SIG_DFL);
+                execvp(QEMU, (char *const *) argv);
+                dprintf(2, "cocoon: exec %s: %s\n", QEMU, strerror(errno));
+                _exit(127);
+        }
+        *ret_pid = pid;
+        return 0;
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor M of a vm sandbox: the container's pid (pid file,
+ * state.json), a child of `cocoon create` as the init of the `none` sandbox
+ * is, so the engine's subreaper inherits it.
+ *
+ *   1. starts QEMU (its child, in the container's cgroup, parent-death
+ *      signal), waits for the agent's HELLO and sends it the config, and
+ *      reports READY to create once the agent has created the container
+ *      inside the guest (its process waits for `start`);
+ *   2. relays: the caller's stdin to the agent, the workload's output to the
+ *      stdout/stderr create was given, `start` (a connection on exec.sock)
+ *      and signals sent to M to the agent;
+ *   3. exits as the workload exited (its code, or the same signal) once the
+ *      agent reported it, after every byte of output (the agent sends EXIT
+ *      last), and kills QEMU on its way out.
+ *
+ * When QEMU or the agent dies first, M writes one line to --log and dies of
+ * SIGKILL (137), so the container is `stopped` and `delete` is clean.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "linux/terminal.h"
+#include "log.h"
+#include "runtime/sandbox.h"
+#include "sandbox/sentry_sandbox.h"
+#include "sync.h"
+#include "util.h"
+#include "vm/protocol.h"
+#include "vm/vm.h"
+
+/* Generous: TCG on a loaded 2-core host boots the guest in 10 to 25 s. */
+#define BOOT_TIMEOUT_MS (180 * 1000)
+
+struct monitor {
+        const struct sandbox_create *sc;
+        struct vm_plan plan; /* ours: KVM is dropped when QEMU cannot use it */
+        int report_fd;
+        char qemu_status[128]; /* how QEMU ended, once it did */
+        int dirfd;  /* the state directory (not the locked fd: flock is shared by its holders) */
+        int agent;  /* our end of the virtio-serial port */
+        pid_t qemu;
+        int sigfd;
+        int start_conn; /* `cocoon start` waiting for STARTED, or -1 */
+        int tty;        /* process.terminal: the slave of the pty whose master went to --console-socket */
+        struct vm_reader rd;
+};
+
+static void reap_qemu(struct monitor *m) {
+        if (m->qemu <= 0)
+                return;
+        kill(m->qemu, SIGKILL);
+        while (waitpid(m->qemu, NULL, 0) < 0 && errno == EINTR)
+                ;
+        m->qemu = 0;
+}
+
+static void describe(int status, char *buf, size_t len) {
+        if (WIFEXITED(status))
+                snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+                snprintf(buf, len, "status 0x%x", status);
+}
+
+/* After READY: one line to --log, QEMU gone, and M dies of SIGKILL like a killed init. */
+__attribute__((format(printf, 2, 3))) static _Noreturn void die(struct monitor *m, const char *fmt, ...) {
+        char msg[LOG_FORWARD_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        log_fail(-EPIPE, "vm: %s; the container is stopped", msg);
+        reap_qemu(m);
+        raise(SIGKILL);
+        _exit(137);
+}
+
+static _Noreturn void exit_like(struct monitor *m, int status) {
+        reap_qemu(m);
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                signal(sig, SIG_DFL);
+                sigset_t s;
+                sigemptyset(&s);
+                sigaddset(&s, sig);
+                sigprocmask(SIG_UNBLOCK, &s, NULL);
+                prctl(PR_SET_DUMPABLE, 0); /* no core dump of ours for the workload's SIGSEGV */
+                raise(sig);
+                _exit(128 + sig);
+        }
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+}
+
+static long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Did QEMU exit?  Its status, described, in `what`. */
+static bool qemu_exited(struct monitor *m, char *what, size_t len) {
+        int status;
+        pid_t pid;
+        bool gone = false;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                if (pid == m->qemu) {
+                        describe(status, what, len);
+                        m->qemu = 0;
+                        gone = true;
+                }
+        return gone;
+}
+
+/* The next frame during set-up, with a deadline; errors are logged (forwarded to create). */
+static int setup_frame(struct monitor *m, long long deadline, struct vm_frame *f) {
+        for (;;) {
+                if (!vm_reader_buffered(&m->rd)) {
+                        long long left = deadline - now_ms();
+                        if (left <= 0)
+                                return log_fail(-ETIMEDOUT,
+                                                "vm: the guest of container \"%s\" did not answer within %d s "
+                                                "(its console: %s in the state directory)",
+                                                m->sc->id, BOOT_TIMEOUT_MS / 1000, VM_CONSOLE_LOG);
+                        struct pollfd pf[2] = {{.fd = m->agent, .events = POLLIN}, {.fd = m->sigfd, .events = POLLIN}};
+                        if (poll(pf, 2, (int) (left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
+                                return log_error_errno(-errno, "poll");
+                        if (pf[1].revents) {
+                                struct signalfd_siginfo si;
+                                while (read(m->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+                                        ;
+                        }
+                        /* logged by the caller, which may try again without KVM */
+                        if (!(pf[0].revents) && qemu_exited(m, m->qemu_status, sizeof m->qemu_status))
+                                return -ECHILD;
+                        if (!pf[0].revents)
+                                continue;
+                }
+                int r = vm_reader_next(&m->rd, m->agent, f);
+                if (r == 1)
+                        return 0;
+                /* QEMU closes the channel as it exits: its status says more */
+                for (int i = 0; (r == 0 || r == -ECONNRESET) && i < 200; i++) {
+                        if (qemu_exited(m, m->qemu_status, sizeof m->qemu_status))
+                                return -ECHILD;
+                        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+                }
+                if (r == 0 || r == -ECONNRESET)
+                        return log_fail(-EIO, "vm: the guest of container \"%s\" closed the agent's channel during "
+                                                "set-up (see %s in the state directory)",
+                                        m->sc->id, VM_CONSOLE_LOG);
+                return log_error_errno(r, "vm: read from the agent of container \"%s\"", m->sc->id);
+        }
+}
+
+static int error_frame(const struct vm_frame *f, const char *what) {
+        int err = (int32_t) vm_get_u32(f->payload);
+        /* EPIPE and EPROTO mean "the monitor died / misbehaved" to vm_create */
+        if (err >= 0 || err < -4095 || err == -EPIPE || err == -EPROTO)
+                err = -EIO;
+        char msg[LOG_FORWARD_MAX];
+        snprintf(msg, sizeof msg, "%.*s", (int) (f->len - 4), (const char *) f->payload + 4);
+        return log_fail(err, "%s%s", what, msg);
+}
+
+/* QEMU, up to the agent's first frame. */
+static int launch(struct monitor *m, long long *deadline, struct vm_frame *f) {
+        const struct sandbox_create *sc = m->sc;
+        _cleanup_close_ int console = openat(m->dirfd, VM_CONSOLE_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (console < 0)
+                return log_error_errno(-errno, "create %s", VM_CONSOLE_LOG);
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return log_error_errno(-errno, "socketpair");
+        m->agent = sv[0];
+        int r = vm_launch(&m->plan, sc->id, sc->rootfs, sc->spec->root_readonly, sv[1], console, &m->qemu);
+        close(sv[1]);
+        if (r < 0)
+                return r;
+        /* for delete, should this process be gone and QEMU not (it has our parent-death signal) */
+        unsigned long long st = 0;
+        char rec[64];
+        proc_stat(m->qemu, &st, NULL);
+        int n = snprintf(rec, sizeof rec, "%d %llu\n", m->qemu, st);
+        r = write_file_atomic_at(m->dirfd, VM_QEMU_PID_FILE, rec, (size_t) n, 0600);
+        if (r < 0)
+                return log_error_errno(r, "write %s", VM_QEMU_PID_FILE);
+        *deadline = now_ms() + BOOT_TIMEOUT_MS;
+        r = setup_frame(m, *deadline, f);
+        if (r == -ECHILD && m->plan.kvm) {
+                /* /dev/kvm opens but QEMU cannot run a guest with it (nested
+                 * virtualisation without the MSRs QEMU sets, or a device
+                 * cgroup that denies it): said once, then TCG */
+                log_warn("--sandbox=vm: QEMU could not run the guest with KVM (it %s; see %s in the state directory): "
+                         "the guest runs under TCG emulation, which is much slower",
+                         m->qemu_status, VM_CONSOLE_LOG);
+                m->plan.kvm = false;
+                close(m->agent);
+                m->agent = -1;
+                m->rd.len = m->rd.used = 0;
+                return -EAGAIN;
+        }
+        if (r == -ECHILD)
+                return log_fail(-ECHILD, "vm: QEMU of container \"%s\" %s during boot (see %s in the state directory)",
+                                sc->id, m->qemu_status, VM_CONSOLE_LOG);
+        return r;
+}
+
+/*
+ * process.terminal: the engine gets the master of a pty of ours on its
+ * console socket, as from any runtime; we relay its raw slave to the
+ * guest, where the workload has a pty of its own (line discipline, echo,
+ * job control happen there once).  Our slave is our controlling terminal
+ * (we are a session leader), so the engine's resize reaches us as SIGWINCH.
+ */
+static int host_pty(struct monitor *m) {
+        const struct oci_process *proc = m->sc->spec->process;
+        _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[64];
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name))
+                return log_error_errno(-errno, "open a pty for container \"%s\"", m->sc->id);
+        m->tty = open(name, O_RDWR | O_CLOEXEC);
+        if (m->tty < 0)
+                return log_error_errno(-errno, "open %s", name);
+        struct termios t;
+        if (tcgetattr(m->tty, &t) == 0) {
+                cfmakeraw(&t);
+                tcsetattr(m->tty, TCSANOW, &t);
+        }
+        if (proc->console_height || proc->console_width) {
+                struct winsize ws = {.ws_row = (unsigned short) proc->console_height,
+                                     .ws_col = (unsigned short) proc->console_width};
+                ioctl(master, TIOCSWINSZ, &ws);
+        }
+        int r = fd_send(m->sc->console_fd, master, name);
+        if (r < 0)
+                return log_error_errno(r, "send the pty of container \"%s\" to the console socket", m->sc->id);
+        close(m->sc->console_fd);
+        return 0;
+}
+
+static void send_size(struct monitor *m) {
+        struct winsize ws;
+        if (m->tty >= 0 && ioctl(m->tty, TIOCGWINSZ, &ws) == 0)
+                (void) vm_send_u32s(m->agent, VM_RESIZE, VM_STREAM_INIT, ws.ws_row, ws.ws_col, 2);
+}
+
+/* Step 1, up to READY.  Errors are logged (forwarded to create). */
+static int boot(struct monitor *m) {
+        const struct sandbox_create *sc = m->sc;
+        long long deadline = 0;
+        struct vm_frame f;
+        int r;
+        while ((r = launch(m, &deadline, &f)) == -EAGAIN)
+                ;
+        if (r < 0)
+                return r;
+        if (f.type != VM_HELLO || vm_get_u32(f.payload) != VM_PROTO_VERSION)
+                return log_fail(-EPROTO, "vm: the agent of container \"%s\" speaks another protocol (%s, version %u)",
+                                sc->id, vm_frame_type_name(f.type), f.type == VM_HELLO ? vm_get_u32(f.payload) : 0);
+        log_debug("vm: agent of \"%s\" up, guest kernel %.*s", sc->id, (int) (f.len - 4), (const char *) f.payload + 4);
+
+        /* bind mounts name their source as the guest sees it (launch.c shares each) */
+        json_t *doc = json_deep_copy(sc->spec->json);
+        json_t *mounts = json_object_get(doc, "mounts");
+        for (size_t i = 0; i < m->plan.n_shares; i++)
+                json_object_set_new(json_array_get(mounts, m->plan.shares[i].mount), "source",
+                                    json_string(m->plan.shares[i].guest));
+        _cleanup_free_ char *config = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+        if (!config)
+                return -ENOMEM;
+        size_t idlen = strlen(sc->id), clen = strlen(config);
+        if (4 + idlen + 1 + clen > VM_FRAME_MAX_PAYLOAD)
+                return log_fail(-E2BIG, "vm: config.json of container \"%s\" is larger than %u bytes", sc->id,
+                                VM_FRAME_MAX_PAYLOAD - 4 - (unsigned) idlen - 1);
+        _cleanup_free_ uint8_t *p = malloc(4 + idlen + 1 + clen);
+        if (!p)
+                return -ENOMEM;
+        vm_put_u32(p, sc->spec->process->terminal ? VM_CREATE_TERMINAL : 0);
+        memcpy(p + 4, sc->id, idlen + 1);
+        memcpy(p + 4 + idlen + 1, config, clen);
+        r = vm_frame_send(m->agent, VM_CREATE, VM_STREAM_INIT, p, 4 + idlen + 1 + clen);
+        if (r < 0)
+                return log_error_errno(r, "vm: send the config to the agent of container \"%s\"", sc->id);
+        r = setup_frame(m, deadline, &f);
+        if (r == -ECHILD)
+                return log_fail(r, "vm: QEMU of container \"%s\" %s during set-up (see %s in the state directory)",
+                                sc->id, m->qemu_status, VM_CONSOLE_LOG);
+        if (r < 0)
+                return r;
+        if (f.type == VM_ERROR)
+                return error_frame(&f, "");
+        if (f.type != VM_CREATED)
+                return log_fail(-EPROTO, "vm: the agent of container \"%s\" answered %s to CREATE", sc->id,
+                                vm_frame_type_name(f.type));
+        return sc->spec->process->terminal ? host_pty(m) : 0;
+}
+
+static void output(struct monitor *m, int fd, const struct vm_frame *f) {
+        /* a reader that went away loses the rest, as the workload's own write would fail */
+        if (write_full(fd, f->payload, f->len) < 0 && errno != EPIPE)
+                log_warn("vm: write the output of container \"%s\": %s", m->sc->id, strerror(errno));
+}
+
+static void start_reply(struct monitor *m, const struct vm_frame *f) {
+        if (m->start_conn < 0)
+                return;
+        if (f->type == VM_ERROR) {
+                /* `cocoon start` reads sync records on this socket (runtime/start.c) */
+                struct sync_msg msg = {.type = SYNC_ERROR, .value = (int32_t) vm_get_u32(f->payload)};
+                snprintf(msg.msg, sizeof msg.msg, "%.*s", (int) (f->len - 4), (const char *) f->payload + 4);
+                (void) !write(m->start_conn, &msg, sizeof msg);
+        }
+        close(m->start_conn); /* EOF: started */
+        m->start_conn = -1;
+}
+
+/* Steps 2 and 3. */
+static _Noreturn void run(struct monitor *m) {
+        int listen_fd = m->sc->exec_listen_fd;
+        int in = m->tty >= 0 ? m->tty : 0;
+        int out = m->tty >= 0 ? m->tty : 1;
+        for (;;) {
+                struct pollfd pf[4] = {
+                        {.fd = m->agent, .events = POLLIN},
+                        {.fd = m->sigfd, .events = POLLIN},
+                        {.fd = listen_fd, .events = POLLIN},
+                        {.fd = in, .events = POLLIN},
+                };
+                if (!vm_reader_buffered(&m->rd) && poll(pf, 4, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        die(m, "the monitor of container \"%s\": poll: %s", m->sc->id, strerror(errno));
+                }
+                if (pf[1].revents) {
+                        struct signalfd_siginfo si;
+                        while (read(m->sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
+                                if (si.ssi_signo == SIGCHLD)
+                                        continue;
+                                if (si.ssi_signo == SIGWINCH && m->tty >= 0) {
+                                        send_size(m);
+                                        continue;
+                                }
+                                uint32_t flags = si.ssi_code == SI_QUEUE && si.ssi_int == VM_SIGVAL_ALL ? VM_SIGNAL_ALL : 0;
+                                /* a failure comes back as an ERROR frame, logged below */
+                                (void) vm_send_u32s(m->agent, VM_SIGNAL, VM_STREAM_INIT, si.ssi_signo, flags, 2);
+                        }
+                        char what[128];
+                        if (qemu_exited(m, what, sizeof what))
+                                die(m, "QEMU of container \"%s\" %s", m->sc->id, what);
+                }
+                if (pf[2].revents) {
+                        int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                        if (c >= 0) {
+                                /* one start only; `start` unlinked the socket already */
+                                close(listen_fd);
+                                listen_fd = -1;
+                                m->start_conn = c;
+                                if (vm_frame_send(m->agent, VM_START, VM_STREAM_INIT, NULL, 0) < 0)
+                                        die(m, "the agent of container \"%s\" is gone", m->sc->id);
+                        }
+                }
+                if (pf[3].revents) {
+                        static uint8_t buf[VM_FRAME_MAX_PAYLOAD];
+                        ssize_t n = read(in, buf, sizeof buf);
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        /* a terminal's end (EIO once the engine closed the master) is
+                                 * a hangup, not an EOF the workload could read */
+                        int r = n > 0    ? vm_frame_send(m->agent, VM_STDIN, VM_STREAM_INIT, buf, (size_t) n)
+                                : in == m->tty ? 0
+                                             : vm_frame_send(m->agent, VM_STDIN_CLOSE, VM_STREAM_INIT, NULL, 0);
+                        if (n <= 0)
+                                in = -1; /* EOF (or an error, which ends the stream as well) */
+                        if (r < 0)
+                                die(m, "the agent of container \"%s\" is gone", m->sc->id);
+                }
+                if (pf[0].revents || vm_reader_buffered(&m->rd)) {
+                        struct vm_frame f;
+                        int r = vm_reader_next(&m->rd, m->agent, &f);
+                        if (r == 0 || r == -ECONNRESET) {
+                                char what[128] = "closed its channel";
+                                /* QEMU exits when the guest powers off: give its status a moment */
+                                for (int i = 0; i < 100 && m->qemu > 0; i++) {
+                                        if (qemu_exited(m, what, sizeof what))
+                                                die(m, "QEMU of container \"%s\" %s", m->sc->id, what);
+                                        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+                                }
+                                die(m, "the agent of container \"%s\" %s", m->sc->id, what);
+                        }
+                        if (r < 0)
+                                die(m, "the agent of container \"%s\": %s", m->sc->id,
+                                    r == -EBADMSG ? "malformed frame" : strerror(-r));
+                        switch (f.type) {
+                        case VM_STDOUT:
+                                output(m, out, &f);
+                                break;
+                        case VM_STDERR:
+                                output(m, 2, &f);
+                                break;
+                        case VM_STARTED:
+                                start_reply(m, &f);
+                                break;
+                        case VM_ERROR:
+                                if (m->start_conn >= 0)
+                                        start_reply(m, &f);
+                                else {
+                                        int err = (int32_t) vm_get_u32(f.payload);
+                                        log_fail(err < 0 && err > -4096 ? err : -EPROTO, "vm: container \"%s\": %.*s",
+                                                 m->sc->id, (int) (f.len - 4), (const char *) f.payload + 4);
+                                }
+                                break;
+                        case VM_OK:
+                                break;
+                        case VM_EXIT:
+                                if (m->start_conn >= 0)
+                                        close(m->start_conn);
+                                exit_like(m, (int) vm_get_u32(f.payload));
+                        default:
+                                die(m, "the agent of container \"%s\" sent %s", m->sc->id, vm_frame_type_name(f.type));
+                        }
+                }
+        }
+}
+
+_Noreturn void vm_monitor(const struct vm_monitor_args *args) {
+        const struct sandbox_create *sc = args->sc;
+        static struct monitor m;
+        m = (struct monitor){
+                .sc = sc,
+                .plan = *args->plan,
+                .report_fd = args->report_fd,
+                .agent = -1,
+                .start_conn = -1,
+                .tty = -1,
+        };
+        /* Until READY a killed `cocoon create` leaves nothing running: QEMU
+         * follows us through its own parent-death signal. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != args->creator)
+                _exit(1);
+        log_forward_to(m.report_fd);
+        m.dirfd = openat(sc->lock_fds[0], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m.dirfd < 0) {
+                log_error_errno(-errno, "open the state directory");
+                _exit(1);
+        }
+        /* Not ours to keep: the container's lock (flock is shared by every
+         * holder) and whatever else create or run held.  Kept: the stdio we
+         * relay, exec.sock, the log. */
+        int keep[] = {m.report_fd, m.dirfd, sc->exec_listen_fd, sc->console_fd, log_get_fd()};
+        if (sentry_close_fds_except(3, keep, ELEMENTSOF(keep)) < 0) {
+                log_error_errno(-errno, "close the monitor's inherited fds");
+                _exit(1);
+        }
+        prctl(PR_SET_DUMPABLE, 0);
+        prctl(PR_SET_NAME, "cocoon-vm");
+        /* a session of our own: the pty we relay becomes our controlling terminal */
+        if (sc->spec->process->terminal)
+                setsid();
+        /* every signal but the unblockable ones arrives on the signalfd: SIGCHLD
+         * is QEMU's, the others go to the workload */
+        sigset_t all;
+        sigfillset(&all);
+        /* ours, not the workload's: a relayed reader that went away, the terminal's job control */
+        sigdelset(&all, SIGPIPE);
+        sigdelset(&all, SIGTTIN);
+        sigdelset(&all, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        m.sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (m.sigfd < 0) {
+                log_error_errno(-errno, "signalfd");
+                _exit(1);
+        }
+        if (sync_expect(m.report_fd, SYNC_GO, NULL) < 0)
+                _exit(1);
+        if (boot(&m) < 0) {
+                reap_qemu(&m);
+                _exit(1);
+        }
+        /* From here on we belong to the container, not to the cocoon that made us. */
+        prctl(PR_SET_PDEATHSIG, 0);
+        if (sync_send(m.report_fd, SYNC_READY, 0) < 0) {
+                reap_qemu(&m);
+                _exit(1);
+        }
+        close(m.report_fd);
+        log_forward_to(-1);
+        run(&m);
+}

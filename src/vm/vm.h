@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host side of the vm sandbox: QEMU (launch.c) and the monitor process
+ * that is the container's pid (monitor.c).  docs/vm.md has the picture.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "oci/spec.h"
+
+struct sandbox_create;
+
+/* A bind mount's source, shared with the guest on its own virtio-9p device
+ * (tag "m<index in config.json's mounts>").  A file is shared through its
+ * directory and bound from there in the guest. */
+#define VM_MAX_SHARES 16
+#define VM_SHARE_DIR "/run/share"
+struct vm_share {
+        size_t mount; /* index in spec->mounts */
+        char *host;   /* the directory QEMU shares */
+        char *guest;  /* the mount's source in the guest: VM_SHARE_DIR/m<i>[/<file>] */
+        bool ro;
+};
+
+/* What QEMU is started with; vm_plan fills it from the config. */
+struct vm_plan {
+        char guest_dir[4096]; /* vmlinux, initramfs.cpio */
+        bool kvm;             /* /dev/kvm usable; TCG otherwise */
+        unsigned mem_mib;
+        unsigned vcpus;
+        struct vm_share shares[VM_MAX_SHARES];
+        size_t n_shares;
+};
+
+/* The guest assets' directory (COCOON_GUEST_DIR, else the build tree's),
+ * KVM or not (warns once when not), RAM and vCPUs from linux.resources. */
+int vm_plan(const struct oci_spec *spec, struct vm_plan *ret);
+void vm_plan_free(struct vm_plan *p);
+
+/* Start QEMU as a child of the caller: `agent_fd` becomes its end of the
+ * agent's virtio-serial port, `console_fd` its stdout/stderr and the guest's
+ * serial console; the container rootfs is shared read-only when `ro`.
+ * QEMU dies with the caller (parent-death signal). */
+int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool ro, int agent_fd, int console_fd,
+              pid_t *ret_pid);
+
+/* The monitor: the process `create` forks; never returns. */
+struct vm_monitor_args {
+        const struct sandbox_create *sc;
+        const struct vm_plan *plan;
+        int report_fd;
+        pid_t creator;
+};
+_Noreturn void vm_monitor(const struct vm_monitor_args *args);
+
+/* The state directory's record of QEMU ("PID STARTTIME"), for delete. */
+#define VM_QEMU_PID_FILE "qemu.pid"
+#define VM_CONSOLE_LOG "console.log"
+/* kill --all through the monitor: sigqueue()'s value on a signal */
+#define VM_SIGVAL_ALL 0x766d616c /* "vmal" */
