@@ -125,7 +125,7 @@ BINDIR       ?= $(PREFIX)/bin
 MANDIR       ?= $(PREFIX)/share/man
 GUESTDIR     ?= $(PREFIX)/lib/cocoon/guest
 GUEST_SRC    ?= build/guest
-GUEST_ASSETS := vmlinuz initramfs.cpio
+GUEST_ASSETS := vmlinux initramfs.cpio
 install: all
 	@echo "  INSTALL $(DESTDIR)$(BINDIR)/cocoon"
 	@install -D -m 0755 $(BUILD)/cocoon $(DESTDIR)$(BINDIR)/cocoon

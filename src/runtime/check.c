@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "runtime/check.h"
+#include "vm/vm.h"
 #include "runtime/sandbox.h"
 #include "sync.h"
 #include "util.h"
@@ -79,57 +80,6 @@ static bool mentions_cocoon(const char *file) {
         return read_file_at(AT_FDCWD, file, &text, NULL) >= 0 && strstr(text, "cocoon");
 }
 
-/* The vm sandbox's kernel and initramfs: $COCOON_GUEST_DIR, the build
- * tree's build/guest (next to build/cocoon or above build/asan/cocoon), or
- * where `make install` puts them (PREFIX/lib/cocoon/guest for
- * PREFIX/bin/cocoon, and /usr/lib/cocoon/guest).  *ret is the first
- * directory holding both, else the installed location. */
-static bool has_guest_assets(const char *dir) {
-        char p[PATH_MAX];
-        static const char *const assets[] = {"vmlinuz", "initramfs.cpio"};
-        for (size_t i = 0; i < sizeof assets / sizeof *assets; i++) {
-                snprintf(p, sizeof p, "%.*s/%s", PATH_MAX - 32, dir, assets[i]);
-                if (access(p, R_OK) < 0)
-                        return false;
-        }
-        return true;
-}
-
-static bool find_guest_assets(char ret[PATH_MAX]) {
-        const char *env = getenv("COCOON_GUEST_DIR");
-        if (env && *env) {
-                snprintf(ret, PATH_MAX, "%s", env);
-                return has_guest_assets(ret);
-        }
-        char exe[PATH_MAX - 64]; /* room for the suffixes below */
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
-        bool installed = false; /* exe is now PREFIX */
-        if (slash) {
-                *slash = 0;
-                const char *rel[] = {"/guest", "/../guest"};
-                for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-                        snprintf(ret, PATH_MAX, "%s%s", exe, rel[i]);
-                        if (has_guest_assets(ret))
-                                return true;
-                }
-                slash = strrchr(exe, '/');
-                if (slash && !strcmp(slash, "/bin")) {
-                        *slash = 0;
-                        installed = true;
-                        snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
-                        if (has_guest_assets(ret))
-                                return true;
-                }
-        }
-        snprintf(ret, PATH_MAX, "/usr/lib/cocoon/guest");
-        if (has_guest_assets(ret))
-                return true;
-        if (installed) /* name where `make install` would have put them */
-                snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
-        return false;
-}
-
 /* Whether this build has the sandbox.  sandbox_lookup says why not in an
  * error line; it is captured (over a socketpair, as a set-up child's errors
  * are) to become the report line's detail instead of being printed. */
@@ -175,11 +125,11 @@ static void check_vm(struct check_report *rep, bool built) {
         else
                 check_line(rep, missing, "QEMU", "apt-get install qemu-system-x86",
                            "qemu-system-x86_64 not found: the vm sandbox needs it");
-        if (find_guest_assets(path))
+        if (vm_guest_dir(path))
                 check_line(rep, CHECK_OK, "guest assets", NULL, "%s", path);
         else
                 check_line(rep, missing, "guest assets", "make guest && make install, or set COCOON_GUEST_DIR",
-                           "no vmlinuz and initramfs.cpio in %s (nor in a build tree next to cocoon): the vm "
+                           "no vmlinux and initramfs.cpio in %s (nor in a build tree next to cocoon): the vm "
                            "sandbox needs them", path);
 }
 

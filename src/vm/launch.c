@@ -118,20 +118,64 @@ static int shares(const struct oci_spec *spec, struct vm_plan *p) {
         return 0;
 }
 
+static bool has_guest_assets(const char *dir) {
+        char p[PATH_MAX];
+        static const char *const assets[] = {"vmlinux", "initramfs.cpio"};
+        for (size_t i = 0; i < sizeof assets / sizeof *assets; i++) {
+                snprintf(p, sizeof p, "%.*s/%s", PATH_MAX - 32, dir, assets[i]);
+                if (access(p, R_OK) < 0)
+                        return false;
+        }
+        return true;
+}
+
+bool vm_guest_dir(char ret[PATH_MAX]) {
+        const char *env = getenv("COCOON_GUEST_DIR");
+        if (env && *env) {
+                snprintf(ret, PATH_MAX, "%s", env);
+                return has_guest_assets(ret);
+        }
+        /* the build tree this binary was built in */
+        snprintf(ret, PATH_MAX, "%s", COCOON_GUEST_DIR);
+        if (has_guest_assets(ret))
+                return true;
+        char exe[PATH_MAX - 64]; /* room for the suffixes below */
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+        bool installed = false; /* exe is now PREFIX */
+        if (slash) {
+                *slash = 0;
+                const char *rel[] = {"/guest", "/../guest"};
+                for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+                        snprintf(ret, PATH_MAX, "%s%s", exe, rel[i]);
+                        if (has_guest_assets(ret))
+                                return true;
+                }
+                slash = strrchr(exe, '/');
+                if (slash && !strcmp(slash, "/bin")) {
+                        *slash = 0;
+                        installed = true;
+                        snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
+                        if (has_guest_assets(ret))
+                                return true;
+                }
+        }
+        snprintf(ret, PATH_MAX, "/usr/lib/cocoon/guest");
+        if (has_guest_assets(ret))
+                return true;
+        if (installed) /* name where `make install` would have put them */
+                snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
+        return false;
+}
+
 int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
         *p = (struct vm_plan){0};
-        const char *dir = getenv("COCOON_GUEST_DIR");
-        snprintf(p->guest_dir, sizeof p->guest_dir, "%s", dir && *dir ? dir : COCOON_GUEST_DIR);
-        static const char *const assets[] = {"vmlinux", "initramfs.cpio"};
-        for (size_t i = 0; i < ELEMENTSOF(assets); i++) {
-                char path[PATH_MAX + 32];
-                snprintf(path, sizeof path, "%s/%s", p->guest_dir, assets[i]);
-                if (access(path, R_OK) < 0)
-                        return log_fail(-ENOENT,
-                                        "--sandbox=vm: guest asset %s not found (build it with `make guest`, or "
-                                        "point COCOON_GUEST_DIR at a directory holding vmlinux and initramfs.cpio)",
-                                        path);
-        }
+        char dir[PATH_MAX];
+        if (!vm_guest_dir(dir))
+                return log_fail(-ENOENT,
+                                "--sandbox=vm: no vmlinux and initramfs.cpio in %s (build them with `make guest` and "
+                                "`make install`, or point COCOON_GUEST_DIR at a directory holding them)", dir);
+        snprintf(p->guest_dir, sizeof p->guest_dir, "%s", dir);
         if (!in_path(QEMU))
                 return log_fail(-ENOENT, "--sandbox=vm: %s not found in PATH (Debian: apt-get install qemu-system-x86)",
                                 QEMU);

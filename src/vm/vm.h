@@ -35,8 +35,15 @@ struct vm_plan {
         size_t n_shares;
 };
 
-/* The guest assets' directory (COCOON_GUEST_DIR, else the build tree's),
- * KVM or not (warns once when not), RAM and vCPUs from linux.resources. */
+/* The directory of the guest assets (vmlinux, initramfs.cpio), first of:
+ * $COCOON_GUEST_DIR, the build tree this binary was built in, a build tree
+ * next to the binary, PREFIX/lib/cocoon/guest for PREFIX/bin/cocoon (where
+ * `make install` puts them), /usr/lib/cocoon/guest.  false (ret: where they
+ * should be) when none holds both. */
+bool vm_guest_dir(char ret[4096]);
+
+/* The guest assets' directory (vm_guest_dir), KVM or not (warns once when
+ * not), RAM and vCPUs from linux.resources. */
 int vm_plan(const struct oci_spec *spec, struct vm_plan *ret);
 void vm_plan_free(struct vm_plan *p);
 

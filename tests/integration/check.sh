@@ -128,20 +128,20 @@ test_install_prefix() {
         src=$(cd "$TESTS_DIR/.." && pwd)
         capture make -s -C "$src" install PREFIX="$T/p1" GUEST_SRC="$T/none"
         assert_eq 0 "$rc" "make install without guest assets ($err)"
-        assert_contains "$out" "SKIP    $T/none/vmlinuz: not built"
+        assert_contains "$out" "SKIP    $T/none/vmlinux: not built"
         assert_contains "$out" "SKIP    $T/none/initramfs.cpio: not built"
         [ -x "$T/p1/bin/cocoon" ] || fail "no $T/p1/bin/cocoon"
         [ -s "$T/p1/share/man/man8/cocoon.8" ] || fail "no cocoon.8"
         [ ! -e "$T/p1/lib/cocoon/guest" ] || fail "a guest directory without assets"
         capture "$T/p1/bin/cocoon" check
-        assert_match "$out" $'\nWARN +guest assets: no vmlinuz and initramfs.cpio in '"$T/p1/lib/cocoon/guest" "check before the assets"
+        assert_match "$out" $'\nWARN +guest assets: no vmlinux and initramfs.cpio in '"$T/p1/lib/cocoon/guest" "check before the assets"
 
         mkdir -p "$T/g"
-        echo kernel >"$T/g/vmlinuz"
+        echo kernel >"$T/g/vmlinux"
         echo initramfs >"$T/g/initramfs.cpio"
         capture make -s -C "$src" install PREFIX="$T/p2" GUEST_SRC="$T/g"
         assert_eq 0 "$rc" "make install with guest assets ($err)"
-        assert_eq "kernel initramfs" "$(cat "$T/p2/lib/cocoon/guest/vmlinuz" "$T/p2/lib/cocoon/guest/initramfs.cpio" | tr '\n' ' ' | sed 's/ $//')" \
+        assert_eq "kernel initramfs" "$(cat "$T/p2/lib/cocoon/guest/vmlinux" "$T/p2/lib/cocoon/guest/initramfs.cpio" | tr '\n' ' ' | sed 's/ $//')" \
                 "installed guest assets"
         capture "$T/p2/bin/cocoon" check
         assert_match "$out" $'\nOK +guest assets: '"$T/p2/lib/cocoon/guest"$'\n' "check after make install"
