@@ -128,7 +128,10 @@ void log_warn(const char *fmt, ...) {
         }
         char w[LOG_FORWARD_MAX + 16];
         snprintf(w, sizeof w, "warning: %s", msg);
-        emit("warning", w, "");
+        /* With --log, the log only: engines (containerd's shim, Docker) pass
+         * one and give us the container's stderr as ours, where a warning
+         * would read as the workload's output.  Errors go to both. */
+        emit("warning", w, config->fd >= 0 ? NULL : "");
 }
 
 void log_info(const char *fmt, ...) {

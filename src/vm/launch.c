@@ -135,10 +135,6 @@ bool vm_guest_dir(char ret[PATH_MAX]) {
                 snprintf(ret, PATH_MAX, "%s", env);
                 return has_guest_assets(ret);
         }
-        /* the build tree this binary was built in */
-        snprintf(ret, PATH_MAX, "%s", COCOON_GUEST_DIR);
-        if (has_guest_assets(ret))
-                return true;
         char exe[PATH_MAX - 64]; /* room for the suffixes below */
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
         char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
@@ -163,6 +159,12 @@ bool vm_guest_dir(char ret[PATH_MAX]) {
         snprintf(ret, PATH_MAX, "/usr/lib/cocoon/guest");
         if (has_guest_assets(ret))
                 return true;
+        /* last, the build tree this binary was built in: during create,
+         * /proc/self/exe is the sealed copy (cloned_binary.c), not a path */
+        snprintf(ret, PATH_MAX, "%s", COCOON_GUEST_DIR);
+        if (has_guest_assets(ret))
+                return true;
+        snprintf(ret, PATH_MAX, "/usr/lib/cocoon/guest");
         if (installed) /* name where `make install` would have put them */
                 snprintf(ret, PATH_MAX, "%s/lib/cocoon/guest", exe);
         return false;

@@ -233,3 +233,24 @@ test_unreadable_process_file() {
         done
         destroy "$id"
 }
+
+# Warnings go to --log alone when there is one (engines pass one, and the
+# runtime's stderr is the container's there); without --log, to stderr.
+# Errors go to both.
+test_warnings_go_to_the_log_when_there_is_one() {
+        local B=$T/b
+        make_bundle "$B" /bin/true
+        edit_config "$B" 'c["linux"].setdefault("resources", {})["memory"]={"kernel": 1048576}'
+        capture cocoon --log "$T/log" run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "run ($err)"
+        assert_not_contains "$err" "deprecated" "stderr with --log"
+        grep -q 'level=warning msg="warning: linux.resources.memory.kernel is deprecated' "$T/log" ||
+                fail "no warning in the log: $(cat "$T/log")"
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "run ($err)"
+        assert_contains "$err" "linux.resources.memory.kernel is deprecated" "stderr without --log"
+        capture cocoon --log "$T/log2" run --bundle "$T/missing" "$(new_id)"
+        [ "$rc" != 0 ] || fail "run of a missing bundle succeeded"
+        assert_error_line
+        grep -q 'level=error' "$T/log2" || fail "no error in the log"
+}
