@@ -1,12 +1,14 @@
 #!/bin/bash
 # Install the Debian packages cocoon needs, only those missing, so a warm
-# machine pays nothing.  Usage: deps.sh build|test|bench
+# machine pays nothing.  Usage: deps.sh build|test|bench|fuzz
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
 test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
 bench) pkgs+=(runc) ;;
+# libFuzzer and the sanitizer runtimes come with Debian's clang (tests/fuzz/)
+fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
