@@ -98,7 +98,7 @@ lint:
 # Whole suite (slow suites included).  `make test-quick` skips suites marked slow.
 test:
 	@bash scripts/deps.sh test
-	@$(MAKE) --no-print-directory all rootfs asan lint
+	@$(MAKE) --no-print-directory all rootfs asan lint fuzz-build
 	@bash tests/run.sh
 
 test-quick:
