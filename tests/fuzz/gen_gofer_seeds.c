@@ -100,6 +100,21 @@ int main(int argc, char **argv) {
         r |= req("unix_connect", (struct gofer_req){.op = GOFER_OP_UNIX_CONNECT, .cred = user,
                                                     .path = "/run/../run/s.sock"});
 
+        /* Read-only ops the harness runs inside its temporary root (fuzz_root.h). */
+        r |= req("ro-open-up", (struct gofer_req){.op = GOFER_OP_OPEN, .cred = root, .path = "link_up3/outside",
+                                                  .flags = O_PATH, .resolve = RESOLVE_IN_ROOT});
+        r |= req("ro-statx-link", (struct gofer_req){.op = GOFER_OP_STATX, .cred = root,
+                                                     .path = "dir/sub/link_chain", .mask = 0xfff});
+        r |= req("ro-readlink", (struct gofer_req){.op = GOFER_OP_READLINK, .cred = root, .path = "link_outside",
+                                                   .size = 3});
+        r |= req("ro-access", (struct gofer_req){.op = GOFER_OP_ACCESS, .cred = user, .path = "link_root/..",
+                                                 .mode = 4});
+        r |= req("ro-statfs", (struct gofer_req){.op = GOFER_OP_STATFS, .cred = root, .path = "dir/link_updir"});
+        r |= req("ro-getxattr", (struct gofer_req){.op = GOFER_OP_GETXATTR, .cred = root, .path = "link_dir/",
+                                                   .name = "user.x", .size = 1});
+        r |= req("ro-listxattr", (struct gofer_req){.op = GOFER_OP_LISTXATTR, .cred = root,
+                                                    .path = "dir/link_sibling", .size = 65535});
+
         struct statx stx = {.stx_mask = 0xfff, .stx_mode = S_IFREG | 0644, .stx_size = 42};
         r |= reply("reply-open", GOFER_OP_OPEN, 3, 1, NULL, 0);
         r |= reply("reply-statx", GOFER_OP_STATX, 0, 0, &stx, sizeof stx);
