@@ -33,7 +33,10 @@ show_crash() {
         local log=$1 f
         grep -E 'ERROR: |runtime error|invariant failed|SUMMARY' "$log" | head -n 20
         tail -n 40 "$log"
-        for f in "$work"/artifacts/*; do
+        local inputs=("$work"/artifacts/*)
+        # Replaying files writes no artifact: the input is the last one run.
+        [ -f "${inputs[0]}" ] || inputs=("$(sed -n 's/^Running: //p' "$log" | tail -n 1)")
+        for f in "${inputs[@]}"; do
                 [ -f "$f" ] || continue
                 echo "--- crashing input $f ($(stat -c %s "$f") bytes):"
                 od -A d -c "$f" | head -n 40
