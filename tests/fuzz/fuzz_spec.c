@@ -3,7 +3,8 @@
  * config.json from arbitrary bytes: oci_spec_parse() (what `create` runs on
  * the bundle's file), then the checks `create` applies to the parts the
  * parser only type-checks (linux.resources, linux.seccomp), then a deep copy
- * of the process as `exec` makes.  Invariants beyond "no sanitizer report,
+ * of the process as `exec` makes.  A document without "ociVersion" is also
+ * parsed as an `exec --process` file.  Invariants beyond "no sanitizer report,
  * no leak": a rejected document returns -EINVAL or -ENOMEM and no spec; an
  * accepted one has the fields the parser promises (spec.h).
  */
@@ -46,7 +47,29 @@ static void check_process(const struct oci_process *p) {
         oci_process_free(d);
 }
 
+/* `exec --process FILE`: a process object alone (oci_process_load parses
+ * the file with oci_process_parse).  Inputs without "ociVersion" are tried
+ * this way too, so the two parsers share one corpus. */
+static void fuzz_process_file(const uint8_t *data, size_t size) {
+        json_t *doc = json_loadb((const char *) data, size, 0, NULL);
+        if (!doc)
+                return;
+        if (json_is_object(doc) && !json_object_get(doc, "ociVersion")) {
+                struct oci_process *p = NULL;
+                int r = oci_process_parse(doc, "process.json", "", &p);
+                if (r < 0)
+                        FUZZ_CHECK((r == -EINVAL || r == -ENOMEM) && p == NULL);
+                else {
+                        FUZZ_CHECK(r == 0 && p);
+                        check_process(p);
+                        oci_process_free(p);
+                }
+        }
+        json_decref(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        fuzz_process_file(data, size);
         struct oci_spec *s = NULL;
         int r = oci_spec_parse((const char *) data, size, "config.json", &s);
         if (r < 0) {
