@@ -122,7 +122,7 @@ clean:
 # coverage, ASan and UBSan, into build/fuzz/ (gcc's libcocoon.a cannot be
 # linked into a fuzzer).  `make fuzz` runs every harness for FUZZ_SECONDS
 # over its committed corpus and fails on the first crash; the crashing
-# input is left in build/fuzz/artifacts/.
+# input is left in build/fuzz/work/<harness>/artifacts/.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_BUILD   := build/fuzz
