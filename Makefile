@@ -99,7 +99,7 @@ lint:
 test:
 	@bash scripts/deps.sh test
 	@bash scripts/deps.sh e2e
-	@$(MAKE) --no-print-directory all rootfs asan lint
+	@$(MAKE) --no-print-directory all rootfs asan lint fuzz-build
 	@bash tests/run.sh
 
 test-quick:
@@ -179,3 +179,60 @@ guest: guest-deps $(GUEST)/cocoon-agent
 	@bash scripts/guest-assets.sh $(GUEST) $(GUEST)/cocoon-agent
 
 all: guest
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses (tests/fuzz/, docs/fuzzing.md).  libFuzzer comes with
+# clang only, so the library is compiled again with clang, instrumented for
+# coverage, ASan and UBSan, into build/fuzz/ (gcc's libcocoon.a cannot be
+# linked into a fuzzer).  `make fuzz` runs every harness for FUZZ_SECONDS
+# over its committed corpus and fails on the first crash; the crashing
+# input is left in build/fuzz/work/<harness>/artifacts/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang's -Wformat=2 also flags vsnprintf(fmt) in the log functions, which
+# take a va_list from callers whose formats are checked (gcc does not).
+FUZZ_CFLAGS   = $(CFLAGS_BASE) -Wno-format-nonliteral -O1 $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJS:= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+
+.PHONY: fuzz fuzz-build fuzz-deps fuzz-seeds
+fuzz-deps:
+	@bash scripts/deps.sh fuzz
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard src/*/*.h src/*/*.def)
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libcocoon.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libcocoon.a
+	@echo "  FUZZER  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcocoon.a $(PKG_LIBS)
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+# Each harness: replay the corpus and the regressions, then fuzz from the
+# corpus (new inputs go to a scratch copy, not to the committed corpus).
+fuzz: fuzz-build
+	@set -e; for h in $(FUZZ_BINS:$(FUZZ_BUILD)/%=%); do \
+	        echo "  FUZZ    $$h ($(FUZZ_SECONDS) s)"; \
+	        bash tests/fuzz/run.sh $$h $(FUZZ_SECONDS) $(FUZZ_BUILD); \
+	done
+
+# The Gofer seeds are packets the client's own encoder writes (committed;
+# run again when the wire format changes).
+$(BUILD)/gen_gofer_seeds: tests/fuzz/gen_gofer_seeds.c $(BUILD)/libcocoon.a
+	@echo "  CC+LD   $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcocoon.a $(LDFLAGS) $(LDLIBS)
+
+fuzz-seeds: $(BUILD)/gen_gofer_seeds
+	@mkdir -p tests/fuzz/corpus/fuzz_gofer_protocol
+	@$(BUILD)/gen_gofer_seeds tests/fuzz/corpus/fuzz_gofer_protocol

@@ -244,7 +244,7 @@ test_warnings_go_to_the_log_when_there_is_one() {
         capture cocoon --log "$T/log" run --bundle "$B" "$(new_id)"
         assert_eq 0 "$rc" "run ($err)"
         assert_not_contains "$err" "deprecated" "stderr with --log"
-        grep -q 'level=warning msg="warning: linux.resources.memory.kernel is deprecated' "$T/log" ||
+        grep -q 'level=warning msg="warning: config.json: linux.resources.memory.kernel is deprecated' "$T/log" ||
                 fail "no warning in the log: $(cat "$T/log")"
         capture cocoon run --bundle "$B" "$(new_id)"
         assert_eq 0 "$rc" "run ($err)"
