@@ -100,21 +100,22 @@ test_memory_limit() {
 test_pids_limit() {
         local B=$T/b id p d
         make_bundle "$B" /bin/sleep 1000
-        edit_config "$B" 'c["linux"].setdefault("resources",{})["pids"]={"limit":5}'
+        edit_config "$B" 'c["linux"].setdefault("resources",{})["pids"]={"limit":20}'
         id=$(new_id)
         start_ctr "$B" "$id"
-        p=$(pid_of "$id")
+        p=$(init_pid "$id")
         if grep -qE '^[0-9]+:pids:' "/proc/$p/cgroup"; then
                 d=$(cg_dir "$p" pids)
         else
                 d=$(cg_dir "$p" "")
         fi
-        assert_eq 5 "$(cat "$d/pids.max")" "pids.max"
-        # and it bites: 10 background sleeps cannot all start
-        capture cocoon exec "$id" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 >/dev/null 2>&1 & done 2>/dev/null; true'
+        assert_eq 20 "$(cat "$d/pids.max")" "pids.max"
+        # and it bites: 30 background sleeps cannot all start
+        capture cocoon exec "$id" sh -c 'for i in $(seq 30); do sleep 5 >/dev/null 2>&1 & done 2>/dev/null; true'
         local n
         n=$(cat "$d/pids.current")
-        [ "$n" -le 5 ] || fail "pids.current $n above pids.max 5"
+        [ "$n" -le 20 ] || fail "pids.current $n above pids.max 20"
+        [ "$n" -ge 15 ] || fail "pids.current $n: the limit did not bite"
         destroy "$id"
 }
 
@@ -165,12 +166,12 @@ test_pure_v1_layout() {
         capture v1 features
         assert_eq v1 "$(json_get 'd["annotations"]["io.github.cocoon.cgroup-layout"]' <<<"$out")" "layout"
         make_bundle "$B" /bin/sleep 1000
-        edit_config "$B" 'c["linux"]["resources"]={"memory":{"limit":33554432},"pids":{"limit":10}}'
+        edit_config "$B" 'c["linux"]["resources"]={"memory":{"limit":33554432},"pids":{"limit":20}}'
         id=$(new_id)
         assert_ok v1 run -d --bundle "$B" "$id"
         p=$(json_get 'd["pid"]' <<<"$(v1 state "$id")")
         assert_eq 33554432 "$(cat "/sys/fs/cgroup/memory/cocoon/$id/memory.limit_in_bytes")" "memory limit"
-        assert_eq 10 "$(cat "/sys/fs/cgroup/pids/cocoon/$id/pids.max")" "pids limit"
+        assert_eq 20 "$(cat "/sys/fs/cgroup/pids/cocoon/$id/pids.max")" "pids limit"
         [ ! -e "/sys/fs/cgroup/unified/cocoon/$id" ] || fail "a v2 directory was made on a pure v1 layout"
         assert_ok v1 delete --force "$id"
         [ ! -e "/sys/fs/cgroup/memory/cocoon/$id" ] || fail "memory cgroup left after delete"
