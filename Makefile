@@ -196,7 +196,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_CFLAGS   = $(CFLAGS_BASE) -Wno-format-nonliteral -O1 $(FUZZ_SAN) $(PKG_CFLAGS)
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_OBJS:= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB_OBJS:= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(VM_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 
 .PHONY: fuzz fuzz-build fuzz-deps fuzz-seeds
 fuzz-deps:

@@ -18,3 +18,4 @@ fuzz_harness() {
 test_fuzz_spec() { fuzz_harness fuzz_spec; }
 test_fuzz_gofer_protocol() { fuzz_harness fuzz_gofer_protocol; }
 test_fuzz_path() { fuzz_harness fuzz_path; }
+test_fuzz_agent_protocol() { fuzz_harness fuzz_agent_protocol; }
