@@ -111,7 +111,7 @@ test_resources_pids_limit_enforced() {
 test_resources_pids_values() {
         have_v1 pids || skip "no v1 pids controller"
         local B=$T/b v want
-        for v in 7:7 -1:max 0:max; do
+        for v in 17:17 -1:max 0:max; do
                 want=${v#*:}
                 with_resources "$B" "{'pids': {'limit': ${v%%:*}}}"
                 res_start "$B"
