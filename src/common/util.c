@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -327,4 +328,13 @@ ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
                 n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         return n < 0 ? -errno : n;
+}
+
+void wait_status_describe(int status, char *buf, size_t len) {
+        if (WIFEXITED(status))
+                snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+                snprintf(buf, len, "status 0x%x", status);
 }

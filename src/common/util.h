@@ -41,3 +41,6 @@ ssize_t write_full(int fd, const void *buf, size_t len);
  * retried on EINTR, without SIGPIPE.  Returns the bytes sent or -errno;
  * does not log. */
 ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd);
+
+/* A wait status in words: "exited with status N", "killed by signal N (Name)". */
+void wait_status_describe(int status, char *buf, size_t len);

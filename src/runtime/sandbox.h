@@ -59,6 +59,20 @@ int sandbox_hooks_step(const struct sandbox_create *sc, pid_t pid, int sync_fd);
  * line); then close sync_fd, and on any failure kill the process. */
 int sandbox_exec_finish(int r, int sync_fd, pid_t pid, pid_t *ret_pid);
 
+/*
+ * The process that stays with a container of a sandbox that keeps one (the
+ * sentry's supervisor, the vm's monitor; `what` names it in errors):
+ * forked with a report socket, dying with `cocoon create` until it reports
+ * READY (parent-death signal), its errors forwarded to create, put in the
+ * container's cgroup before it starts anything (the tenant pays for its
+ * sandbox), released with SYNC_GO, then waited for until SYNC_READY, whose
+ * value goes to *ret_value.  keeper_main(report_fd, arg) runs in the child
+ * and never returns.  On failure the child is killed and reaped.
+ */
+typedef void (*sandbox_keeper_fn)(int report_fd, void *arg);
+int sandbox_keeper_spawn(const struct sandbox_create *sc, const char *what, sandbox_keeper_fn keeper_main, void *arg,
+                         pid_t *ret_pid, int32_t *ret_value);
+
 struct sandbox_exec {
         struct cocoon_ctx *ctx;
         const struct container *c;

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "linux/cgroup.h"
 #include "linux/intelrdt.h"
+#include "linux/spawn.h"
 #include "log.h"
 #include "runtime/sandbox.h"
 #include "sync.h"
@@ -151,4 +156,51 @@ int sandbox_exec_finish(int r, int sync_fd, pid_t pid, pid_t *ret_pid) {
         }
         *ret_pid = pid;
         return 0;
+}
+
+int sandbox_keeper_spawn(const struct sandbox_create *sc, const char *what, sandbox_keeper_fn keeper_main, void *arg,
+                         pid_t *ret_pid, int32_t *ret_value) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return log_error_errno(-errno, "socketpair");
+        _cleanup_close_ int report = sv[0];
+        pid_t me = getpid();
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(sv[1]);
+                return log_error_errno(-errno, "fork %s", what);
+        }
+        if (pid == 0) {
+                close(sv[0]);
+                /* Until READY a killed `cocoon create` leaves nothing
+                 * running: what we start follows us through its own
+                 * parent-death signal. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != me)
+                        _exit(1);
+                log_forward_to(sv[1]);
+                keeper_main(sv[1], arg);
+                _exit(1);
+        }
+        close(sv[1]);
+        int r = 0;
+        if (sc->cgroup && (r = cgroup_enter(sc->cgroup, pid)) < 0)
+                goto fail;
+        r = sync_send(report, SYNC_GO, 0);
+        if (r < 0) {
+                r = log_error_errno(r, "start %s", what);
+                goto fail;
+        }
+        r = sync_expect(report, SYNC_READY, ret_value);
+        if (r == -EPIPE)
+                r = log_fail(r, "%s of container \"%s\" died during set-up", what, sc->id);
+        else if (r == -EPROTO)
+                r = log_fail(r, "%s: unexpected message during set-up", what);
+        if (r < 0)
+                goto fail;
+        *ret_pid = pid;
+        return 0;
+fail:
+        spawn_abort(pid);
+        return r;
 }

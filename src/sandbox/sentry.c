@@ -171,6 +171,17 @@ static int listen_at(int dirfd, const char *name, int *ret) {
         return 0;
 }
 
+struct supervise_arg {
+        const struct sandbox_create *sc;
+        int control_fd;
+};
+
+static void supervise_main(int report_fd, void *arg) {
+        const struct supervise_arg *a = arg;
+        sentry_supervise(&(struct sentry_supervisor_args){
+                .sc = a->sc, .report_fd = report_fd, .control_fd = a->control_fd});
+}
+
 static int sentry_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         int r = validate(sc);
         if (r < 0)
@@ -179,42 +190,15 @@ static int sentry_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         r = listen_at(sc->lock_fds[0], SENTRY_SOCK, &control);
         if (r < 0)
                 return log_error_errno(r, "create the Sentry's control socket of container \"%s\"", sc->id);
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return log_error_errno(-errno, "socketpair");
-        _cleanup_close_ int report = sv[0];
-        pid_t me = getpid();
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(sv[1]);
-                return log_error_errno(-errno, "fork the Sentry's supervisor");
-        }
-        if (pid == 0) {
-                close(sv[0]);
-                sentry_supervise(&(struct sentry_supervisor_args){
-                        .sc = sc, .report_fd = sv[1], .control_fd = control, .creator = me});
-        }
-        close(sv[1]);
-        closep(&control);
-
         /* The tenant pays for its sandbox (as with runsc): the supervisor,
-         * and with it the Gofer, live in the container's cgroup.  Joined
-         * before it starts anything, like the init's stage 1. */
-        if (sc->cgroup && (r = cgroup_enter(sc->cgroup, pid)) < 0)
-                goto fail;
-        r = sync_send(report, SYNC_GO, 0);
-        if (r < 0) {
-                r = log_error_errno(r, "start the Sentry's supervisor");
-                goto fail;
-        }
+         * and with it the Gofer, live in the container's cgroup. */
+        struct supervise_arg sa = {.sc = sc, .control_fd = control};
+        pid_t pid = -1;
         int32_t workload = 0;
-        r = sync_expect(report, SYNC_READY, &workload);
-        if (r == -EPIPE)
-                r = log_fail(r, "the Sentry's supervisor of container \"%s\" died during set-up", sc->id);
-        else if (r == -EPROTO)
-                r = log_fail(r, "the Sentry's supervisor: unexpected message during set-up");
+        r = sandbox_keeper_spawn(sc, "the Sentry's supervisor", supervise_main, &sa, &pid, &workload);
+        closep(&control);
         if (r < 0)
-                goto fail;
+                return r; /* the init and the Gofer die with it (parent-death signal) */
         if (workload <= 0) {
                 r = log_fail(-EPROTO, "the Sentry's supervisor reported no workload pid");
                 goto fail;

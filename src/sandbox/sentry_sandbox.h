@@ -27,7 +27,6 @@ struct sentry_supervisor_args {
         const struct sandbox_create *sc;
         int report_fd;  /* to `cocoon create`: errors, then SYNC_READY with W's pid */
         int control_fd; /* listening <root>/<id>/sentry.sock, for `exec` */
-        pid_t creator;  /* `cocoon create`: until READY we die with it */
 };
 
 /* The supervisor process (a child of `cocoon create`); never returns. */

@@ -239,15 +239,6 @@ static void *serve(void *arg) {
         return NULL;
 }
 
-static void describe_status(int status, char *buf, size_t len) {
-        if (WIFEXITED(status))
-                snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-        else
-                snprintf(buf, len, "status 0x%x", status);
-}
-
 static void reap(pid_t pid) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -317,7 +308,7 @@ static _Noreturn void run(struct supervisor *sv) {
                                 }
                                 if (pid == sv->gofer) {
                                         char what[96];
-                                        describe_status(status, what, sizeof what);
+                                        wait_status_describe(status, what, sizeof what);
                                         kill_container(sv, false, "the gofer of container \"%s\" died: %s", sv->sc->id,
                                                        what);
                                 }
@@ -349,12 +340,8 @@ _Noreturn void sentry_supervise(const struct sentry_supervisor_args *args) {
                 .gofer_ctl = -1,
                 .proc_fd = -1,
         };
-        /* Until READY a killed `cocoon create` leaves nothing running: W and G
-         * follow us through their own parent-death signal. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != args->creator)
-                _exit(1);
-        log_forward_to(sv.report_fd);
+        /* (sandbox_keeper_spawn: the parent-death signal is set and our
+         * errors go to create) */
         /* Whatever `cocoon create` (or `run`) held is not ours to keep: above
          * all the container's lock (flock is shared by every holder), and
          * `run`'s console socketpair, whose EOF it waits for.  Kept: what

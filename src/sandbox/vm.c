@@ -99,6 +99,16 @@ static int host_limits(const struct sandbox_create *sc, const struct vm_plan *p)
         return r;
 }
 
+struct monitor_arg {
+        const struct sandbox_create *sc;
+        const struct vm_plan *plan;
+};
+
+static void monitor_main(int report_fd, void *arg) {
+        const struct monitor_arg *a = arg;
+        vm_monitor(&(struct vm_monitor_args){.sc = a->sc, .plan = a->plan, .report_fd = report_fd});
+}
+
 static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         int r = validate(sc);
         if (r < 0)
@@ -112,48 +122,20 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
                 vm_plan_free(&plan);
                 return r;
         }
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-                vm_plan_free(&plan);
-                return log_error_errno(-errno, "socketpair");
-        }
-        _cleanup_close_ int report = sv[0];
-        pid_t me = getpid();
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(sv[1]);
-                vm_plan_free(&plan);
-                return log_error_errno(-errno, "fork the VM's monitor");
-        }
-        if (pid == 0) {
-                close(sv[0]);
-                vm_monitor(&(struct vm_monitor_args){.sc = sc, .plan = &plan, .report_fd = sv[1], .creator = me});
-        }
-        close(sv[1]);
         /* The tenant pays for its sandbox: the monitor, and QEMU with it,
-         * live in the container's cgroup (joined before QEMU exists). */
-        if (sc->cgroup && (r = cgroup_enter(sc->cgroup, pid)) < 0)
-                goto fail;
-        r = sync_send(report, SYNC_GO, 0);
+         * live in the container's cgroup (joined before QEMU exists); QEMU
+         * dies with the monitor (parent-death signal). */
+        struct monitor_arg ma = {.sc = sc, .plan = &plan};
+        pid_t pid = -1;
+        r = sandbox_keeper_spawn(sc, "the VM's monitor", monitor_main, &ma, &pid, NULL);
         if (r < 0) {
-                r = log_error_errno(r, "start the VM's monitor");
-                goto fail;
+                vm_plan_free(&plan);
+                return r;
         }
-        r = sync_expect(report, SYNC_READY, NULL);
-        if (r == -EPIPE)
-                r = log_fail(r, "the VM's monitor of container \"%s\" died during set-up", sc->id);
-        else if (r == -EPROTO)
-                r = log_fail(r, "the VM's monitor: unexpected message during set-up");
-        if (r < 0)
-                goto fail;
         log_debug("vm sandbox of \"%s\": monitor %d", sc->id, pid);
         vm_plan_free(&plan);
         *ret_pid = pid;
         return 0;
-fail:
-        spawn_abort(pid); /* QEMU dies with it (parent-death signal) */
-        vm_plan_free(&plan);
-        return r;
 }
 
 static int vm_exec(const struct sandbox_exec *se, pid_t *ret_pid) {

@@ -72,15 +72,6 @@ static void reap_qemu(struct monitor *m) {
         m->qemu = 0;
 }
 
-static void describe(int status, char *buf, size_t len) {
-        if (WIFEXITED(status))
-                snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-        else
-                snprintf(buf, len, "status 0x%x", status);
-}
-
 /* After READY: one line to --log, QEMU gone, and M dies of SIGKILL like a killed init. */
 __attribute__((format(printf, 2, 3))) static _Noreturn void die(struct monitor *m, const char *fmt, ...) {
         char msg[LOG_FORWARD_MAX];
@@ -123,7 +114,7 @@ static bool qemu_exited(struct monitor *m, char *what, size_t len) {
         bool gone = false;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
                 if (pid == m->qemu) {
-                        describe(status, what, len);
+                        wait_status_describe(status, what, len);
                         m->qemu = 0;
                         gone = true;
                 }
@@ -453,12 +444,8 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
                 .start_conn = -1,
                 .tty = -1,
         };
-        /* Until READY a killed `cocoon create` leaves nothing running: QEMU
-         * follows us through its own parent-death signal. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != args->creator)
-                _exit(1);
-        log_forward_to(m.report_fd);
+        /* (sandbox_keeper_spawn: the parent-death signal is set and our
+         * errors go to create) */
         m.dirfd = openat(sc->lock_fds[0], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (m.dirfd < 0) {
                 log_error_errno(-errno, "open the state directory");

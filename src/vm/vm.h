@@ -59,7 +59,6 @@ struct vm_monitor_args {
         const struct sandbox_create *sc;
         const struct vm_plan *plan;
         int report_fd;
-        pid_t creator;
 };
 _Noreturn void vm_monitor(const struct vm_monitor_args *args);
 
