@@ -61,6 +61,15 @@ bench_compile() {
         "${CC:-gcc}" -O2 -Wall -Wextra -Werror -o "$2" "$1" || bench_die "compiling $1 failed"
 }
 
+# bench_need_built PROGRAM: a built $COCOON and a $ROOTFS with PROGRAM (made
+# when missing), both made absolute.
+bench_need_built() {
+        [ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
+        [ -x "$ROOTFS/$1" ] || bash scripts/mkrootfs.sh "$ROOTFS"
+        COCOON=$(realpath "$COCOON")
+        ROOTFS=$(realpath "$ROOTFS")
+}
+
 # bench_multi_setup NAME PROGRAM: the start the benches that drive several
 # runtimes share (idle, load, neighbour): a built $COCOON, a $ROOTFS with
 # PROGRAM, both made absolute, and $work, a temporary directory removed on
@@ -68,10 +77,7 @@ bench_compile() {
 # of $RUNTIMES (runc's with $RUNC, the others with cocoon).
 bench_multi_setup() {
         local name=$1 prog=$2
-        [ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
-        [ -x "$ROOTFS/$prog" ] || bash scripts/mkrootfs.sh "$ROOTFS"
-        COCOON=$(realpath "$COCOON")
-        ROOTFS=$(realpath "$ROOTFS")
+        bench_need_built "$prog"
         work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-$name.XXXXXX")
         trap bench_multi_cleanup EXIT
         trap 'exit 130' INT

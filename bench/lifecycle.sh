@@ -39,10 +39,7 @@ TARGET=${TARGET:-0.5}
 # runc (and a compiler) from Debian if missing; a no-op on a warm machine.
 bash scripts/deps.sh bench
 [ -x "$RUNC" ] || bench_die "$RUNC not found (apt-get install runc)"
-[ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make)"
-[ -x "$ROOTFS/bin/true" ] || bash scripts/mkrootfs.sh "$ROOTFS"
-COCOON=$(realpath "$COCOON")
-ROOTFS=$(realpath "$ROOTFS")
+bench_need_built bin/true
 RUNSC=${RUNSC:-$(command -v runsc || true)}
 
 work=$(mktemp -d /tmp/cocoon-bench.XXXXXX)

@@ -56,10 +56,7 @@ BENCH_ID_PREFIX=${BENCH_ID_PREFIX:-bench-sys-$$}
 # runc (and a compiler) from Debian if missing; a no-op on a warm machine.
 bash scripts/deps.sh bench
 [ -x "$RUNC" ] || bench_die "$RUNC not found (apt-get install runc)"
-[ -x "$COCOON" ] || bench_die "$COCOON not found: build it first (make -s build/cocoon)"
-[ -x "$ROOTFS/bin/true" ] || bash scripts/mkrootfs.sh "$ROOTFS"
-COCOON=$(realpath "$COCOON")
-ROOTFS=$(realpath "$ROOTFS")
+bench_need_built bin/true
 RUNSC=${RUNSC:-$(command -v runsc || true)}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-bench-syscalls.XXXXXX")
