@@ -191,12 +191,41 @@ static int cpuset_inherit(const char *dir) {
 }
 
 /* mkdir -p below `mount`, remembering the first directory we had to create. */
+/* The topmost directory of d's path that does not exist yet, as make_dirs
+ * would record it: known before anything is made, so that create can write
+ * it down first and a create killed halfway leaves a record of what to remove. */
+static int plan_created(struct cgroup_dir *d) {
+        char full[PATH_MAX];
+        int n = snprintf(full, sizeof full, "%s%s", d->mount, d->path);
+        if (n < 0 || (size_t) n >= sizeof full)
+                return -ENAMETOOLONG;
+        size_t base = strlen(d->mount);
+        for (char *p = full + base + 1;; p++) {
+                if (*p != '/' && *p != 0)
+                        continue;
+                char saved = *p;
+                *p = 0;
+                if (access(full, F_OK) < 0) {
+                        if (errno != ENOENT)
+                                return log_error_errno(-errno, "look at cgroup %s", full);
+                        return (d->created = strdup(full + base)) ? 0 : -ENOMEM;
+                }
+                *p = saved;
+                if (!saved)
+                        return 0;
+        }
+}
+
 static int make_dirs(struct cgroup_dir *d) {
         char full[PATH_MAX];
         int n = snprintf(full, sizeof full, "%s%s", d->mount, d->path);
         if (n < 0 || (size_t) n >= sizeof full)
                 return -ENAMETOOLONG;
         size_t base = strlen(d->mount);
+        /* what we really make: someone else may have made part of the path
+         * since cgroup_plan looked */
+        free(d->created);
+        d->created = NULL;
         for (char *p = full + base + 1;; p++) {
                 if (*p != '/' && *p != 0)
                         continue;
@@ -219,7 +248,7 @@ static int make_dirs(struct cgroup_dir *d) {
         return 0;
 }
 
-int cgroup_setup(const char *cgroups_path, const char *id, struct cgroup **ret) {
+int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **ret) {
         _cleanup_(cgroup_freep) struct cgroup *cg = calloc(1, sizeof *cg);
         if (!cg)
                 return -ENOMEM;
@@ -251,12 +280,33 @@ int cgroup_setup(const char *cgroups_path, const char *id, struct cgroup **ret) 
                 size_t l = strlen(d->path);
                 while (l > 1 && d->path[l - 1] == '/')
                         d->path[--l] = 0;
-                r = make_dirs(d);
+                r = plan_created(d);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(cg);
+        return 0;
+}
+
+int cgroup_make(struct cgroup *cg) {
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                int r = make_dirs(&cg->dirs[i]);
                 if (r < 0) {
                         cgroup_destroy(cg);
                         return r;
                 }
         }
+        return 0;
+}
+
+int cgroup_setup(const char *cgroups_path, const char *id, struct cgroup **ret) {
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        int r = cgroup_plan(cgroups_path, id, &cg);
+        if (r < 0)
+                return r;
+        r = cgroup_make(cg);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(cg);
         return 0;
 }
@@ -388,12 +438,21 @@ int cgroup_destroy(const struct cgroup *cg) {
                 char full[PATH_MAX];
                 snprintf(full, sizeof full, "%s%s", d->mount, d->path);
                 size_t stop = strlen(d->mount) + strlen(d->created);
-                for (;;) {
-                        int r = rmdir_retry(full);
-                        if (r < 0) {
-                                if (r != -ENOTEMPTY && r != -EEXIST)
-                                        ret = log_error_errno(r, "remove cgroup %s", full);
-                                break;
+                for (bool leaf = true;; leaf = false) {
+                        /* A parent we made (/cocoon) is shared with the
+                         * containers created under it since: while it has
+                         * children, rmdir says EBUSY and the parent stays for
+                         * the last of them to remove. */
+                        if (!leaf) {
+                                if (rmdir(full) < 0 && errno != ENOENT)
+                                        break;
+                        } else {
+                                int r = rmdir_retry(full);
+                                if (r < 0) {
+                                        if (r != -ENOTEMPTY && r != -EEXIST)
+                                                ret = log_error_errno(r, "remove cgroup %s", full);
+                                        break;
+                                }
                         }
                         if (strlen(full) <= stop)
                                 break;

@@ -44,6 +44,11 @@ const char *cgroup_layout_name(enum cgroup_layout l);
 
 /* Resolve `cgroups_path` (NULL: /cocoon/<id>) on every hierarchy and create the directories. */
 int cgroup_setup(const char *cgroups_path, const char *id, struct cgroup **ret);
+/* cgroup_setup in two steps, for a caller that records the plan (with the
+ * directories it will create) before anything exists: cgroup_make creates
+ * them, updates what it really created, and on failure removes them again. */
+int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **ret);
+int cgroup_make(struct cgroup *cg);
 /* Move `pid` (all its threads) into the container's cgroup on every hierarchy. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid);
 /* The pids in the container's cgroup (from the first hierarchy that lists them). */

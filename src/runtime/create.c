@@ -108,6 +108,23 @@ static void poststop_after_failure(const struct oci_spec *spec, const struct coc
                 hooks_run_warn(spec, OCI_HOOK_POSTSTOP, state);
 }
 
+/* CGROUP_FILE, rewritten only when the record changed since *last. */
+static int save_cgroup_record(int dirfd, const char *id, const struct cgroup *cg, char **last) {
+        json_t *j = cgroup_to_json(cg);
+        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text)
+                return -ENOMEM;
+        if (*last && strcmp(*last, text) == 0)
+                return 0;
+        int r = write_file_atomic_at(dirfd, CGROUP_FILE, text, strlen(text), 0600);
+        if (r < 0)
+                return log_error_errno(r, "save the cgroup of container \"%s\"", id);
+        free(*last);
+        *last = TAKE_PTR(text);
+        return 0;
+}
+
 int container_create(struct cocoon_ctx *ctx, const char *id, const struct create_opts *o, pid_t *ret_pid) {
         int r;
         if (!container_id_valid(id))
@@ -202,7 +219,13 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
 
         if (scope && (r = systemd_scope_start(scope, id)) < 0)
                 goto fail;
-        r = cgroup_setup(scope ? scope->path : spec->linux.cgroups_path, id, &cg);
+        /* The record goes down before the first mkdir: a create killed in
+         * between leaves directories that `delete --force` finds through it. */
+        r = cgroup_plan(scope ? scope->path : spec->linux.cgroups_path, id, &cg);
+        if (r >= 0)
+                r = save_cgroup_record(dirfd, id, cg, &cg_text);
+        if (r >= 0 && (r = cgroup_make(cg)) < 0)
+                cgroup_free(TAKE_PTR(cg)); /* cgroup_make removed what it made */
         if (r < 0) {
                 if (scope)
                         systemd_unit_stop(scope->unit);
@@ -212,17 +235,11 @@ int container_create(struct cocoon_ctx *ctx, const char *id, const struct create
                 r = -ENOMEM;
                 goto fail;
         }
+        /* again if what was made differs from the plan (a parent appeared meanwhile) or a unit was added */
+        r = save_cgroup_record(dirfd, id, cg, &cg_text);
+        if (r < 0)
+                goto fail;
         s.cgroup = cgroup_to_json(cg);
-        cg_text = json_dumps(s.cgroup, JSON_COMPACT);
-        if (!cg_text) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        r = write_file_atomic_at(dirfd, CGROUP_FILE, cg_text, strlen(cg_text), 0600);
-        if (r < 0) {
-                r = log_error_errno(r, "save the cgroup of container \"%s\"", id);
-                goto fail;
-        }
         r = state_save(dirfd, &s);
         if (r < 0)
                 goto fail;

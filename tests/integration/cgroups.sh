@@ -67,6 +67,32 @@ test_cgroups_path_relative() {
         destroy "$id"
 }
 
+# The first container under a fresh parent makes the parent too; deleting it
+# while a second one lives there must neither wait nor fail on the shared
+# parent (rmdir says EBUSY while it has children), and the last one out takes
+# only its own directory.
+test_cgroups_shared_parent_made_by_the_first() {
+        local B=$T/b a b
+        make_bundle "$B" /bin/sleep 1000
+        a=$(new_id) b=$(new_id)
+        edit_config "$B" 'c["linux"]["cgroupsPath"]="/cct-'"$TOKEN"'/'"$a"'"'
+        create_ctr "$B" "$a"
+        edit_config "$B" 'c["linux"]["cgroupsPath"]="/cct-'"$TOKEN"'/'"$b"'"'
+        create_ctr "$B" "$b"
+        local t0=$SECONDS
+        capture cocoon delete --force "$a"
+        [ "$rc" = 0 ] || fail "delete of the parent's maker failed ($rc): $err"
+        [ -z "$err" ] || fail "delete of the parent's maker said: $err"
+        [ $((SECONDS - t0)) -lt 3 ] || fail "delete took $((SECONDS - t0)) s"
+        [ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$a")" ] || fail "$a's cgroup is left"
+        [ -d "/sys/fs/cgroup/memory/cct-$TOKEN/$b" ] || [ ! -d /sys/fs/cgroup/memory ] ||
+                fail "the second container's cgroup went with the first"
+        assert_ok cocoon delete --force "$b"
+        [ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$b")" ] || fail "$b's cgroup is left"
+        # the parent stays (its maker is gone): not ours to judge, as under runc
+        find /sys/fs/cgroup -maxdepth 2 -type d -name "cct-$TOKEN" -exec rmdir {} +
+}
+
 test_exec_joins_the_cgroup() {
         local B=$T/b id p e
         make_bundle "$B" /bin/sleep 1000
