@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -98,6 +99,12 @@ int sentry_write(struct sentry_call *c, uint64_t addr, const void *buf, size_t l
 /* 0 while the notification is still pending, else -ENOENT (the caller was
  * interrupted or killed; its pid may already name another process). */
 int sentry_valid(struct sentry_call *c);
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+#endif
+/* The caller's descriptor fd, duplicated into the Sentry (pidfd_getfd), or
+ * -errno (-EBADF: not open). */
+int sentry_take_fd(struct sentry_call *c, int fd);
 
 /* ---- paths (path.c) -------------------------------------------------------------------- */
 

@@ -40,9 +40,6 @@
 #include "cleanup.h"
 #include "sentry/call.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 /* Linux 6.13's pidfd_info, version 0 (64 bytes; the kernel takes the size
  * from the request number and fills what both know). */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -23,6 +24,20 @@ int sentry_valid(struct sentry_call *c) {
         if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
                 return -ENOENT;
         return 0;
+}
+
+int sentry_take_fd(struct sentry_call *c, int fd) {
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, PIDFD_THREAD);
+        if (pidfd < 0 && errno == EINVAL) /* before Linux 6.9: thread-group leaders only */
+                pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, 0);
+        if (pidfd < 0)
+                return errno == ESRCH ? -ENOENT : -errno;
+        /* the pidfd names the caller only if the notification is still pending */
+        int r = sentry_valid(c);
+        if (r < 0)
+                return r;
+        int got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        return got >= 0 ? got : -errno;
 }
 
 int sentry_read(struct sentry_call *c, uint64_t addr, void *buf, size_t len) {

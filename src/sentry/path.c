@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "sentry/call.h"
 
 #define DELETED_SUFFIX " (deleted)"
@@ -26,11 +27,9 @@ static bool has_deleted_suffix(const char *s, size_t n) {
         return n >= k && memcmp(s + n - k, DELETED_SUFFIX, k) == 0;
 }
 
-/* readlink of /proc/<tid>/<what>, NUL-terminated, with the " (deleted)" suffix
- * checked against the file itself (a live file may have that name). */
-static int proc_link(struct sentry_call *c, const char *what, char *out, size_t size, struct stat *st) {
-        char link[64];
-        snprintf(link, sizeof link, "%u/%s", c->req->pid, what);
+/* readlink of LINK below proc_fd, NUL-terminated, with the " (deleted)"
+ * suffix checked against the file itself (a live file may have that name). */
+static int read_link(struct sentry_call *c, const char *link, char *out, size_t size, struct stat *st) {
         if (st && fstatat(c->cfg->proc_fd, link, st, 0) < 0)
                 return errno == ENOENT ? -EBADF : -errno;
         ssize_t n = readlinkat(c->cfg->proc_fd, link, out, size);
@@ -54,27 +53,45 @@ static int proc_link(struct sentry_call *c, const char *what, char *out, size_t 
         return 0;
 }
 
+/* The caller's cwd: /proc/<tid>/cwd passes the ptrace check (CAP_SYS_PTRACE). */
+static int cwd_link(struct sentry_call *c, char *out, size_t size) {
+        char link[64];
+        snprintf(link, sizeof link, "%u/cwd", c->req->pid);
+        return read_link(c, link, out, size, NULL);
+}
+
+/* One of the caller's descriptors, through a copy of it in the Sentry: the
+ * caller's /proc/<tid>/fd is a directory of mode 0500 owned by the caller,
+ * which the Sentry (uid nobody without CAP_DAC_*, so that /proc/<host
+ * pid>/root leads it to no more than world-readable files) may not search.
+ * The copy's own link names the file as the caller's does: both print the
+ * path from the root of the mount namespace the file is in. */
+static int fd_link(struct sentry_call *c, int fd, char *out, size_t size, struct stat *st) {
+        _cleanup_close_ int own = sentry_take_fd(c, fd);
+        if (own < 0)
+                return own;
+        char link[64];
+        snprintf(link, sizeof link, "thread-self/fd/%d", own);
+        return read_link(c, link, out, size, st);
+}
+
 int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size) {
         if (fd < 0)
                 return -EBADF;
-        char what[32];
-        snprintf(what, sizeof what, "fd/%d", fd);
-        return proc_link(c, what, out, size, NULL);
+        return fd_link(c, fd, out, size, NULL);
 }
 
 /* The start of a relative path: cwd, or a directory descriptor. */
 static int base_dir(struct sentry_call *c, int dirfd, char *out, size_t size) {
         if (dirfd == AT_FDCWD) {
                 /* a cwd is a directory: only " (deleted)" needs a stat */
-                int r = proc_link(c, "cwd", out, size, NULL);
+                int r = cwd_link(c, out, size);
                 return r == -EBADF ? -ENOENT : r;
         }
         if (dirfd < 0)
                 return -EBADF;
-        char what[32];
         struct stat st;
-        snprintf(what, sizeof what, "fd/%d", dirfd);
-        int r = proc_link(c, what, out, size, &st);
+        int r = fd_link(c, dirfd, out, size, &st);
         if (r == -EOPNOTSUPP || (r == 0 && !S_ISDIR(st.st_mode)))
                 return -ENOTDIR;
         return r;

@@ -516,6 +516,72 @@ C
         assert_contains "$err" "Permission denied"
 }
 
+# Calls relative to a directory descriptor (openat, fstatat, mkdirat,
+# renameat, ... as fts, fwalk and `rm -r` make them): the Sentry finds the
+# directory through a copy of the caller's descriptor, as it may not search
+# the caller's /proc/<tid>/fd (mode 0500, the caller's). The same output as
+# under none, as root and as another user.
+test_sentry_dirfd_relative_calls() {
+        local B=$T/b
+        make_bundle "$B" /dirfd /tmp/w
+        docker_caps "$B"
+        chmod 1777 "$B/rootfs/tmp"
+        gcc -static -O2 -o "$B/rootfs/dirfd" -x c - <<'C' || fail "compiling the dirfd probe"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define TRY(what, call) do { if ((call) < 0) printf("%s: %s\n", what, strerror(errno)); else printf("%s: ok\n", what); } while (0)
+int main(int argc, char **argv) {
+        mkdir(argv[1], 0755);
+        int d = open(argv[1], O_RDONLY | O_DIRECTORY);
+        if (d < 0) { perror("open dir"); return 1; }
+        int fd = openat(d, "f", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        printf("openat create: %s\n", fd >= 0 ? "ok" : strerror(errno));
+        if (fd >= 0) { write(fd, "data\n", 5); close(fd); }
+        struct stat st;
+        TRY("fstatat", fstatat(d, "f", &st, 0));
+        printf("size %lld\n", (long long) st.st_size);
+        TRY("mkdirat", mkdirat(d, "sub", 0700));
+        TRY("symlinkat", symlinkat("f", d, "l"));
+        char buf[64] = "";
+        TRY("readlinkat", (int) readlinkat(d, "l", buf, sizeof buf - 1));
+        printf("link %s\n", buf);
+        TRY("renameat", renameat(d, "f", d, "sub/g"));
+        TRY("faccessat", faccessat(d, "sub/g", R_OK, 0));
+        TRY("fchmodat", fchmodat(d, "sub/g", 0600, 0));
+        TRY("fstatat missing", fstatat(d, "f", &st, 0));
+        int sub = openat(d, "sub", O_RDONLY | O_DIRECTORY);
+        TRY("openat dir", sub);
+        TRY("fchdir", fchdir(sub));
+        TRY("stat cwd-relative", stat("g", &st));
+        TRY("unlinkat", unlinkat(sub, "g", 0));
+        TRY("unlinkat link", unlinkat(d, "l", 0));
+        TRY("unlinkat dir", unlinkat(d, "sub", AT_REMOVEDIR));
+        TRY("fstatat closed fd", fstatat(99, "x", &st, 0));
+        TRY("fstatat file as dirfd", fstatat(1, "x", &st, 0));
+        return 0;
+}
+C
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        local want=$out
+        assert_contains "$want" "fstatat: ok"
+        rm -rf "$B/rootfs/tmp/w"
+        run_bundle_ok "$B"
+        assert_eq "$want" "$out" "output under sentry vs none (root)"
+        rm -rf "$B/rootfs/tmp/w"
+        edit_config "$B" "c['process']['user']={'uid':1000,'gid':1000}"
+        none_run "$B" "$(new_id n)"
+        want=$out
+        rm -rf "$B/rootfs/tmp/w"
+        run_bundle_ok "$B"
+        assert_eq "$want" "$out" "output under sentry vs none (uid 1000)"
+}
+
 # The Gofer confines itself too: its own seccomp allow-list (no socket, no
 # exec, no mount, no ptrace), no_new_privs, only the file capabilities.
 test_sentry_gofer_is_confined() {
