@@ -39,6 +39,27 @@ bench_make_bundle() {
         fi
 }
 
+# bench_rmdir_cgroups GLOB: remove the cgroup directories named GLOB right
+# under each hierarchy's root, first killing what is left in them.  runsc
+# leaves its container's cgroup (/ID) behind when its sandbox dies before
+# `delete`, and when several `runsc run --detach` start at once some
+# sandboxes run on without a state directory its `delete` could find.  GLOB
+# must name only this run's containers (its ids carry the bench's pid).
+bench_rmdir_cgroups() {
+        local d p
+        # shellcheck disable=SC2231  # GLOB is a pattern on purpose
+        for d in /sys/fs/cgroup/pids/$1; do
+                [ -f "$d/cgroup.procs" ] || continue
+                while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$d/cgroup.procs"
+        done
+        # shellcheck disable=SC2231  # GLOB is a pattern on purpose
+        for d in /sys/fs/cgroup/*/$1 /sys/fs/cgroup/$1; do
+                [ -d "$d" ] || continue
+                # (killed tasks leave their cgroup a moment after SIGKILL)
+                for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+        done
+}
+
 # bench_cleanup_root RUNTIME ROOT: force-delete every container a runtime
 # still has under ROOT (by `list -q` and by state directory name, so it works
 # even when `list` does not), then remove ROOT.
@@ -74,7 +95,7 @@ bench_need_built() {
 # runtimes share (idle, load, neighbour): a built $COCOON, a $ROOTFS with
 # PROGRAM, both made absolute, and $work, a temporary directory removed on
 # exit together with every container left under $work/root-RT for each RT
-# of $RUNTIMES (runc's with $RUNC, the others with cocoon).
+# of $RUNTIMES (runc's with $RUNC, runsc's with $RUNSC, the others with cocoon).
 bench_multi_setup() {
         local name=$1 prog=$2
         bench_need_built "$prog"
@@ -90,6 +111,10 @@ bench_multi_cleanup() {
         for rt in $RUNTIMES; do
                 case $rt in
                 runc) bench_cleanup_root "$RUNC" "$work/root-$rt" ;;
+                runsc)
+                        bench_cleanup_root "$RUNSC" "$work/root-$rt"
+                        bench_rmdir_cgroups "$PREFIX-runsc-*"
+                        ;;
                 *) bench_cleanup_root "$COCOON" "$work/root-$rt" ;;
                 esac
         done

@@ -8,6 +8,9 @@
  * Extra global flags for a runtime come from the environment variable
  * BENCH_FLAGS_<NAME> (split on spaces), e.g. BENCH_FLAGS_cocoon="--debug";
  * pid files are written to $BENCH_PIDDIR (default: a fresh /tmp directory).
+ * A runtime named in $BENCH_RETRY (space-separated names) may fail a run:
+ * the run is done again, up to 3 times per sample, and the failures are
+ * counted in its result line; any other failure ends the benchmark.
  *
  * Each iteration, for each runtime (the order alternates every iteration so
  * neither runtime always runs on a cold or warm cache):
@@ -63,9 +66,13 @@ struct runtime {
         long *init_rss_kb;           /* VmRSS of the created container process */
         long *create_cpu_us;         /* user+sys of create (and its reaped children) */
         unsigned unreaped;           /* container processes that were not our children */
+        bool retry;                  /* named in $BENCH_RETRY */
+        unsigned failed;             /* runs failed and done again */
 };
 
 static volatile sig_atomic_t got_signal;
+/* the container process between create and the wait phase, which reaps it */
+static pid_t keep_pid;
 static void on_signal(int sig) {
         got_signal = sig;
 }
@@ -117,6 +124,20 @@ static int run(const struct runtime *rt, char *const *args, struct rusage *ru, i
                 fprintf(stderr, "lifecycle: spawn %s: %s\n", rt->bin, strerror(r));
                 close(out);
                 return -1;
+        }
+        /* Reap the runtime's helpers that exit while the command runs (we
+         * are their subreaper): runsc's delete waits for its Gofer to be
+         * gone, and a zombie is not gone. */
+        for (;;) {
+                siginfo_t si = { 0 };
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (si.si_pid == pid || si.si_pid == keep_pid)
+                        break; /* the command, or the container the wait phase reaps */
+                waitpid(si.si_pid, NULL, 0);
         }
         int status;
         struct rusage ignored;
@@ -211,6 +232,7 @@ static int one_run(struct runtime *rt, const char *bundle, const char *piddir, u
                 goto fail;
         }
         long init_rss = vm_rss_kb(cpid);
+        keep_pid = (pid_t)cpid;
 
         t = now_ms();
         char *start[] = { "start", id, NULL };
@@ -252,6 +274,7 @@ static int one_run(struct runtime *rt, const char *bundle, const char *piddir, u
                 rt->unreaped++; /* not our child: its own monitor reaps it */
         }
         ph[PH_WAIT] = now_ms() - t;
+        keep_pid = 0;
         close(pidfd);
         pidfd = -1;
 
@@ -282,6 +305,7 @@ static int one_run(struct runtime *rt, const char *bundle, const char *piddir, u
         return 0;
 
 fail:
+        keep_pid = 0;
         if (out >= 0)
                 close(out);
         if (pidfd >= 0)
@@ -356,6 +380,12 @@ int main(int argc, char **argv) {
                 rts[i].bin = a + 1;
                 rts[i].root = b + 1;
                 split_flags(&rts[i]);
+                const char *retry = getenv("BENCH_RETRY");
+                for (const char *p = retry ? strstr(retry, s) : NULL; p; p = strstr(p + 1, s)) {
+                        size_t l = strlen(s);
+                        if ((p == retry || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0'))
+                                rts[i].retry = true;
+                }
                 rts[i].total = calloc(runs, sizeof(double));
                 for (int p = 0; p < PH_N; p++)
                         rts[i].phase[p] = calloc(runs, sizeof(double));
@@ -391,7 +421,19 @@ int main(int argc, char **argv) {
                                 break;
                         }
                         int i = (it % 2) ? nrt - 1 - k : k;
-                        if (one_run(&rts[i], bundle, piddir, (unsigned)it, it < warm ? -1 : it - warm) < 0) {
+                        int r = -1;
+                        for (unsigned attempt = 0; attempt < 4 && r < 0 && !got_signal; attempt++) {
+                                r = one_run(&rts[i], bundle, piddir, (unsigned)it * 4 + attempt,
+                                            it < warm ? -1 : it - warm);
+                                if (r < 0 && !rts[i].retry)
+                                        break;
+                                if (r < 0) {
+                                        rts[i].failed++;
+                                        fprintf(stderr, "lifecycle: %s: run failed, done again (BENCH_RETRY)\n",
+                                                rts[i].name);
+                                }
+                        }
+                        if (r < 0) {
                                 rc = 1;
                                 break;
                         }
@@ -424,9 +466,10 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nrt; i++) {
                 struct runtime *rt = &rts[i];
                 /* arrays are sorted now */
-                printf("result name=%s median_ms=%.3f p90_ms=%.3f create_rss_kb=%ld init_rss_kb=%ld unreaped=%u\n",
+                printf("result name=%s median_ms=%.3f p90_ms=%.3f create_rss_kb=%ld init_rss_kb=%ld unreaped=%u failed=%u\n",
                        rt->name, median_d(rt->total, runs), pct_d(rt->total, runs, 0.90),
-                       median_l(rt->create_rss_kb, runs), median_l(rt->init_rss_kb, runs), rt->unreaped);
+                       median_l(rt->create_rss_kb, runs), median_l(rt->init_rss_kb, runs), rt->unreaped,
+                       rt->failed);
         }
         return 0;
 }

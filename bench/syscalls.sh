@@ -2,10 +2,12 @@
 # Syscall microbenchmark: getppid, open+close, stat, pread 4 KiB, mmap+munmap
 # 64 KiB, fork+wait, fork+exec, pipe ping-pong, measured by a static program
 # (bench/syscalls.c) natively (chrooted into the same rootfs), under runc
-# (`runc spec`'s config, which has no seccomp filter), under runc with Docker's
+# (`runc spec`'s config, which has no seccomp filter), under runc with a
+# seccomp filter that allows every call (the price of having any filter at
+# all: the kernel's slow syscall entry), under runc with Docker's
 # default seccomp profile (what `docker run --runtime runc` gives every
 # container), under `cocoon --sandbox=none`, under `cocoon --sandbox=sentry` and under
-# runsc when installed, in one run; one table of ns/op medians and ratios.
+# runsc (Debian's gVisor), in one run; one table of ns/op medians and ratios.
 #
 #   bash bench/syscalls.sh            # or: make bench-syscalls
 #   QUICK=1 bash bench/syscalls.sh    # a few seconds: a sanity check, not a measurement
@@ -19,15 +21,15 @@
 #   COCOON=build/cocoon    the cocoon binary
 #   COCOON_FLAGS=   extra global flags for cocoon, e.g. "--debug"
 #   RUNC=/usr/sbin/runc    Debian's runc
-#   RUNSC=          runsc binary (default: `command -v runsc`; gVisor is not in Debian 12)
+#   RUNSC=/usr/bin/runsc   Debian's gVisor (package runsc: the 2022-12-19
+#                   release, ptrace platform; scripts/deps.sh bench installs it)
 #   RUNSC_FLAGS=--network=none   extra global flags for runsc
 #   ROOTFS=build/rootfs    busybox rootfs made by scripts/mkrootfs.sh
 #   RUN_TIMEOUT=600 seconds one run may take before it is killed
 #   BENCH_ID_PREFIX=bench-sys-PID   container ids start with it
 #
-# Exit status 0 when every runtime that is available ran every op; 1 when a
-# run or an op failed (the table is printed anyway).  A cocoon without the
-# sentry sandbox yet ("not available yet") is skipped, not a failure.
+# Exit status 0 when every runtime ran every op; 1 when a run or an op
+# failed (the table is printed anyway, the failed runtime's column skipped).
 # See bench/README.md.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -53,11 +55,12 @@ BENCH_ID_PREFIX=${BENCH_ID_PREFIX:-bench-sys-$$}
 [[ $BATCHES =~ ^[0-9]+$ && $BATCHES -ge 1 && $BATCHES -le 64 ]] || bench_die "BATCHES must be 1..64"
 [[ $SCALE =~ ^[0-9]*\.?[0-9]+$ ]] || bench_die "SCALE must be a positive number"
 
-# runc (and a compiler) from Debian if missing; a no-op on a warm machine.
+# runc, runsc (and a compiler) from Debian if missing; a no-op on a warm machine.
 bash scripts/deps.sh bench
 [ -x "$RUNC" ] || bench_die "$RUNC not found (apt-get install runc)"
 bench_need_built bin/true
-RUNSC=${RUNSC:-$(command -v runsc || true)}
+RUNSC=${RUNSC:-/usr/bin/runsc}
+[ -x "$RUNSC" ] || bench_die "$RUNSC not found (apt-get install runsc)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-bench-syscalls.XXXXXX")
 chmod 755 "$work"
@@ -66,6 +69,7 @@ cleanup() {
         local i
         set +e
         for i in "${roots[@]}"; do bench_cleanup_root "${i%%=*}" "${i#*=}"; done
+        bench_rmdir_cgroups "$BENCH_ID_PREFIX-*runsc*"
         rm -rf "$work"
 }
 trap cleanup EXIT
@@ -108,11 +112,15 @@ PY
 done
 # runc-docker: the same bundles with Docker's default seccomp profile,
 # rendered for this host and the default capabilities as dockerd would.
+# runc-filter: with a profile that allows everything but kexec_load, so one
+# filter that the kernel's per-syscall action cache answers without running
+# it: what any seccomp filter costs a host-direct syscall here, the Sentry's
+# included.
 for b in bundle probe; do
-        mkdir "$work/$b-docker"
-        python3 - "$work/$b/config.json" "$work/$b-docker/config.json" "$work/profile.json" <<'PY' ||
+        mkdir "$work/$b-docker" "$work/$b-filter"
+        python3 - "$work/$b/config.json" "$work/$b-docker/config.json" "$work/$b-filter/config.json" <<'PY' ||
 import json, subprocess, sys
-src, dst, prof = sys.argv[1:]
+src, dst, allow = sys.argv[1:]
 out = subprocess.run([sys.executable, "tests/helpers/render_docker_seccomp.py",
                       "tests/data/docker-default-seccomp.json", src],
                      check=True, capture_output=True, text=True).stdout
@@ -120,12 +128,15 @@ c = json.load(open(src))
 c["linux"]["seccomp"] = json.loads(out)
 c["process"]["noNewPrivileges"] = False  # Docker's default
 json.dump(c, open(dst, "w"), indent=1)
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                         "syscalls": [{"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}
+json.dump(c, open(allow, "w"), indent=1)
 PY
-                bench_die "rendering Docker's default seccomp profile failed"
+                bench_die "rendering the seccomp profiles failed"
 done
 
 # ------------------------------------------------------------------ runtimes
-all_names=(native runc runc-docker cocoon-none cocoon-sentry runsc)
+all_names=(native runc runc-filter runc-docker cocoon-none cocoon-sentry runsc)
 declare -A status=() # NAME -> "" (runs) or why it does not
 failed=0
 
@@ -140,6 +151,7 @@ run_rt() {
                 if [ "$bundle" = "$work/probe" ]; then cmd=(chroot "$rootfs" /bench/true)
                 else cmd=(chroot "$rootfs" "${args[@]}"); fi ;;
         runc) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle" "$id") ;;
+        runc-filter) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle-filter" "$id") ;;
         runc-docker) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle-docker" "$id") ;;
         cocoon-none) cmd=("$COCOON" --root "$work/root-cocoon" --sandbox=none ${COCOON_FLAGS:-} run --bundle "$bundle" "$id") ;;
         cocoon-sentry) cmd=("$COCOON" --root "$work/root-cocoon" --sandbox=sentry ${COCOON_FLAGS:-} run --bundle "$bundle" "$id") ;;
@@ -152,15 +164,10 @@ run_rt() {
 }
 
 mkdir "$work/root-runc" "$work/root-cocoon" "$work/root-runsc"
-roots+=("$RUNC=$work/root-runc" "$COCOON=$work/root-cocoon")
-if [ -n "$RUNSC" ] && [ -x "$RUNSC" ]; then
-        roots+=("$RUNSC=$work/root-runsc")
-else
-        status[runsc]="runsc: not installed (not packaged in Debian 12), skipped"
-fi
+roots+=("$RUNC=$work/root-runc" "$COCOON=$work/root-cocoon" "$RUNSC=$work/root-runsc")
 
-# Probe every runtime with /bench/true: an unavailable one is skipped with the
-# line it answered, so that the others are still measured.
+# Probe every runtime with /bench/true: one that fails is skipped (and the
+# bench fails) with the line it answered, so that the others are still measured.
 for name in "${all_names[@]}"; do
         [ -z "${status[$name]:-}" ] || continue
         rc=0
@@ -168,13 +175,9 @@ for name in "${all_names[@]}"; do
         [ "$rc" = 0 ] && continue
         line=$(grep -v '^[[:space:]]*$' "$work/probe.err" | tail -n 1 || true)
         [ -n "$line" ] || line="exit status $rc, no message"
-        if [ "$name" = cocoon-sentry ] && [[ $line == *"not available yet"* ]]; then
-                status[$name]="cocoon-sentry: skipped ($line)"
-        else
-                status[$name]="$name: FAILED to run /bench/true ($line)"
-                failed=1
-                sed 's/^/  | /' "$work/probe.out" "$work/probe.err" >&2
-        fi
+        status[$name]="$name: FAILED to run /bench/true ($line)"
+        failed=1
+        sed 's/^/  | /' "$work/probe.out" "$work/probe.err" >&2
 done
 active=()
 for name in "${all_names[@]}"; do [ -n "${status[$name]:-}" ] || active+=("$name"); done
@@ -186,7 +189,7 @@ fi
 echo "syscalls: ${#active[@]} runtimes x $ROUNDS round(s), $BATCHES batches per op per run, scale $SCALE${QUICK:+ (QUICK: a sanity check, not a measurement)}"
 echo "  cocoon: $COCOON${COCOON_FLAGS:+ (flags: $COCOON_FLAGS)}"
 echo "  runc:   $RUNC ($("$RUNC" --version | head -n1))"
-if [ -z "${status[runsc]:-}" ]; then echo "  runsc:  $RUNSC $RUNSC_FLAGS"; fi
+if [ -z "${status[runsc]:-}" ]; then echo "  runsc:  $RUNSC $RUNSC_FLAGS ($("$RUNSC" --version | head -n1))"; fi
 echo "  host:   $(uname -r), $(nproc) CPUs, cgroup $layout, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 
 # ------------------------------------------------------------------ rounds
@@ -252,17 +255,18 @@ awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
                 return sprintf("%.2fx", med[a SUBSEP op] / med[b SUBSEP op])
         }
         END {
-                split("native runc runc-docker cocoon-none cocoon-sentry runsc", rts, " ")
-                fmt = "%-16s %8s %8s %11s %11s %13s %8s %11s %13s %12s %9s\n"
-                printf fmt, "op", "native", "runc", "runc-docker", "cocoon-none", "cocoon-sentry", "runsc",
-                        "sentry/runc", "sentry/docker", "sentry/runsc", "none/runc"
+                nrt = split("native runc runc-filter runc-docker cocoon-none cocoon-sentry runsc", rts, " ")
+                fmt = "%-16s %8s %8s %11s %11s %11s %13s %8s %11s %13s %13s %12s %9s\n"
+                printf fmt, "op", "native", "runc", "runc-filter", "runc-docker", "cocoon-none", "cocoon-sentry", "runsc",
+                        "sentry/runc", "sentry/filter", "sentry/docker", "sentry/runsc", "none/runc"
                 n = split(ops, o, " ")
                 for (i = 1; i <= n; i++) {
-                        for (j = 1; j <= 6; j++) c[j] = cell(rts[j], o[i])
-                        printf fmt, o[i], c[1], c[2], c[3], c[4], c[5], c[6],
-                                ratio("cocoon-sentry", "runc", o[i]), ratio("cocoon-sentry", "runc-docker", o[i]),
+                        for (j = 1; j <= nrt; j++) c[j] = cell(rts[j], o[i])
+                        printf fmt, o[i], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                                ratio("cocoon-sentry", "runc", o[i]), ratio("cocoon-sentry", "runc-filter", o[i]),
+                                ratio("cocoon-sentry", "runc-docker", o[i]),
                                 ratio("cocoon-sentry", "runsc", o[i]), ratio("cocoon-none", "runc", o[i])
-                        for (j = 1; j <= 6; j++)
+                        for (j = 1; j <= nrt; j++)
                                 if ((rts[j] SUBSEP o[i]) in med) printf "result %s %s %s\n", rts[j], o[i], med[rts[j] SUBSEP o[i]] >resfile
                 }
                 # how far apart the batches of one cell are: a ratio closer
@@ -305,8 +309,12 @@ target() { # NUMERATOR DENOMINATOR LIMIT OP...
         fi
 }
 echo
-target cocoon-sentry runc 1.1 getppid pread-4k mmap+munmap-64k fork+wait pipe-pingpong
-target cocoon-sentry runc-docker 1.1 getppid pread-4k mmap+munmap-64k fork+wait pipe-pingpong
+hostdirect=(getppid pread-4k mmap+munmap-64k fork+wait pipe-pingpong)
+target cocoon-sentry runc 1.1 "${hostdirect[@]}"
+target cocoon-sentry runc-filter 1.1 "${hostdirect[@]}"
+target cocoon-sentry runc-docker 1.1 "${hostdirect[@]}"
+target runc-filter runc 1.1 "${hostdirect[@]}"
+echo "  (runc-filter/runc: what one seccomp filter costs even when the kernel's action cache answers it: the floor under sentry/runc)"
 target cocoon-sentry runsc 0.5 open+close stat
 echo "  (host-direct ops per src/sentry/syscalls.def; open, stat and execve go through the Sentry)"
 for name in "${all_names[@]}"; do

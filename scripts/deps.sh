@@ -6,7 +6,8 @@ what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
 test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
-bench) pkgs+=(runc) ;;
+# runsc: Debian's gVisor (0.0~20221219, ptrace platform), the other side of every ratio
+bench) pkgs+=(runc runsc) ;;
 # the engines of tests/integration/e2e_*.slow.sh; python3-grpc-tools
 # generates the CRI client's stubs (tests/e2e/cri) for python3-grpcio
 e2e)   pkgs+=(runc python3 iproute2 procps util-linux docker.io iptables containerd podman python3-grpcio

@@ -14,25 +14,19 @@ test_bench_syscalls_quick() {
 $out
 --- stderr:
 $err"
-        grep -qE '^op +native +runc +runc-docker +cocoon-none +cocoon-sentry +runsc +sentry/runc +sentry/docker +sentry/runsc' <<<"$out" ||
+        grep -qE '^op +native +runc +runc-filter +runc-docker +cocoon-none +cocoon-sentry +runsc +sentry/runc +sentry/filter +sentry/docker +sentry/runsc +none/runc$' <<<"$out" ||
                 fail "no table header in: $out"
         local op row
         for op in getppid open+close stat pread-4k mmap+munmap-64k fork+wait fork+exec pipe-pingpong; do
                 row=$(awk -v op="$op" '$1 == op' <<<"$out")
                 [ -n "$row" ] || fail "no row for $op in: $out"
-                # native, runc, runc-docker and cocoon-none always run: numbers > 0
-                awk '{ for (i = 2; i <= 5; i++) if (!($i ~ /^[0-9]+(\.[0-9]+)?$/ && $i + 0 > 0)) exit 1 }' <<<"$row" ||
+                # every runtime ran (runsc comes from Debian, as runc): numbers > 0
+                awk '{ for (i = 2; i <= 8; i++) if (!($i ~ /^[0-9]+(\.[0-9]+)?$/ && $i + 0 > 0)) exit 1 }' <<<"$row" ||
                         fail "row for $op has a column that is not a number > 0: [$row]"
-                # cocoon-sentry and runsc: a number > 0, or skipped (with the reason below the table)
-                awk '{ for (i = 6; i <= 7; i++) if (!($i == "skip" || ($i ~ /^[0-9]+(\.[0-9]+)?$/ && $i + 0 > 0))) exit 1 }' <<<"$row" ||
-                        fail "row for $op: cocoon-sentry/runsc neither a number > 0 nor skip: [$row]"
-                # none/runc is a ratio
-                assert_match "$(awk '{ print $NF }' <<<"$row")" '^[0-9]+\.[0-9]+x$' "none/runc ratio of $op"
+                # then five ratios
+                awk '{ for (i = 9; i <= 13; i++) if ($i !~ /^[0-9]+\.[0-9]+x$/) exit 1 }' <<<"$row" ||
+                        fail "row for $op: a ratio column is not a ratio: [$row]"
         done
-        if [ "$(awk '$1 == "getppid" { print $6 }' <<<"$out")" = skip ]; then
-                assert_match "$out" $'(^|\n)cocoon-sentry: skipped \\(' "reason the sentry column is skipped"
-        fi
-        if [ "$(awk '$1 == "getppid" { print $7 }' <<<"$out")" = skip ]; then
-                assert_match "$out" $'(^|\n)runsc: ' "reason the runsc column is skipped"
-        fi
+        assert_match "$out" $'(^|\n)target sentry/runsc <= 0\\.5x on open\\+close stat: open\\+close [0-9.]+x' "the runsc target line"
+        assert_match "$out" $'(^|\n)target runc-filter/runc <= 1\\.1x on getppid' "the seccomp floor line"
 }
