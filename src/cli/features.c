@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <seccomp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -87,7 +88,12 @@ static int run_features(struct cocoon_ctx *ctx, int argc, char **argv) {
         json_object_set_new(f, "linux", lx);
 
         json_t *ann = json_object();
-        json_object_set_new(ann, "io.github.cocoon.sandboxes", json_string("none,sentry"));
+        /* every sandbox this build carries, from the one name table */
+        char sandboxes[64] = "";
+        for (enum sandbox_kind k = SANDBOX_NONE; k <= SANDBOX_VM; k++)
+                snprintf(sandboxes + strlen(sandboxes), sizeof sandboxes - strlen(sandboxes), "%s%s",
+                         k == SANDBOX_NONE ? "" : ",", sandbox_name(k));
+        json_object_set_new(ann, "io.github.cocoon.sandboxes", json_string(sandboxes));
         enum cgroup_layout layout;
         if (cgroup_detect_layout(&layout) == 0)
                 json_object_set_new(ann, "io.github.cocoon.cgroup-layout", json_string(cgroup_layout_name(layout)));

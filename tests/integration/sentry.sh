@@ -456,7 +456,7 @@ test_sentry_features_list_the_sentry_syscalls() {
         assert_contains "$own" "process_vm_readv"
         assert_contains "$own" "ioctl"
         assert_not_contains "$own" "execve"
-        assert_contains "$(json_get 'd["annotations"]["io.github.cocoon.sandboxes"]' <<<"$out")" sentry
+        assert_eq "none,sentry,vm" "$(json_get 'd["annotations"]["io.github.cocoon.sandboxes"]' <<<"$out")" "the sandboxes features lists"
 }
 
 # The fast file path (src/sentry/fastpath.c): a root workload's stat and
