@@ -76,6 +76,17 @@ by_mapping() {
         END { for (k in p) printf "      %-34s Pss %6d kB  (mapped %8d kB)\n", k, p[k], s[k] }' "/proc/$1/smaps" | sort -t'	' -k1 | sort -k4 -n -r
 }
 
+# add_sentry_gofer S G: one container's Sentry (supervisor, or runsc's
+# sandbox) and Gofer into the runtime's sums.
+add_sentry_gofer() {
+        local ps_ pg
+        ps_=$(pss "$1") pg=$(pss "$2")
+        sum_s=$((sum_s + ps_)) sum_g=$((sum_g + pg))
+        sum_rt=$((sum_rt + ps_ + pg))
+        sum_rss_rt=$((sum_rss_rt + $(rss "$1") + $(rss "$2")))
+        thr_s=$((thr_s + $(threads "$1"))) thr_g=$((thr_g + $(threads "$2")))
+}
+
 echo "idle: $N idle containers (sleep) at once per runtime; PSS from /proc/PID/smaps_rollup"
 echo "  cocoon: $COCOON ($(stat -c %s "$COCOON") bytes)"
 echo "  runc:   $RUNC ($("$RUNC" --version 2>/dev/null | head -n1))"
@@ -113,11 +124,7 @@ for rt in $RUNTIMES; do
                                 echo "container $j: no supervisor/workload/gofer" >&2
                                 continue
                         fi
-                        ps_=$(pss "$s") pg=$(pss "$g")
-                        sum_s=$((sum_s + ps_)) sum_g=$((sum_g + pg))
-                        sum_rt=$((sum_rt + ps_ + pg))
-                        sum_rss_rt=$((sum_rss_rt + $(rss "$s") + $(rss "$g")))
-                        thr_s=$((thr_s + $(threads "$s"))) thr_g=$((thr_g + $(threads "$g")))
+                        add_sentry_gofer "$s" "$g"
                         [ -n "$first_s" ] || { first_s=$s first_g=$g; }
                         ;;
                 runsc)
@@ -139,11 +146,7 @@ for rt in $RUNTIMES; do
                                 echo "container $j: no runsc sandbox/gofer" >&2
                                 continue
                         fi
-                        ps_=$(pss "$s") pg=$(pss "$g")
-                        sum_s=$((sum_s + ps_)) sum_g=$((sum_g + pg))
-                        sum_rt=$((sum_rt + ps_ + pg))
-                        sum_rss_rt=$((sum_rss_rt + $(rss "$s") + $(rss "$g")))
-                        thr_s=$((thr_s + $(threads "$s"))) thr_g=$((thr_g + $(threads "$g")))
+                        add_sentry_gofer "$s" "$g"
                         sum_wl=$((sum_wl + w))
                         n=$((n + 1))
                         continue

@@ -190,11 +190,10 @@ static int cpuset_inherit(const char *dir) {
         return 0;
 }
 
-/* mkdir -p below `mount`, remembering the first directory we had to create. */
-/* The topmost directory of d's path that does not exist yet, as make_dirs
- * would record it: known before anything is made, so that create can write
- * it down first and a create killed halfway leaves a record of what to remove. */
-static int plan_created(struct cgroup_dir *d) {
+/* Each directory of d's path below its mount, top down: step(d, full,
+ * base) with full NUL-terminated at that directory (full + base is its path
+ * in the hierarchy).  A step's non-zero return ends the walk with it. */
+static int walk_dirs(struct cgroup_dir *d, int (*step)(struct cgroup_dir *d, const char *full, size_t base)) {
         char full[PATH_MAX];
         int n = snprintf(full, sizeof full, "%s%s", d->mount, d->path);
         if (n < 0 || (size_t) n >= sizeof full)
@@ -205,47 +204,39 @@ static int plan_created(struct cgroup_dir *d) {
                         continue;
                 char saved = *p;
                 *p = 0;
-                if (access(full, F_OK) < 0) {
-                        if (errno != ENOENT)
-                                return log_error_errno(-errno, "look at cgroup %s", full);
-                        return (d->created = strdup(full + base)) ? 0 : -ENOMEM;
-                }
+                int r = step(d, full, base);
+                if (r != 0 || !saved)
+                        return r < 0 ? r : 0;
                 *p = saved;
-                if (!saved)
-                        return 0;
         }
 }
 
+/* The topmost directory that does not exist yet, as make_dirs would record
+ * it: known before anything is made, so that create can write it down first
+ * and a create killed halfway leaves a record of what to remove. */
+static int plan_step(struct cgroup_dir *d, const char *full, size_t base) {
+        if (access(full, F_OK) == 0)
+                return 0;
+        if (errno != ENOENT)
+                return log_error_errno(-errno, "look at cgroup %s", full);
+        return (d->created = strdup(full + base)) ? 1 : -ENOMEM;
+}
+
+/* mkdir -p, remembering the first directory we had to create. */
+static int make_step(struct cgroup_dir *d, const char *full, size_t base) {
+        if (mkdir(full, 0755) < 0)
+                return errno == EEXIST ? 0 : log_error_errno(-errno, "create cgroup %s", full);
+        if (!d->created && !(d->created = strdup(full + base)))
+                return -ENOMEM;
+        return !d->v2 && strstr(d->controllers, "cpuset") ? cpuset_inherit(full) : 0;
+}
+
 static int make_dirs(struct cgroup_dir *d) {
-        char full[PATH_MAX];
-        int n = snprintf(full, sizeof full, "%s%s", d->mount, d->path);
-        if (n < 0 || (size_t) n >= sizeof full)
-                return -ENAMETOOLONG;
-        size_t base = strlen(d->mount);
         /* what we really make: someone else may have made part of the path
          * since cgroup_plan looked */
         free(d->created);
         d->created = NULL;
-        for (char *p = full + base + 1;; p++) {
-                if (*p != '/' && *p != 0)
-                        continue;
-                char saved = *p;
-                *p = 0;
-                if (mkdir(full, 0755) == 0) {
-                        if (!d->created && !(d->created = strdup(full + base)))
-                                return -ENOMEM;
-                        if (!d->v2 && strstr(d->controllers, "cpuset")) {
-                                int r = cpuset_inherit(full);
-                                if (r < 0)
-                                        return r;
-                        }
-                } else if (errno != EEXIST)
-                        return log_error_errno(-errno, "create cgroup %s", full);
-                *p = saved;
-                if (!saved)
-                        break;
-        }
-        return 0;
+        return walk_dirs(d, make_step);
 }
 
 int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **ret) {
@@ -280,7 +271,7 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **ret) {
                 size_t l = strlen(d->path);
                 while (l > 1 && d->path[l - 1] == '/')
                         d->path[--l] = 0;
-                r = plan_created(d);
+                r = walk_dirs(d, plan_step);
                 if (r < 0)
                         return r;
         }
