@@ -142,6 +142,11 @@ bool sentry_path_kernel_view(const char *abs);
 /* The caller's credentials (fsuid, fsgid, groups, effective capabilities;
  * the umask when c->need_umask), once per call; cred.c says from where. */
 int sentry_cred(struct sentry_call *c);
+/* Only the caller's effective capabilities, with one capget and nothing
+ * validated: for a decision whose answer reaches the caller only through a
+ * later sentry_write, ADDFD or SEND, each of which fails if the thread died
+ * (and its tid was reused) since the notification. */
+int sentry_cred_caps(struct sentry_call *c, uint64_t *ret);
 int sentry_cred_cache_new(struct sentry_cred_cache **ret);
 void sentry_cred_cache_free(struct sentry_cred_cache *cc);
 /* A credential setter is about to run: forget what is cached. */

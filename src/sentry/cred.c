@@ -285,6 +285,15 @@ static void cache_store(struct sentry_call *c, struct sentry_cred_cache *cc, uin
                 close(old);
 }
 
+int sentry_cred_caps(struct sentry_call *c, uint64_t *ret) {
+        if (c->cred_valid) {
+                *ret = c->cred.cap_effective;
+                return 0;
+        }
+        uint64_t prm;
+        return capget_tid(c->req->pid, ret, &prm);
+}
+
 int sentry_cred(struct sentry_call *c) {
         if (c->cred_valid)
                 return 0;
