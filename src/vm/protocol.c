@@ -31,6 +31,7 @@ static const struct {
         [VM_SIGNAL] = {"SIGNAL", 8, true, false},
         [VM_SHUTDOWN] = {"SHUTDOWN", 0, true, false},
         [VM_RESIZE] = {"RESIZE", 8, true, false},
+        [VM_EXEC] = {"EXEC", 2, false, false}, /* "{}" */
 };
 
 const char *vm_frame_type_name(unsigned type) {
@@ -67,6 +68,9 @@ int vm_frame_parse(const uint8_t *buf, size_t n, struct vm_frame *f, size_t *ret
         const uint8_t *p = buf + VM_FRAME_HEADER;
         /* CREATE: the id is NUL-terminated inside the payload */
         if (type == VM_CREATE && !memchr(p + 4, 0, len - 4))
+                return -EBADMSG;
+        /* EXEC starts a new process: never the init's stream */
+        if (type == VM_EXEC && vm_get_u32(buf + 4) == VM_STREAM_INIT)
                 return -EBADMSG;
         *f = (struct vm_frame){.type = (uint8_t) type, .stream = vm_get_u32(buf + 4), .len = len, .payload = p};
         *ret_used = VM_FRAME_HEADER + len;
