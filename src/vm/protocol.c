@@ -63,14 +63,14 @@ int vm_frame_parse(const uint8_t *buf, size_t n, struct vm_frame *f, size_t *ret
         unsigned type = buf[3];
         if (len > VM_FRAME_MAX_PAYLOAD || len < types[type].min || (types[type].fixed && len != types[type].min))
                 return -EBADMSG;
+        /* EXEC starts a new process: never on the init's stream */
+        if (type == VM_EXEC && vm_get_u32(buf + 4) == VM_STREAM_INIT)
+                return -EBADMSG;
         if (n - VM_FRAME_HEADER < len)
                 return 0;
         const uint8_t *p = buf + VM_FRAME_HEADER;
         /* CREATE: the id is NUL-terminated inside the payload */
         if (type == VM_CREATE && !memchr(p + 4, 0, len - 4))
-                return -EBADMSG;
-        /* EXEC starts a new process: never the init's stream */
-        if (type == VM_EXEC && vm_get_u32(buf + 4) == VM_STREAM_INIT)
                 return -EBADMSG;
         *f = (struct vm_frame){.type = (uint8_t) type, .stream = vm_get_u32(buf + 4), .len = len, .payload = p};
         *ret_used = VM_FRAME_HEADER + len;
