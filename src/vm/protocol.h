@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define VM_PROTO_MAGIC 0x4376u /* "vC" on the wire */
-#define VM_PROTO_VERSION 1
+#define VM_PROTO_VERSION 2
 #define VM_FRAME_HEADER 12
 #define VM_FRAME_MAX_PAYLOAD (64u * 1024u)
 
