@@ -200,7 +200,9 @@ static int stdio_begin(struct stdio_swap *s, bool tty) {
         if (pipe2(s->in, O_CLOEXEC) < 0 || pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->err, O_CLOEXEC) < 0 ||
             (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->cs) < 0)) {
                 int r = log_error_errno(-errno, "pipe");
-                close_all(&s->in[0], 6);
+                close_all(s->in, 2);
+                close_all(s->out, 2);
+                close_all(s->err, 2);
                 close_all(s->cs, 2);
                 return r;
         }
