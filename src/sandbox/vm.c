@@ -162,6 +162,9 @@ static _Noreturn void standin(int conn, int slave, const char *id) {
                 _exit(255);
         sigset_t all;
         sigfillset(&all);
+        /* ours, as with the monitor: a write to a monitor that went away */
+        sigdelset(&all, SIGPIPE);
+        signal(SIGPIPE, SIG_IGN);
         int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
         if (sigfd < 0)
                 _exit(255);
