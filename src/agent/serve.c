@@ -7,10 +7,12 @@
  * rlimits, seccomp are applied exactly as there, so the VM is a second wall
  * around a runc-equivalent container, not the only one.
  *
- * The workload's stdio are pipes held here: output becomes STDOUT/STDERR
- * frames, STDIN frames are queued for its stdin.  When the init exits, its
- * output is drained to EOF (bounded) before EXIT is sent, so the host never
- * reports a status ahead of the last byte.
+ * Processes are streams: the init is stream 0, each EXEC from the host
+ * starts one more (`cocoon exec`, by the same code as with `none`).  Their
+ * stdio are pipes held here: output becomes STDOUT/STDERR frames of their
+ * stream, STDIN frames are queued for their stdin.  When one exits, its
+ * output is drained to EOF (bounded) before its EXIT is sent, so the host
+ * never reports a status ahead of the last byte.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,23 +42,58 @@
 
 #define STDIN_QUEUE_MAX (16u * 1024 * 1024)
 #define DRAIN_MS 2000
+/* the init and the exec'd processes alive at once */
+#define MAX_PROCS 64
 
-struct agent {
-        struct cocoon_ctx ctx;
-        int port;
-        char id[256];
-        pid_t init;
-        int status;  /* the init's wait status, once exited */
+/* A process the host knows by its stream: the init (stream 0, procs[0]) or
+ * one it asked for with EXEC. */
+struct proc {
+        bool used;
+        uint32_t stream;
+        pid_t pid;   /* -1 once its EXIT was sent (the init's slot stays: the container is there) */
+        int status;  /* its wait status, once exited */
         bool exited;
-        int out, err; /* read ends of the workload's stdout/stderr (or its pty master), -1 at EOF */
+        long long drain_deadline; /* set when it exited: its output is read until EOF or then */
+        int out, err; /* read ends of its stdout/stderr (or its pty master), -1 at EOF */
         int pty;      /* the pty master with process.terminal, else -1 */
         int in;       /* write end of its stdin, -1 once closed */
         bool in_close_pending;
         uint8_t *q; /* stdin bytes not yet written */
         size_t q_len;
+};
+
+struct agent {
+        struct cocoon_ctx ctx;
+        int port;
+        char id[256];
+        struct proc procs[MAX_PROCS];
         int capture[2]; /* the library's one error line, as a set-up child forwards it */
         int sigfd;
 };
+
+static struct proc *proc_of(struct agent *a, uint32_t stream) {
+        for (size_t i = 0; i < MAX_PROCS; i++)
+                if (a->procs[i].used && a->procs[i].stream == stream)
+                        return &a->procs[i];
+        return NULL;
+}
+
+static void proc_init(struct proc *p, uint32_t stream) {
+        *p = (struct proc){.used = true, .stream = stream, .out = -1, .err = -1, .pty = -1, .in = -1};
+}
+
+static void proc_release(struct proc *p) {
+        int *fds[] = {&p->out, &p->err, &p->pty, &p->in};
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+        free(p->q);
+        p->q = NULL;
+        p->q_len = 0;
+        p->used = false;
+}
 
 /* The last error line the library logged (log_forward_to our socketpair). */
 static void take_error(struct agent *a, int r, char *msg, size_t len) {
@@ -71,12 +108,12 @@ static void take_error(struct agent *a, int r, char *msg, size_t len) {
         }
 }
 
-static int reply(struct agent *a, int r, enum vm_frame_type ok) {
+static int reply(struct agent *a, uint32_t stream, int r, enum vm_frame_type ok) {
         if (r >= 0)
-                return vm_frame_send(a->port, ok, VM_STREAM_INIT, NULL, 0);
+                return vm_frame_send(a->port, ok, stream, NULL, 0);
         char msg[LOG_FORWARD_MAX];
         take_error(a, r, msg, sizeof msg);
-        return vm_send_error(a->port, VM_STREAM_INIT, r, msg);
+        return vm_send_error(a->port, stream, r, msg);
 }
 
 /* The host shares each bind mount's source on a 9p device tagged m<i>
@@ -137,10 +174,89 @@ static int write_bundle(const char *config, size_t len) {
         return r < 0 ? log_error_errno(r, "write %s/config.json", AGENT_BUNDLE) : 0;
 }
 
-/* The init inherits fds 0-2 from whoever calls container_create: ours,
- * pointed at fresh pipes for the call. */
+/*
+ * A process container_create or container_exec starts inherits fds 0-2 from
+ * us: ours, pointed at fresh pipes for the call.  With process.terminal the
+ * process reports its pty's master on a socketpair, as it would on a
+ * --console-socket (buffered: read once the call returned).
+ */
+struct stdio_swap {
+        int in[2], out[2], err[2];
+        int saved[3];
+        int cs[2];
+        bool tty;
+};
+
+static void close_all(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] >= 0) {
+                        close(fds[i]);
+                        fds[i] = -1;
+                }
+}
+
+static int stdio_begin(struct stdio_swap *s, bool tty) {
+        *s = (struct stdio_swap){{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1, -1}, {-1, -1}, tty};
+        if (pipe2(s->in, O_CLOEXEC) < 0 || pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->err, O_CLOEXEC) < 0 ||
+            (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->cs) < 0)) {
+                int r = log_error_errno(-errno, "pipe");
+                close_all(s->in, 2);
+                close_all(s->out, 2);
+                close_all(s->err, 2);
+                close_all(s->cs, 2);
+                return r;
+        }
+        for (int i = 0; i < 3; i++)
+                s->saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+        dup2(s->in[0], 0);
+        dup2(s->out[1], 1);
+        dup2(s->err[1], 2);
+        return 0;
+}
+
+/* Back to our own fds 0-2; on success (r == 0) the process's ends go to *p. */
+static int stdio_end(struct stdio_swap *s, int r, struct proc *p, const char *what) {
+        if (s->cs[1] >= 0)
+                close(s->cs[1]);
+        int master = -1;
+        if (r == 0 && s->tty && (r = fd_recv(s->cs[0], &master)) < 0)
+                r = log_error_errno(r, "receive the pty of %s", what);
+        if (s->cs[0] >= 0)
+                close(s->cs[0]);
+        for (int i = 0; i < 3; i++) {
+                dup2(s->saved[i], i);
+                close(s->saved[i]);
+        }
+        close(s->in[0]);
+        close(s->out[1]);
+        close(s->err[1]);
+        if (r < 0 || master >= 0) {
+                /* with a pty the process's stdio is its slave: the pipes are never written */
+                close(s->in[1]);
+                close(s->out[0]);
+                close(s->err[0]);
+                if (r < 0)
+                        return r;
+                p->pty = master; /* for RESIZE; the copies below close at EOF */
+                p->out = fcntl(master, F_DUPFD_CLOEXEC, 3);
+                p->in = fcntl(master, F_DUPFD_CLOEXEC, 3);
+        } else {
+                p->in = s->in[1];
+                p->out = s->out[0];
+                p->err = s->err[0];
+        }
+        fcntl(p->in, F_SETFL, O_NONBLOCK);
+        fcntl(p->out, F_SETFL, O_NONBLOCK);
+        if (p->err >= 0)
+                fcntl(p->err, F_SETFL, O_NONBLOCK);
+        return 0;
+}
+
 static int create_container(struct agent *a, const struct vm_frame *f) {
-        if (a->init > 0)
+        struct proc *init = &a->procs[0];
+        if (f->stream != VM_STREAM_INIT)
+                return log_fail(-EPROTO, "CREATE on stream %u: the init's stream is 0", f->stream);
+        if (init->used)
                 return log_fail(-EEXIST, "the guest already holds container \"%s\"", a->id);
         const char *id = (const char *) f->payload + 4;
         size_t idlen = strlen(id);
@@ -151,109 +267,105 @@ static int create_container(struct agent *a, const struct vm_frame *f) {
         int r = write_bundle(config, f->len - 4 - idlen - 1);
         if (r < 0)
                 return r;
-        int in[2], out[2], err[2];
-        if (pipe2(in, O_CLOEXEC) < 0)
-                return log_error_errno(-errno, "pipe");
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-                return log_error_errno(-errno, "pipe");
-        int saved[3];
-        for (int i = 0; i < 3; i++)
-                saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        /* process.terminal: the init reports its pty master on this socketpair,
-         * as it would on a --console-socket (buffered: read once create returns) */
-        int cs[2] = {-1, -1};
-        bool tty = vm_get_u32(f->payload) & VM_CREATE_TERMINAL;
-        if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0)
-                return log_error_errno(-errno, "socketpair");
-        struct create_opts o = {.bundle = AGENT_BUNDLE, .console_fd = cs[1]};
+        struct stdio_swap s;
+        r = stdio_begin(&s, vm_get_u32(f->payload) & VM_CREATE_TERMINAL);
+        if (r < 0)
+                return r;
+        struct create_opts o = {.bundle = AGENT_BUNDLE, .console_fd = s.cs[1]};
         pid_t pid = 0;
         r = container_create(&a->ctx, a->id, &o, &pid);
-        if (cs[1] >= 0)
-                close(cs[1]);
-        int master = -1;
-        if (r == 0 && tty && (r = fd_recv(cs[0], &master)) < 0)
-                r = log_error_errno(r, "receive the pty of container \"%s\"", a->id);
-        if (cs[0] >= 0)
-                close(cs[0]);
-        for (int i = 0; i < 3; i++) {
-                dup2(saved[i], i);
-                close(saved[i]);
-        }
-        close(in[0]);
-        close(out[1]);
-        close(err[1]);
-        if (r < 0) {
-                close(in[1]);
-                close(out[0]);
-                close(err[0]);
+        struct proc p;
+        proc_init(&p, VM_STREAM_INIT);
+        r = stdio_end(&s, r, &p, "the container");
+        if (r < 0)
                 return r;
-        }
-        a->init = pid;
-        a->in = in[1];
-        a->out = out[0];
-        a->err = err[0];
-        if (master >= 0) {
-                /* the init's stdio is the pty's slave: its pipes are never written */
-                close(a->in);
-                close(a->out);
-                close(a->err);
-                a->err = -1;
-                a->pty = master; /* for RESIZE; the copies below close at EOF */
-                a->out = fcntl(master, F_DUPFD_CLOEXEC, 3);
-                a->in = fcntl(master, F_DUPFD_CLOEXEC, 3);
-        }
-        fcntl(a->in, F_SETFL, O_NONBLOCK);
-        fcntl(a->out, F_SETFL, O_NONBLOCK);
-        fcntl(a->err, F_SETFL, O_NONBLOCK);
+        p.pid = pid;
+        *init = p;
         return 0;
 }
 
-static void close_stdin(struct agent *a) {
-        if (a->in >= 0)
-                close(a->in);
-        a->in = -1;
-        a->in_close_pending = false;
-        free(a->q);
-        a->q = NULL;
-        a->q_len = 0;
+/* EXEC: the process runs in the container by the same code as `cocoon exec`
+ * with the none sandbox (setns, cgroup, user, caps, seccomp, ...). */
+static int exec_process(struct agent *a, const struct vm_frame *f) {
+        if (!a->procs[0].used)
+                return log_fail(-ENOENT, "no container to exec in");
+        if (proc_of(a, f->stream))
+                return log_fail(-EEXIST, "EXEC on stream %u: that stream is in use", f->stream);
+        struct proc *slot = NULL;
+        for (size_t i = 1; i < MAX_PROCS && !slot; i++)
+                if (!a->procs[i].used)
+                        slot = &a->procs[i];
+        if (!slot)
+                return log_fail(-EMFILE, "container \"%s\": more than %d exec'd processes at once", a->id,
+                                MAX_PROCS - 1);
+        json_error_t jerr;
+        _cleanup_(json_decrefp) json_t *doc = json_loadb((const char *) f->payload, f->len, 0, &jerr);
+        if (!doc)
+                return log_fail(-EINVAL, "process.json from the host: %s", jerr.text);
+        _cleanup_(oci_process_freep) struct oci_process *proc = NULL;
+        int r = oci_process_parse(doc, "process.json", "", &proc);
+        if (r < 0)
+                return r;
+        struct stdio_swap s;
+        r = stdio_begin(&s, proc->terminal);
+        if (r < 0)
+                return r;
+        struct exec_opts o = {.console_fd = s.cs[1]};
+        pid_t pid = 0;
+        r = container_exec(&a->ctx, a->id, proc, &o, &pid);
+        struct proc p;
+        proc_init(&p, f->stream);
+        r = stdio_end(&s, r, &p, "the exec'd process");
+        if (r < 0)
+                return r;
+        p.pid = pid;
+        *slot = p;
+        return 0;
 }
 
-static int queue_stdin(struct agent *a, const uint8_t *p, size_t n) {
-        if (a->in < 0)
-                return 0; /* the workload closed it, or was never there: the bytes go nowhere, as into a closed pipe */
-        if (a->q_len + n > STDIN_QUEUE_MAX)
-                return log_fail(-ENOBUFS, "stdin of container \"%s\": more than %u bytes not yet read", a->id,
+static void close_stdin(struct proc *p) {
+        if (p->in >= 0)
+                close(p->in);
+        p->in = -1;
+        p->in_close_pending = false;
+        free(p->q);
+        p->q = NULL;
+        p->q_len = 0;
+}
+
+static int queue_stdin(struct proc *p, const uint8_t *b, size_t n) {
+        if (p->in < 0)
+                return 0; /* the process closed it, or was never there: the bytes go nowhere, as into a closed pipe */
+        if (p->q_len + n > STDIN_QUEUE_MAX)
+                return log_fail(-ENOBUFS, "stdin of stream %u: more than %u bytes not yet read", p->stream,
                                 STDIN_QUEUE_MAX);
-        uint8_t *q = realloc(a->q, a->q_len + n);
+        uint8_t *q = realloc(p->q, p->q_len + n);
         if (!q)
                 return -ENOMEM;
-        memcpy(q + a->q_len, p, n);
-        a->q = q;
-        a->q_len += n;
+        memcpy(q + p->q_len, b, n);
+        p->q = q;
+        p->q_len += n;
         return 0;
 }
 
-static void flush_stdin(struct agent *a) {
-        while (a->in >= 0 && a->q_len) {
-                ssize_t k = write(a->in, a->q, a->q_len);
+static void flush_stdin(struct proc *p) {
+        while (p->in >= 0 && p->q_len) {
+                ssize_t k = write(p->in, p->q, p->q_len);
                 if (k < 0) {
                         if (errno == EAGAIN || errno == EINTR)
                                 return;
-                        close_stdin(a); /* EPIPE: nobody reads it any more */
+                        close_stdin(p); /* EPIPE: nobody reads it any more */
                         return;
                 }
-                memmove(a->q, a->q + k, a->q_len - (size_t) k);
-                a->q_len -= (size_t) k;
+                memmove(p->q, p->q + k, p->q_len - (size_t) k);
+                p->q_len -= (size_t) k;
         }
-        if (a->in >= 0 && a->in_close_pending && !a->q_len)
-                close_stdin(a);
+        if (p->in >= 0 && p->in_close_pending && !p->q_len)
+                close_stdin(p);
 }
 
-/* One read of a workload pipe into one frame; -1 at EOF. */
-static int pump(struct agent *a, int *fd, enum vm_frame_type type) {
+/* One read of a process's pipe into one frame; -1 at EOF. */
+static int pump(struct agent *a, struct proc *p, int *fd, enum vm_frame_type type) {
         static uint8_t buf[VM_FRAME_MAX_PAYLOAD];
         ssize_t n = read(*fd, buf, sizeof buf);
         if (n < 0)
@@ -263,41 +375,61 @@ static int pump(struct agent *a, int *fd, enum vm_frame_type type) {
                 *fd = -1;
                 return 0;
         }
-        return vm_frame_send(a->port, type, VM_STREAM_INIT, buf, (size_t) n);
+        return vm_frame_send(a->port, type, p->stream, buf, (size_t) n);
+}
+
+static int signal_proc(struct agent *a, uint32_t stream, uint32_t sig, uint32_t flags) {
+        struct proc *p = proc_of(a, stream);
+        if (!p || p->pid <= 0 || p->exited)
+                return log_fail(-ESRCH, stream == VM_STREAM_INIT ? "container \"%s\" is not running"
+                                                                 : "the exec'd process is not running",
+                                a->id);
+        if (sig == 0 || sig >= 65)
+                return log_fail(-EINVAL, "invalid signal %u", sig);
+        if (stream == VM_STREAM_INIT)
+                return container_kill(&a->ctx, a->id, (int) sig, flags & VM_SIGNAL_ALL);
+        /* an exec'd process is our child: its pid cannot have been recycled before we reaped it */
+        if (flags & VM_SIGNAL_ALL)
+                return log_fail(-EINVAL, "SIGNAL to every process applies to the init's stream only");
+        return kill(p->pid, (int) sig) < 0 ? log_error_errno(-errno, "signal the exec'd process") : 0;
 }
 
 static int handle(struct agent *a, const struct vm_frame *f) {
         int r;
+        /* frames about a process that is gone (its EXIT crossed them) go nowhere */
+        struct proc *p = proc_of(a, f->stream);
         switch (f->type) {
         case VM_CREATE:
                 r = create_container(a, f);
-                return reply(a, r, VM_CREATED);
+                return reply(a, f->stream, r, VM_CREATED);
         case VM_START:
-                r = a->init > 0 ? container_start(&a->ctx, a->id) : log_fail(-ENOENT, "no container to start");
-                return reply(a, r, VM_STARTED);
-        case VM_SIGNAL: {
-                uint32_t sig = vm_get_u32(f->payload), flags = vm_get_u32(f->payload + 4);
-                if (a->init <= 0 || a->exited)
-                        r = log_fail(-ESRCH, "container \"%s\" is not running", a->id);
-                else if (sig == 0 || sig >= 65)
-                        r = log_fail(-EINVAL, "invalid signal %u", sig);
-                else
-                        r = container_kill(&a->ctx, a->id, (int) sig, flags & VM_SIGNAL_ALL);
-                return reply(a, r, VM_OK);
-        }
+                r = f->stream == VM_STREAM_INIT && a->procs[0].used && a->procs[0].pid > 0
+                            ? container_start(&a->ctx, a->id)
+                            : log_fail(-ENOENT, "no container to start");
+                return reply(a, f->stream, r, VM_STARTED);
+        case VM_EXEC:
+                r = exec_process(a, f);
+                return reply(a, f->stream, r, VM_STARTED);
+        case VM_SIGNAL:
+                r = signal_proc(a, f->stream, vm_get_u32(f->payload), vm_get_u32(f->payload + 4));
+                return reply(a, f->stream, r, VM_OK);
         case VM_STDIN:
-                r = queue_stdin(a, f->payload, f->len);
-                flush_stdin(a);
-                return r < 0 ? reply(a, r, VM_OK) : 0;
+                if (!p)
+                        return 0;
+                r = queue_stdin(p, f->payload, f->len);
+                flush_stdin(p);
+                return r < 0 ? reply(a, f->stream, r, VM_OK) : 0;
         case VM_STDIN_CLOSE:
-                a->in_close_pending = true;
-                flush_stdin(a);
+                if (p) {
+                        p->in_close_pending = true;
+                        flush_stdin(p);
+                }
                 return 0;
         case VM_RESIZE: {
                 struct winsize ws = {.ws_row = (unsigned short) vm_get_u32(f->payload),
                                      .ws_col = (unsigned short) vm_get_u32(f->payload + 4)};
-                if (a->pty >= 0)
-                        ioctl(a->pty, TIOCSWINSZ, &ws);
+                if (p && p->pty >= 0)
+                        ioctl(p->pty, TIOCSWINSZ, &ws);
                 return 0;
         }
         case VM_SHUTDOWN:
@@ -309,21 +441,52 @@ static int handle(struct agent *a, const struct vm_frame *f) {
         }
 }
 
+static long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static void reap(struct agent *a) {
         int status;
         pid_t pid;
         /* PID 1 of the guest: every orphan ends up here */
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-                if (pid == a->init && !a->exited) {
-                        a->exited = true;
-                        a->status = status;
+                for (size_t i = 0; i < MAX_PROCS; i++) {
+                        struct proc *p = &a->procs[i];
+                        if (p->used && p->pid == pid && !p->exited) {
+                                p->exited = true;
+                                p->status = status;
+                                p->drain_deadline = now_ms() + DRAIN_MS;
+                        }
                 }
 }
 
-static long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+/* EXIT for every process that exited and whose output is drained (to EOF,
+ * or for at most DRAIN_MS when something else still holds its pipes). */
+static int report_exits(struct agent *a, long long *next_deadline) {
+        *next_deadline = 0;
+        for (size_t i = 0; i < MAX_PROCS; i++) {
+                struct proc *p = &a->procs[i];
+                if (!p->used || !p->exited)
+                        continue;
+                if ((p->out >= 0 || p->err >= 0) && now_ms() < p->drain_deadline) {
+                        if (!*next_deadline || p->drain_deadline < *next_deadline)
+                                *next_deadline = p->drain_deadline;
+                        continue;
+                }
+                uint8_t st[4];
+                vm_put_u32(st, (uint32_t) p->status);
+                int r = vm_frame_send(a->port, VM_EXIT, p->stream, st, 4);
+                if (r < 0)
+                        return log_error_errno(r, "send EXIT to the host");
+                p->exited = false;
+                p->pid = -1;
+                if (p->stream == VM_STREAM_INIT)
+                        continue; /* reported: the container stays until SHUTDOWN (or the host's kill) */
+                proc_release(p);
+        }
+        return 0;
 }
 
 int agent_serve(int port) {
@@ -331,10 +494,6 @@ int agent_serve(int port) {
         a = (struct agent){
                 .ctx = {.root = AGENT_STATE_ROOT, .log = {.fd = -1, .forward_fd = -1}, .sandbox = SANDBOX_NONE},
                 .port = port,
-                .out = -1,
-                .err = -1,
-                .in = -1,
-                .pty = -1,
         };
         log_setup(&a.ctx.log);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, a.capture) < 0)
@@ -361,40 +520,48 @@ int agent_serve(int port) {
                 return log_error_errno(r, "send HELLO to the host");
 
         static struct vm_reader rd;
-        long long drain_deadline = 0;
         for (;;) {
-                if (a.exited && !drain_deadline)
-                        drain_deadline = now_ms() + DRAIN_MS;
-                if (a.exited && ((a.out < 0 && a.err < 0) || now_ms() >= drain_deadline)) {
-                        uint8_t st[4];
-                        vm_put_u32(st, (uint32_t) a.status);
-                        r = vm_frame_send(port, VM_EXIT, VM_STREAM_INIT, st, 4);
-                        if (r < 0)
-                                return log_error_errno(r, "send EXIT to the host");
-                        a.exited = false;
-                        a.init = -1; /* reported: only SHUTDOWN (or the host's kill) follows */
-                        drain_deadline = 0;
+                long long deadline;
+                r = report_exits(&a, &deadline);
+                if (r < 0)
+                        return r;
+                /* the port, the signalfd, then per process: stdout, stderr, stdin */
+                struct pollfd pf[2 + 3 * MAX_PROCS];
+                struct proc *of[2 + 3 * MAX_PROCS];
+                nfds_t n = 0;
+                pf[n++] = (struct pollfd){.fd = port, .events = POLLIN};
+                pf[n++] = (struct pollfd){.fd = a.sigfd, .events = POLLIN};
+                for (size_t i = 0; i < MAX_PROCS; i++) {
+                        struct proc *p = &a.procs[i];
+                        if (!p->used)
+                                continue;
+                        of[n] = p;
+                        pf[n++] = (struct pollfd){.fd = p->out, .events = POLLIN};
+                        of[n] = p;
+                        pf[n++] = (struct pollfd){.fd = p->err, .events = POLLIN};
+                        of[n] = p;
+                        pf[n++] = (struct pollfd){.fd = p->q_len ? p->in : -1, .events = POLLOUT};
                 }
-                struct pollfd pf[5] = {
-                        {.fd = port, .events = POLLIN},
-                        {.fd = a.sigfd, .events = POLLIN},
-                        {.fd = a.out, .events = POLLIN},
-                        {.fd = a.err, .events = POLLIN},
-                        {.fd = a.q_len ? a.in : -1, .events = POLLOUT},
-                };
-                int timeout = drain_deadline ? (int) (drain_deadline - now_ms()) : -1;
-                if (poll(pf, 5, timeout < 0 && drain_deadline ? 0 : timeout) < 0) {
+                int timeout = -1;
+                if (deadline) {
+                        long long left = deadline - now_ms();
+                        timeout = left < 0 ? 0 : (int) left;
+                }
+                if (poll(pf, n, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return log_error_errno(-errno, "poll");
                 }
                 /* output before the exit status, and before new requests */
-                if (pf[2].revents && (r = pump(&a, &a.out, VM_STDOUT)) < 0)
-                        return r;
-                if (pf[3].revents && (r = pump(&a, &a.err, VM_STDERR)) < 0)
-                        return r;
-                if (pf[4].revents)
-                        flush_stdin(&a);
+                for (nfds_t i = 2; i < n; i += 3) {
+                        struct proc *p = of[i];
+                        if (pf[i].revents && p->out >= 0 && (r = pump(&a, p, &p->out, VM_STDOUT)) < 0)
+                                return r;
+                        if (pf[i + 1].revents && p->err >= 0 && (r = pump(&a, p, &p->err, VM_STDERR)) < 0)
+                                return r;
+                        if (pf[i + 2].revents)
+                                flush_stdin(p);
+                }
                 if (pf[1].revents) {
                         struct signalfd_siginfo si;
                         while (read(a.sigfd, &si, sizeof si) == (ssize_t) sizeof si)

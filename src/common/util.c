@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,6 +329,21 @@ ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
                 n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         return n < 0 ? -errno : n;
+}
+
+_Noreturn void exit_like_status(int status) {
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                signal(sig, SIG_DFL);
+                sigset_t s;
+                sigemptyset(&s);
+                sigaddset(&s, sig);
+                sigprocmask(SIG_UNBLOCK, &s, NULL);
+                prctl(PR_SET_DUMPABLE, 0); /* no core dump of ours for the process's SIGSEGV */
+                raise(sig);
+                _exit(128 + sig);
+        }
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
 }
 
 void wait_status_describe(int status, char *buf, size_t len) {

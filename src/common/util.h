@@ -44,3 +44,7 @@ ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd);
 
 /* A wait status in words: "exited with status N", "killed by signal N (Name)". */
 void wait_status_describe(int status, char *buf, size_t len);
+/* Exit as a wait status says a process ended: its code, or by the same
+ * signal (without a core dump of ours), so that our parent sees the same;
+ * 128 + N for a signal whose default is not to terminate. */
+_Noreturn void exit_like_status(int status);

@@ -606,6 +606,89 @@ struct oci_process *oci_process_dup(const struct oci_process *p) {
         return d;
 }
 
+static json_t *strv_to_json(char *const *v) {
+        json_t *a = json_array();
+        for (; a && v && *v; v++)
+                if (json_array_append_new(a, json_string(*v)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *cap_set_to_json(uint64_t set) {
+        json_t *a = json_array();
+        for (int cap = 0; a && cap < 64; cap++) {
+                const char *name = (set >> cap) & 1 ? oci_cap_to_name(cap) : NULL;
+                if (name && json_array_append_new(a, json_string(name)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+/* Beyond INT64_MAX only as a double, which get_u64 reads back (RLIM_INFINITY
+ * is 2^64 - 1, a double of 2^64). */
+static json_t *u64_to_json(uint64_t v) {
+        return v > INT64_MAX ? json_real((double) v) : json_integer((json_int_t) v);
+}
+
+json_t *oci_process_to_json(const struct oci_process *p) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+        if (!o)
+                return NULL;
+        int bad = 0;
+        bad |= json_object_set_new(o, "terminal", json_boolean(p->terminal));
+        if (p->console_height || p->console_width)
+                bad |= json_object_set_new(o, "consoleSize", json_pack("{s:I,s:I}", "height",
+                                                                       (json_int_t) p->console_height, "width",
+                                                                       (json_int_t) p->console_width));
+        json_t *user = json_pack("{s:I,s:I}", "uid", (json_int_t) p->user.uid, "gid", (json_int_t) p->user.gid);
+        if (user && p->user.has_umask)
+                bad |= json_object_set_new(user, "umask", json_integer(p->user.umask));
+        if (user && p->user.n_additional_gids) {
+                json_t *g = json_array();
+                for (size_t i = 0; g && i < p->user.n_additional_gids; i++)
+                        bad |= json_array_append_new(g, json_integer(p->user.additional_gids[i]));
+                bad |= json_object_set_new(user, "additionalGids", g);
+        }
+        bad |= json_object_set_new(o, "user", user);
+        bad |= json_object_set_new(o, "args", strv_to_json(p->args));
+        bad |= json_object_set_new(o, "env", strv_to_json(p->env));
+        bad |= json_object_set_new(o, "cwd", json_string(p->cwd));
+        if (p->has_caps)
+                bad |= json_object_set_new(o, "capabilities",
+                                           json_pack("{s:o,s:o,s:o,s:o,s:o}", "bounding",
+                                                     cap_set_to_json(p->caps.bounding), "effective",
+                                                     cap_set_to_json(p->caps.effective), "inheritable",
+                                                     cap_set_to_json(p->caps.inheritable), "permitted",
+                                                     cap_set_to_json(p->caps.permitted), "ambient",
+                                                     cap_set_to_json(p->caps.ambient)));
+        if (p->n_rlimits) {
+                json_t *rl = json_array();
+                for (size_t i = 0; rl && i < p->n_rlimits; i++)
+                        bad |= json_array_append_new(
+                                rl, json_pack("{s:s,s:o,s:o}", "type", oci_rlimit_to_name(p->rlimits[i].resource),
+                                              "soft", u64_to_json(p->rlimits[i].soft), "hard",
+                                              u64_to_json(p->rlimits[i].hard)));
+                bad |= json_object_set_new(o, "rlimits", rl);
+        }
+        bad |= json_object_set_new(o, "noNewPrivileges", json_boolean(p->no_new_privileges));
+        if (p->apparmor_profile)
+                bad |= json_object_set_new(o, "apparmorProfile", json_string(p->apparmor_profile));
+        if (p->selinux_label)
+                bad |= json_object_set_new(o, "selinuxLabel", json_string(p->selinux_label));
+        if (p->has_oom_score_adj)
+                bad |= json_object_set_new(o, "oomScoreAdj", json_integer(p->oom_score_adj));
+        if (p->io_priority)
+                bad |= json_object_set(o, "ioPriority", p->io_priority);
+        if (p->scheduler)
+                bad |= json_object_set(o, "scheduler", p->scheduler);
+        /* json_object_set_new fails (and frees) on a NULL value: any allocation failure shows */
+        return bad ? NULL : TAKE_PTR(o);
+}
+
 /* ---- mounts ------------------------------------------------------------------------------- */
 
 /* The mount(2) flags runc 1.1 and crun recognise; "clear" options reset a flag

@@ -191,6 +191,9 @@ static inline void oci_process_freep(struct oci_process **p) {
 int oci_process_load(const char *path, struct oci_process **ret);
 /* Deep copy (exec starts from the container's process and overrides fields). */
 struct oci_process *oci_process_dup(const struct oci_process *p);
+/* The process as a JSON object oci_process_parse reads back to the same
+ * struct (the vm sandbox sends an exec'd process to its guest); NULL on ENOMEM. */
+json_t *oci_process_to_json(const struct oci_process *p);
 
 /* Turn a mount's options into flags/data; exported for exec-time and tests. */
 int oci_mount_options_parse(struct oci_mount *m, const char *where);

@@ -3,7 +3,7 @@
  * The `vm` sandbox, as the cocoon commands see it: the container runs in
  * its own QEMU guest, where cocoon's agent makes it with the same library
  * code as the `none` sandbox.  `create` forks the monitor (src/vm/monitor.c),
- * the container's pid; `start` and signals reach the agent through it.
+ * the container's pid; `start`, signals and `exec` reach the agent through it.
  * docs/vm.md has the picture and what is not supported yet.
  */
 #include <errno.h>
@@ -14,16 +14,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "linux/cgroup_knob.h"
+#include "linux/terminal.h"
 #include "log.h"
 #include "runtime/sandbox.h"
+#include "sandbox/sentry_sandbox.h"
 #include "sync.h"
 #include "util.h"
+#include "vm/protocol.h"
 #include "vm/vm.h"
 
 /* What this first version cannot carry into the guest: refused with one
@@ -138,9 +146,183 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         return 0;
 }
 
+/*
+ * The stand-in: the pid `cocoon exec` returns (--pid-file, the engine's
+ * wait), for a process that lives in the guest.  Signals sent to it go to
+ * that process; it exits as the process did, once the monitor wrote every
+ * byte of its output.  With a terminal it holds the pty's slave as its
+ * controlling terminal, so a resize of the master reaches it as SIGWINCH.
+ * Its signals were blocked before the fork: none is lost before the signalfd.
+ */
+static _Noreturn void standin(int conn, int slave, const char *id) {
+        prctl(PR_SET_NAME, "cocoon-vm-exec");
+        /* not ours to keep, the container's lock above all (flock is shared by its holders) */
+        int keep[] = {conn, slave, log_get_fd()};
+        if (sentry_close_fds_except(3, keep, ELEMENTSOF(keep)) < 0)
+                _exit(255);
+        sigset_t all;
+        sigfillset(&all);
+        /* ours, as with the monitor: a write to a monitor that went away */
+        sigdelset(&all, SIGPIPE);
+        signal(SIGPIPE, SIG_IGN);
+        int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+        if (sigfd < 0)
+                _exit(255);
+        if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0))
+                log_warn("vm: the exec'd process's terminal: %s; resizes will not reach it", strerror(errno));
+        for (bool resize = slave >= 0;;) {
+                if (resize) {
+                        struct winsize ws;
+                        if (ioctl(slave, TIOCGWINSZ, &ws) == 0)
+                                (void) vm_send_u32s(conn, VM_RESIZE, VM_STREAM_UNASSIGNED, ws.ws_row, ws.ws_col, 2);
+                        resize = false;
+                }
+                struct pollfd pf[2] = {{.fd = conn, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+                if (poll(pf, 2, -1) < 0)
+                        continue;
+                struct signalfd_siginfo si;
+                if (pf[1].revents && read(sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
+                        if (si.ssi_signo == SIGWINCH && slave >= 0)
+                                resize = true;
+                        else if (si.ssi_signo != SIGCHLD)
+                                /* the process may be on its way out: its EXIT comes anyway */
+                                (void) vm_send_u32s(conn, VM_SIGNAL, VM_STREAM_UNASSIGNED, si.ssi_signo, 0, 2);
+                }
+                if (!pf[0].revents)
+                        continue;
+                uint8_t buf[VM_FRAME_HEADER + 64];
+                ssize_t n = recv(conn, buf, sizeof buf, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                struct vm_frame f;
+                size_t used;
+                if (n > 0 && vm_frame_parse(buf, (size_t) n, &f, &used) == 1 && f.type == VM_EXIT)
+                        exit_like_status((int) vm_get_u32(f.payload));
+                if (n > 0)
+                        continue;
+                /* the monitor is gone, and the VM with it: so is the process, as an
+                 * exec'd process dies with the init of its pid namespace */
+                log_fail(-EPIPE, "vm: container \"%s\" stopped before its exec'd process exited", id);
+                exit_like_status(SIGKILL); /* as a wait status: killed by SIGKILL (137) */
+        }
+}
+
+/* process.terminal: a pty of ours, its master to --console-socket as from
+ * any runtime, its raw slave the process's stdio on the host; the process
+ * has a pty of its own in the guest (line discipline, echo happen there). */
+static int exec_pty(const struct sandbox_exec *se, int *ret_slave) {
+        const struct oci_process *p = se->process;
+        _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[64];
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name))
+                return log_error_errno(-errno, "open a pty for exec in container \"%s\"", se->c->id);
+        _cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return log_error_errno(-errno, "open %s", name);
+        struct termios t;
+        if (tcgetattr(slave, &t) == 0) {
+                cfmakeraw(&t);
+                tcsetattr(slave, TCSANOW, &t);
+        }
+        if (p->console_height || p->console_width) {
+                struct winsize ws = {.ws_row = (unsigned short) p->console_height,
+                                     .ws_col = (unsigned short) p->console_width};
+                ioctl(master, TIOCSWINSZ, &ws);
+        }
+        int r = fd_send(se->console_fd, master, name);
+        if (r < 0)
+                return log_error_errno(r, "send the pty of the exec'd process to the console socket");
+        *ret_slave = TAKE_FD(slave);
+        return 0;
+}
+
+/* The EXEC request with the process's stdio, and the monitor's answer. */
+static int exec_request(const struct sandbox_exec *se, int conn, const char *text, int slave) {
+        size_t len = strlen(text);
+        uint8_t h[VM_FRAME_HEADER];
+        vm_frame_header(h, VM_EXEC, VM_STREAM_UNASSIGNED, (uint32_t) len);
+        int fds[3] = {0, 1, 2};
+        if (slave >= 0)
+                fds[0] = fds[1] = fds[2] = slave;
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof fds)];
+        } cm = {0};
+        struct iovec iov[2] = {{h, sizeof h}, {(void *) text, len}};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof fds);
+        memcpy(CMSG_DATA(c), fds, sizeof fds);
+        ssize_t n;
+        while ((n = sendmsg(conn, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+                ;
+        if (n < 0)
+                return log_error_errno(-errno, "send the exec request to the monitor of container \"%s\"", se->c->id);
+        /* the answer comes once the guest exec'd the program (or failed to) */
+        static uint8_t buf[VM_FRAME_HEADER + 4 + LOG_FORWARD_MAX];
+        while ((n = recv(conn, buf, sizeof buf, 0)) < 0 && errno == EINTR)
+                ;
+        if (n < 0)
+                return log_error_errno(-errno, "receive from the monitor of container \"%s\"", se->c->id);
+        struct vm_frame f;
+        size_t used;
+        if (n == 0)
+                return log_fail(-ESRCH, "cannot exec in container \"%s\": it stopped", se->c->id);
+        if (vm_frame_parse(buf, (size_t) n, &f, &used) != 1 || (f.type != VM_STARTED && f.type != VM_ERROR))
+                return log_fail(-EPROTO, "exec in container \"%s\": unexpected answer from its monitor", se->c->id);
+        if (f.type == VM_STARTED)
+                return 0;
+        int err = (int32_t) vm_get_u32(f.payload);
+        if (err >= 0 || err < -4095)
+                err = -EIO;
+        return log_fail(err, "%.*s", (int) (f.len - 4), (const char *) f.payload + 4);
+}
+
+/* exec: the monitor (the container's pid) starts the process in the guest
+ * through the agent, on a stream of its own; the pid we return is the
+ * stand-in (above), a child of ours as the none sandbox's exec'd process is. */
 static int vm_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
-        (void) ret_pid;
-        return log_fail(-EOPNOTSUPP, "exec into container \"%s\": not supported with --sandbox=vm yet", se->c->id);
+        const struct container *c = se->c;
+        if (se->opts->preserve_fds || se->opts->listen_fds)
+                return log_fail(-EOPNOTSUPP, "exec --preserve-fds and LISTEN_FDS are not supported with --sandbox=vm yet");
+        _cleanup_(json_decrefp) json_t *doc = oci_process_to_json(se->process);
+        _cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        if (!text)
+                return log_error_errno(-ENOMEM, "process.json for the guest");
+        if (strlen(text) > VM_FRAME_MAX_PAYLOAD)
+                return log_fail(-E2BIG, "exec in container \"%s\": the process is larger than %u bytes as JSON", c->id,
+                                VM_FRAME_MAX_PAYLOAD);
+        _cleanup_close_ int conn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (conn < 0)
+                return log_error_errno(-errno, "socket");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", c->dirfd, VM_EXEC_SOCK);
+        if (connect(conn, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                if (errno == ECONNREFUSED || errno == ENOENT)
+                        return log_fail(-ESRCH, "cannot exec in container \"%s\": it is not running", c->id);
+                return log_error_errno(-errno, "connect to the monitor of container \"%s\"", c->id);
+        }
+        _cleanup_close_ int slave = -1;
+        int r = se->process->terminal ? exec_pty(se, &slave) : 0;
+        if (r == 0)
+                r = exec_request(se, conn, text, slave);
+        if (r < 0)
+                return r;
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+        pid_t pid = fork();
+        if (pid == 0)
+                standin(conn, slave, c->id);
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid < 0)
+                /* closing conn has the monitor kill the process */
+                return log_error_errno(-e, "fork the stand-in of the exec'd process");
+        *ret_pid = pid;
+        return 0;
 }
 
 /* kill goes to the monitor, which relays it to the agent; --all rides on

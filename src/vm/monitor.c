@@ -10,7 +10,9 @@
  *      inside the guest (its process waits for `start`);
  *   2. relays: the caller's stdin to the agent, the workload's output to the
  *      stdout/stderr create was given, `start` (a connection on exec.sock)
- *      and signals sent to M to the agent;
+ *      and signals sent to M to the agent; `cocoon exec` (a connection on
+ *      vmexec.sock) gets a stream of its own, relayed the same way between
+ *      the fds it passed and the agent;
  *   3. exits as the workload exited (its code, or the same signal) once the
  *      agent reported it, after every byte of output (the agent sends EXIT
  *      last), and kills QEMU on its way out.
@@ -32,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +51,18 @@
 
 /* Generous: TCG on a loaded 2-core host boots the guest in 10 to 25 s. */
 #define BOOT_TIMEOUT_MS (180 * 1000)
+/* exec'd processes alive at once (the agent holds 63 besides the init) */
+#define MAX_EXECS 63
+
+/* An exec'd process: its stream on the agent's port, the `cocoon exec`
+ * that asked for it (its stand-in) and the stdio it passed. */
+struct exec_stream {
+        uint32_t stream; /* 0: a free slot */
+        int conn;        /* the stand-in, -1 once it went away */
+        int in, out, err;
+        bool tty;
+        bool started; /* the agent said STARTED: stdin flows */
+};
 
 struct monitor {
         const struct sandbox_create *sc;
@@ -60,6 +75,9 @@ struct monitor {
         int sigfd;
         int start_conn; /* `cocoon start` waiting for STARTED, or -1 */
         int tty;        /* process.terminal: the slave of the pty whose master went to --console-socket */
+        int exec_listen; /* vmexec.sock */
+        uint32_t last_stream;
+        struct exec_stream execs[MAX_EXECS];
         struct vm_reader rd;
 };
 
@@ -87,18 +105,7 @@ __attribute__((format(printf, 2, 3))) static _Noreturn void die(struct monitor *
 
 static _Noreturn void exit_like(struct monitor *m, int status) {
         reap_qemu(m);
-        if (WIFSIGNALED(status)) {
-                int sig = WTERMSIG(status);
-                signal(sig, SIG_DFL);
-                sigset_t s;
-                sigemptyset(&s);
-                sigaddset(&s, sig);
-                sigprocmask(SIG_UNBLOCK, &s, NULL);
-                prctl(PR_SET_DUMPABLE, 0); /* no core dump of ours for the workload's SIGSEGV */
-                raise(sig);
-                _exit(128 + sig);
-        }
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+        exit_like_status(status);
 }
 
 static long long now_ms(void) {
@@ -254,6 +261,19 @@ static void send_size(struct monitor *m) {
                 (void) vm_send_u32s(m->agent, VM_RESIZE, VM_STREAM_INIT, ws.ws_row, ws.ws_col, 2);
 }
 
+/* vmexec.sock: through our directory fd, as sun_path is short and --root may be long. */
+static int exec_listen(struct monitor *m) {
+        m->exec_listen = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (m->exec_listen < 0)
+                return log_error_errno(-errno, "socket");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", m->dirfd, VM_EXEC_SOCK);
+        unlinkat(m->dirfd, VM_EXEC_SOCK, 0);
+        if (bind(m->exec_listen, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(m->exec_listen, 16) < 0)
+                return log_error_errno(-errno, "listen on %s of container \"%s\"", VM_EXEC_SOCK, m->sc->id);
+        return 0;
+}
+
 /* Step 1, up to READY.  Errors are logged (forwarded to create). */
 static int boot(struct monitor *m) {
         const struct sandbox_create *sc = m->sc;
@@ -303,6 +323,9 @@ static int boot(struct monitor *m) {
         if (f.type != VM_CREATED)
                 return log_fail(-EPROTO, "vm: the agent of container \"%s\" answered %s to CREATE", sc->id,
                                 vm_frame_type_name(f.type));
+        r = exec_listen(m);
+        if (r < 0)
+                return r;
         return sc->spec->process->terminal ? host_pty(m) : 0;
 }
 
@@ -325,19 +348,198 @@ static void start_reply(struct monitor *m, const struct vm_frame *f) {
         m->start_conn = -1;
 }
 
+/* The exec'd process on `stream`, or with 0 a free slot. */
+static struct exec_stream *exec_of(struct monitor *m, uint32_t stream) {
+        for (size_t i = 0; i < MAX_EXECS; i++)
+                if (m->execs[i].stream == stream)
+                        return &m->execs[i];
+        return NULL;
+}
+
+static void exec_free(struct exec_stream *e) {
+        int *fds[] = {&e->conn, &e->in, &e->out, &e->err};
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
+        *e = (struct exec_stream){.conn = -1, .in = -1, .out = -1, .err = -1};
+}
+
+static void agent_send(struct monitor *m, int r) {
+        if (r < 0)
+                die(m, "the agent of container \"%s\" is gone", m->sc->id);
+}
+
+/* A refused request: the caller prints the line. */
+static void exec_refuse(int conn, int err, const char *msg) {
+        (void) vm_send_error(conn, VM_STREAM_UNASSIGNED, err, msg);
+        close(conn);
+}
+
+/*
+ * A `cocoon exec` connected: one packet, EXEC with the process's three
+ * stdio fds, becomes an EXEC on a stream of its own.  The caller is local
+ * and sends at once; a stuck one costs at most the receive timeout.
+ */
+static void exec_accept(struct monitor *m) {
+        int c = accept4(m->exec_listen, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+                return;
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        static uint8_t buf[VM_FRAME_HEADER + VM_FRAME_MAX_PAYLOAD];
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(4 * sizeof(int))];
+        } cm;
+        struct iovec iov = {buf, sizeof buf};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+        ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+        int fds[4] = {-1, -1, -1, -1};
+        size_t nfds = 0;
+        for (struct cmsghdr *h = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; h; h = CMSG_NXTHDR(&mh, h))
+                if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+                        for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
+                                if (nfds < ELEMENTSOF(fds))
+                                        fds[nfds++] = fd;
+                                else
+                                        close(fd);
+                        }
+        struct vm_frame f;
+        size_t used = 0;
+        bool ok = n > 0 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && nfds == 3 &&
+                  vm_frame_parse(buf, (size_t) n, &f, &used) == 1 && used == (size_t) n && f.type == VM_EXEC;
+        struct exec_stream *e = exec_of(m, 0);
+        if (!ok || !e) {
+                for (size_t i = 0; i < nfds; i++)
+                        close(fds[i]);
+                if (!ok)
+                        exec_refuse(c, -EPROTO, "vm: malformed exec request");
+                else
+                        exec_refuse(c, -EMFILE, "vm: too many exec'd processes at once");
+                return;
+        }
+        json_t *doc = json_loadb((const char *) f.payload, f.len, 0, NULL);
+        bool tty = json_is_true(json_object_get(doc, "terminal"));
+        json_decref(doc);
+        do
+                m->last_stream++;
+        while (m->last_stream == VM_STREAM_INIT || m->last_stream == VM_STREAM_UNASSIGNED ||
+               exec_of(m, m->last_stream));
+        *e = (struct exec_stream){
+                .stream = m->last_stream, .conn = c, .in = fds[0], .out = fds[1], .err = fds[2], .tty = tty};
+        agent_send(m, vm_frame_send(m->agent, VM_EXEC, e->stream, f.payload, f.len));
+}
+
+/* A packet from a stand-in: SIGNAL and RESIZE are relayed; anything else, or
+ * EOF, means it is gone, and its process with it. */
+static void exec_from_standin(struct monitor *m, struct exec_stream *e) {
+        uint8_t buf[64];
+        ssize_t n = recv(e->conn, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        struct vm_frame f;
+        size_t used = 0;
+        if (n > 0 && vm_frame_parse(buf, (size_t) n, &f, &used) == 1 && used == (size_t) n &&
+            (f.type == VM_SIGNAL || f.type == VM_RESIZE)) {
+                if (f.type == VM_SIGNAL)
+                        agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, vm_get_u32(f.payload), 0, 2));
+                else
+                        agent_send(m, vm_frame_send(m->agent, VM_RESIZE, e->stream, f.payload, f.len));
+                return;
+        }
+        close(e->conn);
+        e->conn = -1;
+        /* before STARTED the agent has no process to signal yet: done on STARTED */
+        if (e->started)
+                agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, SIGKILL, 0, 2));
+}
+
+static void exec_stdin(struct monitor *m, struct exec_stream *e) {
+        static uint8_t buf[VM_FRAME_MAX_PAYLOAD];
+        ssize_t n = read(e->in, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n > 0) {
+                agent_send(m, vm_frame_send(m->agent, VM_STDIN, e->stream, buf, (size_t) n));
+                return;
+        }
+        /* a terminal's end is a hangup, not an EOF the process could read */
+        if (!e->tty)
+                agent_send(m, vm_frame_send(m->agent, VM_STDIN_CLOSE, e->stream, NULL, 0));
+        close(e->in);
+        e->in = -1;
+}
+
+/* A frame of the agent's about an exec'd process. */
+static void exec_frame(struct monitor *m, const struct vm_frame *f) {
+        struct exec_stream *e = f->stream != VM_STREAM_INIT ? exec_of(m, f->stream) : NULL;
+        if (!e) {
+                /* the answer to a SIGNAL that crossed the process's EXIT */
+                if (f->type == VM_OK || f->type == VM_ERROR)
+                        return;
+                die(m, "the agent of container \"%s\" sent %s for stream %u, which is not running", m->sc->id,
+                    vm_frame_type_name(f->type), f->stream);
+        }
+        switch (f->type) {
+        case VM_STARTED:
+                e->started = true;
+                if (e->conn < 0 || vm_frame_send(e->conn, VM_STARTED, VM_STREAM_UNASSIGNED, NULL, 0) < 0)
+                        agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, SIGKILL, 0, 2));
+                return;
+        case VM_ERROR:
+                if (e->started)
+                        return; /* a SIGNAL to a process on its way out: its EXIT follows */
+                if (e->conn >= 0)
+                        (void) vm_frame_send(e->conn, VM_ERROR, VM_STREAM_UNASSIGNED, f->payload, f->len);
+                exec_free(e);
+                return;
+        case VM_STDOUT:
+                output(m, e->out, f);
+                return;
+        case VM_STDERR:
+                output(m, e->err, f);
+                return;
+        case VM_OK:
+                return;
+        case VM_EXIT: {
+                /* every byte is written (the agent sends EXIT last): the stand-in may go */
+                int conn = e->conn;
+                e->conn = -1;
+                exec_free(e);
+                if (conn >= 0) {
+                        (void) vm_frame_send(conn, VM_EXIT, VM_STREAM_UNASSIGNED, f->payload, f->len);
+                        close(conn);
+                }
+                return;
+        }
+        default:
+                die(m, "the agent of container \"%s\" sent %s", m->sc->id, vm_frame_type_name(f->type));
+        }
+}
+
 /* Steps 2 and 3. */
 static _Noreturn void run(struct monitor *m) {
         int listen_fd = m->sc->exec_listen_fd;
         int in = m->tty >= 0 ? m->tty : 0;
         int out = m->tty >= 0 ? m->tty : 1;
         for (;;) {
-                struct pollfd pf[4] = {
+                /* the port, signals, exec.sock, the init's stdin, vmexec.sock; then
+                 * per exec'd process: its stand-in and its stdin */
+                struct pollfd pf[5 + 2 * MAX_EXECS] = {
                         {.fd = m->agent, .events = POLLIN},
                         {.fd = m->sigfd, .events = POLLIN},
                         {.fd = listen_fd, .events = POLLIN},
                         {.fd = in, .events = POLLIN},
+                        {.fd = m->exec_listen, .events = POLLIN},
                 };
-                if (!vm_reader_buffered(&m->rd) && poll(pf, 4, -1) < 0) {
+                for (size_t i = 0; i < MAX_EXECS; i++) {
+                        struct exec_stream *e = &m->execs[i];
+                        pf[5 + 2 * i] = (struct pollfd){.fd = e->stream ? e->conn : -1, .events = POLLIN};
+                        pf[6 + 2 * i] = (struct pollfd){.fd = e->stream && e->started ? e->in : -1, .events = POLLIN};
+                }
+                if (!vm_reader_buffered(&m->rd) && poll(pf, ELEMENTSOF(pf), -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         die(m, "the monitor of container \"%s\": poll: %s", m->sc->id, strerror(errno));
@@ -385,6 +587,16 @@ static _Noreturn void run(struct monitor *m) {
                         if (r < 0)
                                 die(m, "the agent of container \"%s\" is gone", m->sc->id);
                 }
+                if (pf[4].revents)
+                        exec_accept(m);
+                for (size_t i = 0; i < MAX_EXECS; i++) {
+                        struct exec_stream *e = &m->execs[i];
+                        /* (the slot may have been reused since poll: its fds are the ones polled or -1) */
+                        if (pf[5 + 2 * i].revents && e->stream && e->conn == pf[5 + 2 * i].fd)
+                                exec_from_standin(m, e);
+                        if (pf[6 + 2 * i].revents && e->stream && e->in == pf[6 + 2 * i].fd)
+                                exec_stdin(m, e);
+                }
                 if (pf[0].revents || vm_reader_buffered(&m->rd)) {
                         struct vm_frame f;
                         int r = vm_reader_next(&m->rd, m->agent, &f);
@@ -401,6 +613,10 @@ static _Noreturn void run(struct monitor *m) {
                         if (r < 0)
                                 die(m, "the agent of container \"%s\": %s", m->sc->id,
                                     r == -EBADMSG ? "malformed frame" : strerror(-r));
+                        if (f.stream != VM_STREAM_INIT) {
+                                exec_frame(m, &f);
+                                continue;
+                        }
                         switch (f.type) {
                         case VM_STDOUT:
                                 output(m, out, &f);
@@ -443,7 +659,10 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
                 .agent = -1,
                 .start_conn = -1,
                 .tty = -1,
+                .exec_listen = -1,
         };
+        for (size_t i = 0; i < MAX_EXECS; i++)
+                m.execs[i] = (struct exec_stream){.conn = -1, .in = -1, .out = -1, .err = -1};
         /* (sandbox_keeper_spawn: the parent-death signal is set and our
          * errors go to create) */
         m.dirfd = openat(sc->lock_fds[0], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -31,6 +31,7 @@ static const struct {
         [VM_SIGNAL] = {"SIGNAL", 8, true, false},
         [VM_SHUTDOWN] = {"SHUTDOWN", 0, true, false},
         [VM_RESIZE] = {"RESIZE", 8, true, false},
+        [VM_EXEC] = {"EXEC", 2, false, false}, /* "{}" */
 };
 
 const char *vm_frame_type_name(unsigned type) {
@@ -61,6 +62,9 @@ int vm_frame_parse(const uint8_t *buf, size_t n, struct vm_frame *f, size_t *ret
         uint32_t len = vm_get_u32(buf + 8);
         unsigned type = buf[3];
         if (len > VM_FRAME_MAX_PAYLOAD || len < types[type].min || (types[type].fixed && len != types[type].min))
+                return -EBADMSG;
+        /* EXEC starts a new process: never on the init's stream */
+        if (type == VM_EXEC && vm_get_u32(buf + 4) == VM_STREAM_INIT)
                 return -EBADMSG;
         if (n - VM_FRAME_HEADER < len)
                 return 0;

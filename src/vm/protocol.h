@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 #define VM_PROTO_MAGIC 0x4376u /* "vC" on the wire */
-#define VM_PROTO_VERSION 1
+#define VM_PROTO_VERSION 2
 #define VM_FRAME_HEADER 12
 #define VM_FRAME_MAX_PAYLOAD (64u * 1024u)
 
-/* The stream of a frame: the process it is about (0 = the container's init). */
+/* The stream of a frame: the process it is about (0 = the container's init,
+ * others = processes the host's EXEC started, numbered by the host). */
 #define VM_STREAM_INIT 0
 
 enum vm_frame_type {
@@ -40,6 +41,7 @@ enum vm_frame_type {
         VM_SIGNAL,      /* u32 signal, u32 flags (VM_SIGNAL_ALL) */
         VM_SHUTDOWN,    /* empty: the agent powers the guest off */
         VM_RESIZE,      /* u32 rows, u32 columns: the terminal's new size */
+        VM_EXEC,        /* process.json (text): run it in the container, on a new stream */
 };
 
 #define VM_SIGNAL_ALL 1u

@@ -67,3 +67,17 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args);
 #define VM_CONSOLE_LOG "console.log"
 /* kill --all through the monitor: sigqueue()'s value on a signal */
 #define VM_SIGVAL_ALL 0x766d616c /* "vmal" */
+
+/*
+ * `cocoon exec` reaches the monitor on this SOCK_SEQPACKET socket in the
+ * state directory; every packet is one frame of the agent protocol
+ * (protocol.h) with the stream VM_STREAM_UNASSIGNED, the monitor numbers the
+ * process's stream on the agent's port.  The caller sends EXEC (the process
+ * JSON) with three fds (SCM_RIGHTS): the process's stdin, stdout and stderr
+ * (the caller's own, or the slave of a pty whose master went to
+ * --console-socket); the monitor answers STARTED or ERROR, then EXIT once
+ * every byte of output was written.  Meanwhile the caller sends SIGNAL and
+ * RESIZE.  A caller that goes away gets its process killed (SIGKILL).
+ */
+#define VM_EXEC_SOCK "vmexec.sock"
+#define VM_STREAM_UNASSIGNED 0xffffffffu

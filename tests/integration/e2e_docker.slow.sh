@@ -442,14 +442,10 @@ test_docker_vm() {
                 assert_eq "0 got [line one]" "$rc $out" "[cocoon-vm] docker run -i ($err)"
                 assert_ok dk run -d --name vmc --runtime cocoon-vm "$IMAGE" sh -c 'echo up; while :; do sleep 0.1; done'
                 wait_logs vmc up
-                capture dk exec vmc sh -c 'echo exec-out; exit 3'
-                if [[ "$out $err" == *"not supported with --sandbox=vm yet"* ]]; then
-                        # docs/vm.md: exec is the next slice; the refusal is one clear line
-                        assert_ne 0 "$rc" "[cocoon-vm] docker exec status"
-                        note "cocoon-vm: docker exec refused: $out $err"
-                else
-                        assert_eq "3 exec-out" "$rc $out" "[cocoon-vm] docker exec ($err)"
-                fi
+                capture dk exec vmc sh -c 'echo exec-out; echo exec-err >&2; exit 3'
+                assert_eq "3 exec-out exec-err" "$rc $out $err" "[cocoon-vm] docker exec status, stdout, stderr"
+                capture_in "exec input" dk exec -i vmc sh -c 'read l; echo "got [$l]"'
+                assert_eq "0 got [exec input]" "$rc $out" "[cocoon-vm] docker exec -i ($err)"
                 assert_ok dk stop -t 1 vmc
                 assert_eq 137 "$(dk inspect -f '{{.State.ExitCode}}' vmc)" "[cocoon-vm] exit status after docker stop"
                 assert_ok dk rm vmc

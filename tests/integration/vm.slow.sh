@@ -185,3 +185,124 @@ ro=1" "$out" "the workload's view"
         assert_eq from-guest "$(cat "$T/data/out")" "the file the guest wrote, on the host"
         assert_eq file-content "$(cat "$T/file")" "the read-only file"
 }
+
+# pid-file stand-in of a detached exec: run `cocoon exec -d --pid-file PF ...`
+# as an engine's shim does (a child subreaper, which inherits the stand-in),
+# optionally signal the stand-in once the process printed its first line to
+# OUT, and print how it ended as Python's waitstatus_to_exitcode (-N: signal N).
+exec_detached_status() {
+        local pf=$1 outf=$2 sig=$3
+        shift 3
+        # shellcheck disable=SC2086
+        python3 - "$pf" "$outf" "$sig" "$COCOON" $CC_GLOBAL "$@" <<'PY'
+import ctypes, os, sys, time, subprocess
+pf, outf, sig, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+with open(outf, "wb") as o:
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT)
+if r.returncode != 0:
+    print("exec -d failed: %d" % r.returncode)
+    sys.exit(0)
+pid = int(open(pf).read())
+if sig:
+    deadline = time.time() + 60
+    while time.time() < deadline and os.path.getsize(outf) == 0:
+        time.sleep(0.05)
+    os.kill(pid, sig)
+_, st = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(st))
+PY
+}
+
+test_vm_exec() {
+        vm_ready
+        local B=$T/b id mon
+        make_bundle "$B" sh -c 'trap "echo got-term; exit 42" TERM; echo ready; sleep 1000 & wait'
+        edit_config "$B" 'c["hostname"] = "vm-guest"'
+        echo "rootfs-$TOKEN" >"$B/rootfs/marker"
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" >"$T/init.out" 2>"$T/init.err" </dev/null || fail "create: $(cat "$T/init.err")"
+        mon=$(pid_of "$id")
+        track_pid "$mon"
+        assert_ok cocoon start "$id"
+        wait_for grep -q ready "$T/init.out"
+
+        # exit code passed through, stdout and stderr apart, the container's hostname and rootfs
+        capture cocoon exec "$id" sh -c 'hostname; cat /marker; echo to-stderr >&2; exit 7'
+        assert_eq 7 "$rc" "exec's exit code (stderr: $err)"
+        assert_eq "vm-guest
+rootfs-$TOKEN" "$out" "exec's stdout"
+        assert_eq to-stderr "$err" "exec's stderr"
+
+        # stdin piped to EOF, and every byte of output before the exit
+        local input
+        input=$(seq 1 3000)
+        capture_in "$input" cocoon exec "$id" sh -c 'cat; echo "eof seen"'
+        assert_eq 0 "$rc" "exit code (stderr: $err)"
+        assert_eq "$input
+eof seen" "$out" "stdin copied back"
+
+        # env, cwd and user from the command line, and from --process
+        capture cocoon exec -e FOO=bar --cwd /etc -u 1000:1001 "$id" sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g)"'
+        assert_eq "bar /etc 1000:1001" "$out" "env, cwd, user (stderr: $err)"
+        cat >"$T/p.json" <<'JSON'
+{"args": ["sh", "-c", "echo \"$X in $(pwd)\"; kill -TERM $$"], "cwd": "/tmp", "env": ["X=from-process-json", "PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0}}
+JSON
+        capture cocoon exec --process "$T/p.json" "$id"
+        assert_eq 143 "$rc" "a process killed by SIGTERM (stderr: $err)"
+        assert_eq "from-process-json in /tmp" "$out" "--process"
+
+        # --detach --pid-file: the stand-in exits with the process's code, after its output;
+        # a signal sent to the stand-in reaches the process, and the stand-in dies of it
+        assert_eq 9 "$(exec_detached_status "$T/pf1" "$T/d1.out" 0 exec -d --pid-file "$T/pf1" "$id" \
+                sh -c 'sleep 1; echo detached-out; exit 9')" "the detached stand-in's status"
+        assert_eq detached-out "$(cat "$T/d1.out")" "the detached process's output"
+        assert_eq -15 "$(exec_detached_status "$T/pf2" "$T/d2.out" 15 exec -d --pid-file "$T/pf2" "$id" \
+                sh -c 'echo up; exec sleep 300')" "the stand-in after SIGTERM (output: $(cat "$T/d2.out"))"
+        assert_eq -9 "$(exec_detached_status "$T/pf3" "$T/d3.out" 9 exec -d --pid-file "$T/pf3" "$id" \
+                sh -c 'echo up; exec sleep 300')" "the stand-in after SIGKILL"
+
+        # -t: a pty, its master on --console-socket
+        console_receiver "$T/c.sock" "$T/c.out" 'tty-input\n'
+        capture cocoon exec -t --console-socket "$T/c.sock" "$id" \
+                sh -c 'test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; read line; echo "got:$line"; exit 4'
+        assert_eq 4 "$rc" "exec -t's exit code (stderr: $err)"
+        wait_pid_gone "$console_pid"
+        local o
+        o=$(tr -d '\r' <"$T/c.out")
+        assert_contains "$o" ALL-TTY "console output"
+        assert_contains "$o" "got:tty-input" "console input"
+
+        # bad input: one line, non-zero, nothing left behind
+        capture cocoon exec "$id" "/nonexistent-$TOKEN"
+        [ "$rc" != 0 ] || fail "exec of a missing binary succeeded"
+        assert_error_line
+        assert_contains "$err" "nonexistent-$TOKEN" "the error line"
+        echo '{"args": ["true"], "cwd": 5}' >"$T/bad.json"
+        assert_fail cocoon exec --process "$T/bad.json" "$id"
+        assert_error_line
+        assert_contains "$err" "cwd" "the error line"
+        # the container holds its init (sh and its sleep) and this ps only: the
+        # killed and failed ones are gone
+        capture cocoon exec "$id" ps -o pid,args
+        assert_eq 0 "$rc" "ps (stderr: $err)"
+        assert_eq 4 "$(wc -l <<<"$out")" "lines of ps in the container: [$out]"
+        assert_contains "$out" "sleep 1000" "ps"
+
+        # kill still reaches the init with an exec'd process running; that process
+        # ends with the VM, its stand-in as killed by SIGKILL
+        cocoon exec -d --pid-file "$T/pf4" "$id" sleep 300 </dev/null >/dev/null 2>"$T/d4.err" || fail "exec -d: $(cat "$T/d4.err")"
+        local standin
+        standin=$(cat "$T/pf4")
+        track_pid "$standin"
+        assert_ok cocoon kill "$id" TERM
+        wait_status "$id" stopped 60
+        assert_contains "$(cat "$T/init.out")" got-term "the init's trap"
+        wait_pid_gone "$standin"
+        capture cocoon exec "$id" true
+        [ "$rc" != 0 ] || fail "exec into a stopped container succeeded"
+        assert_error_line
+        assert_contains "$err" stopped "the error line"
+        assert_ok cocoon delete "$id"
+        [ ! -e "$ROOT/$id" ] || fail "delete left $ROOT/$id"
+}

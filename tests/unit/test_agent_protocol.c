@@ -65,6 +65,15 @@ static void test_malformed(void) {
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
         n = frame(buf, VM_CREATE, 0, "\0\0\0\0a\0{}", 8);
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+        /* EXEC: a process object at least, on a stream of its own (not the init's) */
+        n = frame(buf, VM_EXEC, 0, "{}", 2);
+        CHECK_INT_EQ(vm_frame_parse(buf, VM_FRAME_HEADER, &f, &used), -EBADMSG);
+        n = frame(buf, VM_EXEC, 3, "{", 1);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        n = frame(buf, VM_EXEC, 3, "{}", 2);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+        CHECK(f.type == VM_EXEC && f.stream == 3 && used == n);
+        CHECK_INT_EQ(vm_frame_parse(buf, n - 1, &f, &used), 0);
         /* every byte value in every header position: no crash, and only
          * complete valid frames are accepted */
         for (int pos = 0; pos < VM_FRAME_HEADER; pos++)
@@ -113,6 +122,34 @@ static void test_reader(void) {
         close(sv[1]);
 }
 
+/* A life with an exec'd process: its frames carry their own stream. */
+static void test_exec_streams(void) {
+        int sv[2];
+        CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        const char *proc = "{\"args\":[\"sh\"],\"cwd\":\"/\"}";
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_EXEC, 1, proc, strlen(proc)), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STARTED, 1, NULL, 0), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STDOUT, 0, "init", 4), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STDOUT, 1, "exec", 4), 0);
+        CHECK_INT_EQ(vm_send_u32s(sv[0], VM_EXIT, 1, 0x0300, 0, 1), 0);
+        close(sv[0]);
+        static struct vm_reader r;
+        struct vm_frame f;
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_EXEC && f.stream == 1 && f.len == strlen(proc) && !memcmp(f.payload, proc, f.len));
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_STARTED && f.stream == 1);
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_STDOUT && f.stream == 0 && !memcmp(f.payload, "init", 4));
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_STDOUT && f.stream == 1 && !memcmp(f.payload, "exec", 4));
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_EXIT && f.stream == 1 && vm_get_u32(f.payload) == 0x0300);
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 0);
+        close(sv[1]);
+        CHECK(!strcmp(vm_frame_type_name(VM_EXEC), "EXEC"));
+}
+
 static void test_oversize_send(void) {
         static uint8_t big[VM_FRAME_MAX_PAYLOAD + 1];
         CHECK_INT_EQ(vm_frame_send(-1, VM_STDIN, 0, big, sizeof big), -EMSGSIZE);
@@ -122,6 +159,7 @@ int main(void) {
         test_round_trip();
         test_malformed();
         test_reader();
+        test_exec_streams();
         test_oversize_send();
         return unit_summary();
 }

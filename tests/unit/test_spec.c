@@ -922,6 +922,56 @@ static void test_process_standalone(void) {
         oci_spec_free(NULL);
 }
 
+/* oci_process_to_json: what the vm sandbox sends its guest for `exec`
+ * parses back to the same process, every field set. */
+static void test_process_to_json(void) {
+        const char *text = "{\"terminal\": true, \"consoleSize\": {\"height\": 24, \"width\": 80},"
+                           " \"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 18, \"additionalGids\": [5, 6]},"
+                           " \"args\": [\"sh\", \"-c\", \"echo hi\"], \"env\": [\"A=1\", \"B=two words\"],"
+                           " \"cwd\": \"/tmp\", \"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_CHOWN\"],"
+                           " \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"]},"
+                           " \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": 4096},"
+                           " {\"type\": \"RLIMIT_CORE\", \"soft\": 1.8446744073709552e19, \"hard\": 1.8446744073709552e19}],"
+                           " \"noNewPrivileges\": true, \"apparmorProfile\": \"prof\", \"selinuxLabel\": \"lab\","
+                           " \"oomScoreAdj\": -17, \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\", \"priority\": 0}}";
+        json_t *obj = json_loads(text, 0, NULL);
+        struct oci_process *p = NULL, *q = NULL;
+        CHECK_OK(oci_process_parse(obj, "process.json", "", &p));
+        json_decref(obj);
+        json_t *out = oci_process_to_json(p);
+        CHECK(out != NULL);
+        CHECK_OK(oci_process_parse(out, "again", "", &q));
+        json_decref(out);
+        CHECK(q->terminal && q->console_height == 24 && q->console_width == 80);
+        CHECK(q->user.uid == 1000 && q->user.gid == 100 && q->user.has_umask && q->user.umask == 18);
+        CHECK(q->user.n_additional_gids == 2 && q->user.additional_gids[1] == 6);
+        CHECK_STR_EQ(q->args[2], "echo hi");
+        CHECK(q->args[3] == NULL);
+        CHECK_STR_EQ(q->env[1], "B=two words");
+        CHECK_STR_EQ(q->cwd, "/tmp");
+        CHECK(q->has_caps && q->caps.bounding == (BIT(CAP_KILL) | BIT(CAP_CHOWN)) && q->caps.effective == BIT(CAP_KILL));
+        CHECK(q->caps.inheritable == 0 && q->caps.ambient == 0);
+        CHECK(q->n_rlimits == 2 && q->rlimits[0].soft == 1024 && q->rlimits[0].hard == 4096);
+        CHECK(q->rlimits[1].soft == UINT64_MAX && q->rlimits[1].hard == UINT64_MAX);
+        CHECK(q->no_new_privileges && q->has_oom_score_adj && q->oom_score_adj == -17);
+        CHECK_STR_EQ(q->apparmor_profile, "prof");
+        CHECK_STR_EQ(q->selinux_label, "lab");
+        CHECK(json_equal(q->io_priority, p->io_priority));
+        oci_process_free(p);
+        oci_process_free(q);
+        /* no capabilities object stays none (not an empty one) */
+        obj = json_loads("{\"args\": [\"true\"], \"cwd\": \"/\"}", 0, NULL);
+        CHECK_OK(oci_process_parse(obj, "process.json", "", &p));
+        json_decref(obj);
+        out = oci_process_to_json(p);
+        CHECK(out && !json_object_get(out, "capabilities"));
+        CHECK_OK(oci_process_parse(out, "again", "", &q));
+        CHECK(!q->has_caps && !q->terminal && q->env && !q->env[0]);
+        json_decref(out);
+        oci_process_free(p);
+        oci_process_free(q);
+}
+
 static void test_process_load(void) {
         char path[] = "/tmp/cocoon-unit-process-XXXXXX";
         int fd = mkstemp(path);
@@ -1318,6 +1368,7 @@ static void test_template(void) {
 
 int main(void) {
         runc_spec_text = unit_read_data("runc-spec.json", NULL);
+        test_process_to_json();
         test_runc_spec();
         test_runc_spec_rootless();
         test_full();
