@@ -72,7 +72,7 @@ enum rule {
         R_AF_UNIX,      /* socket/socketpair(AF_UNIX, ...) */
         R_CLONE_THREAD, /* clone(): threads only */
         R_NOTIF_IOCTL,  /* ioctl(): the seccomp notification requests */
-        R_PRCTL_NAME,   /* prctl(): thread names, our own parent-death signal */
+        R_PRCTL_NAME,   /* prctl(): thread names, our own parent-death signal, not dumpable */
         R_NOTIF_SIZES,  /* seccomp(): SECCOMP_GET_NOTIF_SIZES only */
         R_SOL_SOCKET,   /* setsockopt(): socket-level options only */
         R_UNSHARE_FS,   /* unshare(): CLONE_FS only (a thread's own umask) */
@@ -107,7 +107,7 @@ static const struct own_rule common_own[] = {
         {"getpid", R_ALLOW, NULL},
         {"sched_yield", R_ALLOW, NULL},
         {"sched_getaffinity", R_ALLOW, NULL},
-        {"prctl", R_PRCTL_NAME, "PR_SET_NAME, PR_GET_NAME or PR_SET_PDEATHSIG"},
+        {"prctl", R_PRCTL_NAME, "PR_SET_NAME, PR_GET_NAME, PR_SET_PDEATHSIG or PR_SET_DUMPABLE 0"},
         /* signals */
         {"rt_sigaction", R_ALLOW, NULL},
         {"rt_sigprocmask", R_ALLOW, NULL},
@@ -356,6 +356,12 @@ static int add_own_rule(scmp_filter_ctx ctx, const struct own_rule *rule, const 
                 if (r == 0)
                         r = add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                 (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG)}, rule->name);
+                /* exit_like_status: no core of ours for the workload's SIGSEGV */
+                if (r == 0)
+                        r = add(ctx, SCMP_ACT_ALLOW, nr, 2,
+                                (struct scmp_arg_cmp[]){SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE),
+                                                        SCMP_A1(SCMP_CMP_EQ, 0)},
+                                rule->name);
                 break;
         }
         return r;

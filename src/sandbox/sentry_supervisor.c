@@ -244,22 +244,6 @@ static void reap(pid_t pid) {
                 ;
 }
 
-/* Die as `status` says the workload died, so our parent sees the same. */
-static _Noreturn void exit_like(int status) {
-        if (WIFSIGNALED(status)) {
-                int sig = WTERMSIG(status);
-                struct sigaction dfl = {.sa_handler = SIG_DFL};
-                sigaction(sig, &dfl, NULL);
-                sigset_t set;
-                sigemptyset(&set);
-                sigaddset(&set, sig);
-                sigprocmask(SIG_UNBLOCK, &set, NULL);
-                raise(sig);
-                _exit(128 + sig); /* a signal whose default is not to terminate */
-        }
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
-}
-
 /* Fail closed: the container ends with its Sentry or Gofer. */
 static _Noreturn __attribute__((format(printf, 3, 4))) void kill_container(struct supervisor *sv, bool gofer_alive,
                                                                           const char *fmt, ...) {
@@ -275,7 +259,7 @@ static _Noreturn __attribute__((format(printf, 3, 4))) void kill_container(struc
                 kill(sv->gofer, SIGKILL);
                 reap(sv->gofer);
         }
-        exit_like(SIGKILL); /* as a wait status: "killed by SIGKILL" (137 for the engine) */
+        exit_like_status(SIGKILL); /* as a wait status: "killed by SIGKILL" (137 for the engine) */
 }
 
 /* Step 3, after READY, and step 4. */
@@ -304,7 +288,7 @@ static _Noreturn void run(struct supervisor *sv) {
                                          * reaps pid 1 last); the Gofer has nothing left to serve */
                                         kill(sv->gofer, SIGKILL);
                                         reap(sv->gofer);
-                                        exit_like(status);
+                                        exit_like_status(status);
                                 }
                                 if (pid == sv->gofer) {
                                         char what[96];
