@@ -107,11 +107,6 @@ int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret
         _cleanup_close_ int path_fd = fast_openat2(c, abs, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)));
         if (path_fd < 0)
                 return final_or_miss(c, path_fd);
-        if (flags & O_PATH) {
-                *ret_fd = TAKE_FD(path_fd);
-                c->used_fast = true;
-                return 0;
-        }
         struct stat st;
         if (fstat(path_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
                 return SENTRY_FAST_MISS;

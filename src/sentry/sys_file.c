@@ -32,23 +32,64 @@
 
 enum { VIA_GOFER, VIA_KERNEL };
 
+/* /proc/self/fd/N or /proc/thread-self/fd/N: N, else -1. */
+static int own_fd_link(const char *abs) {
+        const char *rest = NULL;
+        if (strncmp(abs, "/proc/self/fd/", 14) == 0)
+                rest = abs + 14;
+        else if (strncmp(abs, "/proc/thread-self/fd/", 21) == 0)
+                rest = abs + 21;
+        if (!rest || *rest < '0' || *rest > '9')
+                return -1;
+        char *end;
+        long n = strtol(rest, &end, 10);
+        return *end || n > INT_MAX ? -1 : (int) n;
+}
+
 /* Copy and place a path argument; VIA_KERNEL when the kernel may run the call. */
-static int resolve(struct sentry_call *c, int dirfd, uint64_t addr, int at_flags, struct sentry_path *p) {
+static int resolve_path(struct sentry_call *c, int dirfd, uint64_t addr, int at_flags, bool follow_fd_links,
+                        struct sentry_path *p) {
         int r = sentry_path_arg(c, dirfd, addr, at_flags, p);
         if (r == -EOPNOTSUPP && p->empty)
                 return VIA_KERNEL; /* "" names a pipe, socket or anon inode the caller holds */
         if (r < 0)
                 return r;
-        return sentry_path_kernel_view(p->abs) ? VIA_KERNEL : VIA_GOFER;
+        if (!sentry_path_kernel_view(p->abs))
+                return VIA_GOFER;
+        /* The caller's own descriptor named through /proc (glibc's
+         * fchmodat(AT_SYMLINK_NOFOLLOW) chmods /proc/self/fd/N of an O_PATH
+         * descriptor, which the kernel opened in the read-only view): the
+         * file's path, for the Gofer.  A pipe or socket stays the kernel's. */
+        int fd = follow_fd_links && !(at_flags & AT_SYMLINK_NOFOLLOW) ? own_fd_link(p->abs) : -1;
+        char target[PATH_MAX];
+        if (fd < 0 || sentry_fd_path(c, fd, target, sizeof target) < 0 || sentry_path_kernel_view(target))
+                return VIA_KERNEL;
+        memcpy(p->abs, target, strlen(target) + 1);
+        return VIA_GOFER;
+}
+
+static int resolve(struct sentry_call *c, int dirfd, uint64_t addr, int at_flags, struct sentry_path *p) {
+        return resolve_path(c, dirfd, addr, at_flags, true, p);
 }
 
 /* ---- open --------------------------------------------------------------------------------- */
 
 static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, mode_t mode, uint64_t resolve_flags) {
         struct sentry_path p;
-        int r = resolve(c, dirfd, path, 0, &p);
+        /* an open of /proc/self/fd/N stays the kernel's: it reopens the very
+         * file, deleted or renamed, on the mount its descriptor is on */
+        int r = resolve_path(c, dirfd, path, 0, false, &p);
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
+        /* An O_PATH descriptor cannot be installed (SECCOMP_IOCTL_NOTIF_ADDFD
+         * takes its source with fget(), which refuses O_PATH files: EBADF),
+         * so the kernel opens it in the workload's own, read-only view of
+         * the same tree.  It reads and writes nothing; what it names is the
+         * same file; a later call through it (fstat, a dirfd, fchdir) finds
+         * the same path, and writes through it (chmod of /proc/self/fd/N)
+         * meet the read-only view (docs/sentry.md). */
+        if (flags & O_PATH)
+                return SENTRY_CONTINUE;
         int fd = -1;
         if (!resolve_flags) {
                 r = sentry_fast_open(c, p.abs, flags, &fd);

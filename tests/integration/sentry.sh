@@ -527,6 +527,7 @@ test_sentry_dirfd_relative_calls() {
         docker_caps "$B"
         chmod 1777 "$B/rootfs/tmp"
         gcc -static -O2 -o "$B/rootfs/dirfd" -x c - <<'C' || fail "compiling the dirfd probe"
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -563,6 +564,24 @@ int main(int argc, char **argv) {
         TRY("unlinkat dir", unlinkat(d, "sub", AT_REMOVEDIR));
         TRY("fstatat closed fd", fstatat(99, "x", &st, 0));
         TRY("fstatat file as dirfd", fstatat(1, "x", &st, 0));
+        /* O_PATH descriptors (which SECCOMP_IOCTL_NOTIF_ADDFD cannot install) */
+        fd = openat(d, "p", O_WRONLY | O_CREAT, 0644);
+        close(fd);
+        TRY("symlinkat p", symlinkat("p", d, "pl"));
+        int pd = open(argv[1], O_PATH | O_DIRECTORY);
+        TRY("open O_PATH dir", pd);
+        TRY("fstatat via O_PATH dirfd", fstatat(pd, "p", &st, 0));
+        int pl = openat(d, "pl", O_PATH | O_NOFOLLOW);
+        TRY("open O_PATH|O_NOFOLLOW symlink", pl);
+        TRY("fstat of it", fstat(pl, &st));
+        printf("is a symlink: %d\n", S_ISLNK(st.st_mode));
+        TRY("readlinkat of it", (int) readlinkat(pl, "", buf, sizeof buf - 1));
+        TRY("fchmodat nofollow file", fchmodat(d, "p", 0600, AT_SYMLINK_NOFOLLOW));
+        TRY("fchmodat nofollow symlink", fchmodat(d, "pl", 0600, AT_SYMLINK_NOFOLLOW));
+        TRY("fstatat p", fstatat(d, "p", &st, 0));
+        printf("mode %o\n", st.st_mode & 07777);
+        TRY("unlinkat p", unlinkat(d, "p", 0));
+        TRY("unlinkat pl", unlinkat(d, "pl", 0));
         return 0;
 }
 C
