@@ -331,11 +331,18 @@ static int op_unix_bind(struct gofer_conn *c, const struct gofer_req *q, int soc
         int r = gofer_walk_parent(c->root_fd, q->path, &w);
         if (r < 0)
                 return r;
+        /* The kernel keeps the name a socket was bound with, and
+         * getsockname() (then a peer's getpeername(), and a connect() to
+         * what getsockname said) uses it: the container path when it fits,
+         * resolved from this thread's root, the container root (what the
+         * walk checked; a parent swapped since can only lead to another
+         * directory inside it).  Else the last name, from the walked parent. */
+        bool whole = q->path[0] == '/' && strlen(q->path) < sizeof(((struct sockaddr_un *) 0)->sun_path);
         struct sockaddr_un sa;
         socklen_t len;
-        if ((r = unix_addr(w.name, &sa, &len)) < 0)
+        if ((r = unix_addr(whole ? q->path : w.name, &sa, &len)) < 0)
                 return r;
-        if (fchdir(w.dirfd) < 0)
+        if (fchdir(whole ? c->root_fd : w.dirfd) < 0)
                 return -errno;
         /* bind creates the name and never follows it. */
         r = ret_errno(bind(sock, (struct sockaddr *) &sa, len));

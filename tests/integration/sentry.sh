@@ -529,6 +529,8 @@ test_sentry_dirfd_relative_calls() {
         gcc -static -O2 -o "$B/rootfs/dirfd" -x c - <<'C' || fail "compiling the dirfd probe"
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -582,6 +584,18 @@ int main(int argc, char **argv) {
         printf("mode %o\n", st.st_mode & 07777);
         TRY("unlinkat p", unlinkat(d, "p", 0));
         TRY("unlinkat pl", unlinkat(d, "pl", 0));
+        /* a unix socket's name is what it was bound with: a client may
+         * connect to what getsockname() says (the Gofer binds it) */
+        int srv = socket(AF_UNIX, SOCK_STREAM, 0), cli = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX}, got = {0};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/sock", argv[1]);
+        TRY("bind", bind(srv, (struct sockaddr *) &sa, sizeof sa));
+        TRY("listen", listen(srv, 1));
+        socklen_t gl = sizeof got;
+        TRY("getsockname", getsockname(srv, (struct sockaddr *) &got, &gl));
+        printf("name %s\n", got.sun_path);
+        TRY("connect to it", connect(cli, (struct sockaddr *) &got, gl));
+        TRY("unlink sock", unlinkat(d, "sock", 0));
         return 0;
 }
 C
