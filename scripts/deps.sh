@@ -5,7 +5,8 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
-test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck) ;;
+# libpython3.11-testsuite: CPython's regression modules (compat_python.slow.sh)
+test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck libpython3.11-testsuite) ;;
 # runsc: Debian's gVisor (0.0~20221219, ptrace platform), the other side of every ratio
 bench) pkgs+=(runc runsc) ;;
 # the engines of tests/integration/e2e_*.slow.sh; python3-grpc-tools
