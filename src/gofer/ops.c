@@ -326,6 +326,14 @@ static int unix_addr(const char *name, struct sockaddr_un *sa, socklen_t *len) {
         return 0;
 }
 
+/* Whether the container root is this process's "/" (gofer_enter_root made
+ * it so; a Gofer serving a directory of the host, as the unit tests run it,
+ * is not): only then does an absolute name resolve inside the container. */
+static bool root_is_slash(int root_fd) {
+        struct stat a, b;
+        return fstat(root_fd, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int op_unix_bind(struct gofer_conn *c, const struct gofer_req *q, int sock) {
         _cleanup_walk_ struct gofer_walk w = GOFER_WALK_INIT;
         int r = gofer_walk_parent(c->root_fd, q->path, &w);
@@ -337,7 +345,8 @@ static int op_unix_bind(struct gofer_conn *c, const struct gofer_req *q, int soc
          * resolved from this thread's root, the container root (what the
          * walk checked; a parent swapped since can only lead to another
          * directory inside it).  Else the last name, from the walked parent. */
-        bool whole = q->path[0] == '/' && strlen(q->path) < sizeof(((struct sockaddr_un *) 0)->sun_path);
+        bool whole = q->path[0] == '/' && strlen(q->path) < sizeof(((struct sockaddr_un *) 0)->sun_path) &&
+                     root_is_slash(c->root_fd);
         struct sockaddr_un sa;
         socklen_t len;
         if ((r = unix_addr(whole ? q->path : w.name, &sa, &len)) < 0)
