@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,20 +138,143 @@ int sentry_path_join(const char *base, const char *rel, char *out, size_t size) 
         return r;
 }
 
-bool sentry_path_kernel_view(const char *abs) {
-        static const char *const views[] = {"/proc", "/sys", "/dev"};
-        bool below = false;
-        for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
-                size_t n = strlen(views[i]);
-                if (strncmp(abs, views[i], n) == 0 && (abs[n] == 0 || abs[n] == '/'))
-                        below = true;
-        }
-        if (!below)
-                return false;
+static bool below(const char *abs, const char *dir) {
+        size_t n = strlen(dir);
+        return strncmp(abs, dir, n) == 0 && (abs[n] == 0 || abs[n] == '/');
+}
+
+static bool has_dotdot(const char *abs) {
         for (const char *p = abs; (p = strstr(p, "/..")); p += 3)
                 if (p[3] == 0 || p[3] == '/')
+                        return true;
+        return false;
+}
+
+/*
+ * What each component of a /proc path is, as far as the fold knows.  Only
+ * directories that procfs always has, reached without a symlink into the
+ * rest of the tree, may be left with "..": anything else (a file, a magic
+ * link such as cwd or fd/N, a directory the fold does not know) makes the
+ * fold give up, since only the kernel can tell where ".." leads from there.
+ */
+enum proc_kind {
+        K_ROOTFS, /* a component of the rootfs, outside /proc */
+        K_PROC,   /* /proc itself */
+        K_PID,    /* /proc/self, /proc/<n> */
+        K_TASK,   /* <pid>/task */
+        K_TID,    /* <pid>/task/<n> */
+        K_OTHER,  /* anything else below /proc */
+};
+
+static bool all_digits(const char *s, size_t n) {
+        if (n == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < '0' || s[i] > '9')
                         return false;
         return true;
+}
+
+static bool comp_is(const char *s, size_t n, const char *name) {
+        return strlen(name) == n && memcmp(s, name, n) == 0;
+}
+
+#define FOLD_MAX (PATH_MAX / 2)
+
+int sentry_path_procfs_fold(const char *abs, char *out, size_t size) {
+        if (!below(abs, "/proc"))
+                return -EOPNOTSUPP;
+        /* a stack of components: kind, and where its name is (in abs, or a
+         * literal for the ones a symlink stands for) */
+        static const char *const lit_self = "self", *const lit_task = "task";
+        uint8_t kind[FOLD_MAX];
+        const char *name[FOLD_MAX];
+        uint16_t len[FOLD_MAX];
+        size_t depth = 0;
+#define PUSH(k, s, n)                                                                              \
+        do {                                                                                       \
+                if (depth == FOLD_MAX)                                                             \
+                        return -ENAMETOOLONG;                                                      \
+                kind[depth] = (k);                                                                 \
+                name[depth] = (s);                                                                 \
+                len[depth++] = (uint16_t) (n);                                                     \
+        } while (0)
+        for (const char *p = abs; *p;) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                const char *end = strchrnul(p, '/');
+                size_t n = (size_t) (end - p);
+                enum proc_kind top = depth ? kind[depth - 1] : K_ROOTFS;
+                if (comp_is(p, n, "..")) {
+                        if (depth == 0)
+                                ; /* ".." of "/" is "/" */
+                        else if (top == K_PROC || top == K_PID || top == K_TASK || top == K_TID)
+                                depth--;
+                        else
+                                return -EOPNOTSUPP;
+                } else if (depth == 0) {
+                        PUSH(comp_is(p, n, "proc") ? K_PROC : K_ROOTFS, p, n);
+                } else if (top == K_PROC && comp_is(p, n, "self")) {
+                        PUSH(K_PID, p, n);
+                } else if (top == K_PROC && comp_is(p, n, "thread-self")) {
+                        /* -> self/task/<tid> */
+                        PUSH(K_PID, lit_self, 4);
+                        PUSH(K_TASK, lit_task, 4);
+                        PUSH(K_TID, p, n);
+                } else if (top == K_PROC && (comp_is(p, n, "net") || comp_is(p, n, "mounts"))) {
+                        /* -> self/net, self/mounts */
+                        PUSH(K_PID, lit_self, 4);
+                        PUSH(K_OTHER, p, n);
+                } else if (top == K_PROC && all_digits(p, n)) {
+                        PUSH(K_PID, p, n);
+                } else if ((top == K_PID || top == K_TID) && comp_is(p, n, "root")) {
+                        /* the magic link to the process's root: the
+                         * container root for every process of it, since
+                         * chroot is refused (sys_file.c) */
+                        depth = 0;
+                } else if (top == K_PID && comp_is(p, n, "task")) {
+                        PUSH(K_TASK, p, n);
+                } else if (top == K_TASK && all_digits(p, n)) {
+                        PUSH(K_TID, p, n);
+                } else {
+                        PUSH(top == K_ROOTFS ? K_ROOTFS : K_OTHER, p, n);
+                }
+                p = end;
+        }
+#undef PUSH
+        size_t at = 0;
+        for (size_t i = 0; i < depth; i++) {
+                if (at + 1 + len[i] >= size)
+                        return -ENAMETOOLONG;
+                out[at++] = '/';
+                memcpy(out + at, name[i], len[i]);
+                at += len[i];
+        }
+        if (at == 0) {
+                if (size < 2)
+                        return -ENAMETOOLONG;
+                out[at++] = '/';
+        } else if (abs[strlen(abs) - 1] == '/') {
+                /* "dir/" stays a directory lookup */
+                if (at + 1 >= size)
+                        return -ENAMETOOLONG;
+                out[at++] = '/';
+        }
+        out[at] = 0;
+        return 0;
+}
+
+bool sentry_path_kernel_view(const char *abs) {
+        if (!below(abs, "/proc") && !below(abs, "/sys") && !below(abs, "/dev"))
+                return false;
+        if (!has_dotdot(abs))
+                return true;
+        /* "/proc/self/../meminfo": procfs's own directories lead back into
+         * procfs, and the kernel sees it the same way */
+        char folded[PATH_MAX];
+        return sentry_path_procfs_fold(abs, folded, sizeof folded) == 0 && below(folded, "/proc");
 }
 
 int sentry_path_resolve(struct sentry_call *c, int dirfd, int at_flags, struct sentry_path *p) {

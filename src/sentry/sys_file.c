@@ -47,6 +47,12 @@ static int resolve(struct sentry_call *c, int dirfd, uint64_t addr, int at_flags
 static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, mode_t mode, uint64_t resolve_flags) {
         struct sentry_path p;
         int r = resolve(c, dirfd, path, 0, &p);
+        if (r >= 0) {
+                /* /proc/meminfo and the like: the container's, not the kernel's */
+                long s = sentry_procfs_open(c, &p, flags, resolve_flags);
+                if (s != SENTRY_FAST_MISS)
+                        return s;
+        }
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
         int fd = -1;
