@@ -117,6 +117,8 @@ int sentry_path_resolve(struct sentry_call *c, int dirfd, int at_flags, struct s
 /* The container path of the caller's descriptor fd (-EBADF when it has none,
  * -ENOENT for a deleted file, -EOPNOTSUPP for a pipe, socket, anon inode). */
 int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size);
+/* The caller's descriptor fd, duplicated into the Sentry (pidfd_getfd), or -errno. */
+int sentry_take_fd(struct sentry_call *c, int fd);
 /* Join base and a relative path, folding "//" and "." (never ".."). */
 int sentry_path_join(const char *base, const char *rel, char *out, size_t size);
 /*

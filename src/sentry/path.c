@@ -16,25 +16,26 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "sentry/call.h"
 
 #define DELETED_SUFFIX " (deleted)"
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+#endif
 
 static bool has_deleted_suffix(const char *s, size_t n) {
         size_t k = strlen(DELETED_SUFFIX);
         return n >= k && memcmp(s + n - k, DELETED_SUFFIX, k) == 0;
 }
 
-/* readlink of /proc/<tid>/<what>, NUL-terminated, with the " (deleted)" suffix
- * checked against the file itself (a live file may have that name). */
-static int proc_link(struct sentry_call *c, const char *what, char *out, size_t size, struct stat *st) {
-        char link[64];
-        snprintf(link, sizeof link, "%u/%s", c->req->pid, what);
-        if (st && fstatat(c->cfg->proc_fd, link, st, 0) < 0)
-                return errno == ENOENT ? -EBADF : -errno;
-        ssize_t n = readlinkat(c->cfg->proc_fd, link, out, size);
+/* The path of a file procfs links to, NUL-terminated, with the " (deleted)"
+ * suffix checked against the file itself (a live file may have that name). */
+static int link_target(int proc_fd, const char *link, char *out, size_t size, const struct stat *st) {
+        ssize_t n = readlinkat(proc_fd, link, out, size);
         if (n < 0)
                 return errno == ENOENT ? -EBADF : -errno;
         if ((size_t) n >= size)
@@ -45,7 +46,7 @@ static int proc_link(struct sentry_call *c, const char *what, char *out, size_t 
         if (has_deleted_suffix(out, (size_t) n)) {
                 struct stat own;
                 if (!st) {
-                        if (fstatat(c->cfg->proc_fd, link, &own, 0) < 0)
+                        if (fstatat(proc_fd, link, &own, 0) < 0)
                                 return errno == ENOENT ? -EBADF : -errno;
                         st = &own;
                 }
@@ -55,27 +56,59 @@ static int proc_link(struct sentry_call *c, const char *what, char *out, size_t 
         return 0;
 }
 
-int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size) {
+int sentry_take_fd(struct sentry_call *c, int fd) {
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, PIDFD_THREAD);
+        if (pidfd < 0 && errno == EINVAL) /* before Linux 6.9: thread-group leaders only */
+                pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, 0);
+        if (pidfd < 0)
+                return errno == ESRCH ? -ENOENT : -errno;
+        /* the pidfd names the caller only if the notification is still pending */
+        int r = sentry_valid(c);
+        if (r < 0)
+                return r;
+        int got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        if (got < 0)
+                return -errno;
+        return got;
+}
+
+/*
+ * The caller's descriptor, taken into the Sentry first: /proc/<tid>/fd/<n>
+ * is in a directory only its owner may search (proc_fd_permission), and the
+ * Sentry is uid nobody without CAP_DAC_READ_SEARCH, so a root workload's
+ * would be EACCES.  Our own /proc/thread-self/fd is ours to read; procfs
+ * computes the same path from it.
+ */
+static int fd_link(struct sentry_call *c, int fd, char *out, size_t size, struct stat *st) {
         if (fd < 0)
                 return -EBADF;
-        char what[32];
-        snprintf(what, sizeof what, "fd/%d", fd);
-        return proc_link(c, what, out, size, NULL);
+        _cleanup_close_ int own = sentry_take_fd(c, fd);
+        if (own < 0)
+                return own;
+        if (st && fstat(own, st) < 0)
+                return -errno;
+        char link[64];
+        snprintf(link, sizeof link, "thread-self/fd/%d", own);
+        return link_target(c->cfg->proc_fd, link, out, size, st);
+}
+
+int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size) {
+        return fd_link(c, fd, out, size, NULL);
 }
 
 /* The start of a relative path: cwd, or a directory descriptor. */
 static int base_dir(struct sentry_call *c, int dirfd, char *out, size_t size) {
         if (dirfd == AT_FDCWD) {
-                /* a cwd is a directory: only " (deleted)" needs a stat */
-                int r = proc_link(c, "cwd", out, size, NULL);
+                /* a cwd is a directory: only " (deleted)" needs a stat.
+                 * The cwd link is behind a ptrace check only, which the
+                 * Sentry's CAP_SYS_PTRACE passes. */
+                char link[32];
+                snprintf(link, sizeof link, "%u/cwd", c->req->pid);
+                int r = link_target(c->cfg->proc_fd, link, out, size, NULL);
                 return r == -EBADF ? -ENOENT : r;
         }
-        if (dirfd < 0)
-                return -EBADF;
-        char what[32];
         struct stat st;
-        snprintf(what, sizeof what, "fd/%d", dirfd);
-        int r = proc_link(c, what, out, size, &st);
+        int r = fd_link(c, dirfd, out, size, &st);
         if (r == -EOPNOTSUPP || (r == 0 && !S_ISDIR(st.st_mode)))
                 return -ENOTDIR;
         return r;

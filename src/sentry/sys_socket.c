@@ -31,10 +31,6 @@
 
 #define ARG(i) (c->req->data.args[i])
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-
 static long socket_policy(struct sentry_call *c, int family, int type, int protocol) {
         int base = type & 0xf;
         if (type & ~(0xf | SOCK_CLOEXEC | SOCK_NONBLOCK))
@@ -85,23 +81,6 @@ long sys_socketpair(struct sentry_call *c) {
         return r;
 }
 
-/* The caller's descriptor fd, duplicated into the Sentry. */
-static int take_fd(struct sentry_call *c, int fd) {
-        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, PIDFD_THREAD);
-        if (pidfd < 0 && errno == EINVAL) /* before Linux 6.9: thread-group leaders only */
-                pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, 0);
-        if (pidfd < 0)
-                return errno == ESRCH ? -ENOENT : -errno;
-        /* the pidfd names the caller only if the notification is still pending */
-        int r = sentry_valid(c);
-        if (r < 0)
-                return r;
-        int got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-        if (got < 0)
-                return -errno;
-        return got;
-}
-
 enum unix_op { UNIX_BIND, UNIX_CONNECT };
 
 static long unix_addr(struct sentry_call *c, enum unix_op op) {
@@ -127,7 +106,7 @@ static long unix_addr(struct sentry_call *c, enum unix_op op) {
         p.user[len] = 0;
         sentry_strace_str(c, p.user);
 
-        _cleanup_close_ int sock = take_fd(c, fd);
+        _cleanup_close_ int sock = sentry_take_fd(c, fd);
         if (sock < 0)
                 return sock;
         int domain = 0;
