@@ -7,13 +7,16 @@
 //   procfs_probe fstat PATH        "size N reads N": fstat's size of the open file, bytes read
 //   procfs_probe affinity          CPUs in sched_getaffinity(0)
 //   procfs_probe pread PATH        "same" when two preads at offset 0 agree
+//   procfs_probe bench PATH N      microseconds per open + read to the end + close, N times
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *err_name(int e) {
@@ -98,6 +101,26 @@ int main(int argc, char **argv) {
                 puts("same");
                 return 0;
         }
-        fprintf(stderr, "usage: procfs_probe openat DIR NAME | write PATH | fstat PATH | affinity | pread PATH\n");
+        if (argc == 4 && strcmp(argv[1], "bench") == 0) {
+                long n = atol(argv[3]);
+                char buf[65536];
+                struct timespec a, b;
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                for (long i = 0; i < n; i++) {
+                        int fd = open(argv[2], O_RDONLY);
+                        if (fd < 0) {
+                                perror(argv[2]);
+                                return 1;
+                        }
+                        while (read(fd, buf, sizeof buf) > 0)
+                                ;
+                        close(fd);
+                }
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                double us = ((double) (b.tv_sec - a.tv_sec) * 1e9 + (double) (b.tv_nsec - a.tv_nsec)) / 1e3;
+                printf("%s %.1f us\n", argv[2], n > 0 ? us / (double) n : 0);
+                return 0;
+        }
+        fprintf(stderr, "usage: procfs_probe openat DIR NAME | write PATH | fstat PATH | affinity | pread PATH | bench PATH N\n");
         return 2;
 }
