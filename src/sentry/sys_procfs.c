@@ -307,7 +307,7 @@ int sentry_container_memory(struct sentry_call *c, struct sentry_mem *m) {
                 if (r == 0)
                         r = cg_read_u64(c, d, "memory.swap.current", &swap_usage);
         } else {
-                uint64_t memsw_limit, memsw_usage;
+                uint64_t memsw_limit = 0, memsw_usage = 0;
                 /* absent without swap accounting (swapaccount=0) */
                 r = cg_has(c, d, "memory.memsw.limit_in_bytes") ? 0 : -1;
                 if (r == 0)
