@@ -60,6 +60,8 @@
 #endif
 #define USER_HZ 100
 #define CG_READ_MAX 16384
+/* cgroup.procs: a pid and a newline per process, up to pid_max's 4194304 */
+#define CG_PROCS_MAX (1 << 20)
 
 static const char *const procfs_names[] = {"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "version"};
 
@@ -403,7 +405,7 @@ double sentry_container_uptime(struct sentry_call *c) {
 
 /* The state letter of /proc/<pid>/task/<tid>/stat, or 0 (gone). */
 static char task_state(struct sentry_call *c, unsigned pid, unsigned tid) {
-        char path[80], buf[512];
+        char path[80], buf[1024];
         snprintf(path, sizeof path, "%u/task/%u/stat", pid, tid);
         if (read_small(c->cfg->proc_fd, path, buf, sizeof buf) < 0)
                 return 0;
@@ -413,7 +415,7 @@ static char task_state(struct sentry_call *c, unsigned pid, unsigned tid) {
 
 /* The pid of the task in the innermost pid namespace (NSpid's last field), or 0. */
 static unsigned ns_pid(struct sentry_call *c, unsigned pid, unsigned tid) {
-        char path[80], buf[2048];
+        char path[80], buf[16384];
         snprintf(path, sizeof path, "%u/task/%u/status", pid, tid);
         if (read_small(c->cfg->proc_fd, path, buf, sizeof buf) < 0)
                 return 0;
@@ -429,10 +431,10 @@ static unsigned ns_pid(struct sentry_call *c, unsigned pid, unsigned tid) {
 
 int sentry_container_tasks(struct sentry_call *c, struct sentry_tasks *t) {
         *t = (struct sentry_tasks){0};
-        _cleanup_free_ char *procs = malloc(CG_READ_MAX);
+        _cleanup_free_ char *procs = malloc(CG_PROCS_MAX);
         if (!procs)
                 return -ENOMEM;
-        int r = cg_read(c, &c->cfg->cg_memory, "cgroup.procs", procs, CG_READ_MAX);
+        int r = cg_read(c, &c->cfg->cg_memory, "cgroup.procs", procs, CG_PROCS_MAX);
         if (r < 0)
                 return r;
         unsigned self = (unsigned) getpid(), newest_pid = 0, newest_tid = 0;
