@@ -155,6 +155,42 @@ static unsigned procfs_files(const struct oci_spec *spec) {
         return files;
 }
 
+/*
+ * Where the container's uptime starts: now, while `create` runs, unless the
+ * workload has a time namespace of its own, whose boot clock the config set
+ * (linux.timeOffsets) or that was joined: then the host's boot plus its
+ * offset, as the kernel's /proc/uptime shows it there.
+ */
+static int uptime_base(pid_t workload, int64_t *ret) {
+        struct timespec boot;
+        clock_gettime(CLOCK_BOOTTIME, &boot);
+        *ret = (int64_t) boot.tv_sec * 1000000000 + boot.tv_nsec;
+        char theirs[64];
+        struct stat a, b;
+        snprintf(theirs, sizeof theirs, "/proc/%d/ns/time_for_children", workload);
+        if (stat(theirs, &a) < 0 || stat("/proc/self/ns/time", &b) < 0) {
+                if (errno == ENOENT)
+                        return 0; /* a kernel without time namespaces */
+                return log_error_errno(-errno, "stat %s", theirs);
+        }
+        if (a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                return 0;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/timens_offsets", workload);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return log_error_errno(-errno, "open %s", path);
+        char clock[32];
+        long long secs;
+        long nsecs;
+        while (fscanf(f, "%31s %lld %ld", clock, &secs, &nsecs) == 3)
+                if (strcmp(clock, "boottime") == 0 || strcmp(clock, "7") == 0 /* CLOCK_BOOTTIME */) {
+                        *ret = -(secs * 1000000000 + nsecs);
+                        return 0;
+                }
+        return log_fail(-EINVAL, "%s: no boottime offset", path);
+}
+
 static bool has_controller(const char *list, const char *name) {
         size_t n = strlen(name);
         for (const char *p = list; p && *p;) {
@@ -291,10 +327,8 @@ static int prepare(struct supervisor *sv) {
                 .cg_cpu = {.fd = -1},
                 .cg_cpuacct = {.fd = -1},
         };
-        /* the container's uptime starts now, while `create` runs */
-        struct timespec boot;
-        clock_gettime(CLOCK_BOOTTIME, &boot);
-        sv->cfg.start_boottime_ns = (uint64_t) boot.tv_sec * 1000000000 + (uint64_t) boot.tv_nsec;
+        if ((r = uptime_base(sv->workload, &sv->cfg.uptime_base_ns)) < 0)
+                return r;
         sv->cfg.procfs_files = sc->cgroup ? procfs_files(sc->spec) : 0;
         if (sv->cfg.procfs_files) {
                 if ((r = open_cgroup_dir(sc->cgroup, "memory", &sv->cg_memory)) < 0 ||

@@ -87,7 +87,9 @@ struct sentry_config {
          * memory.stat, cgroup.procs), cpu (quota) and cpuacct (usage). */
         unsigned procfs_files;
         struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct;
-        uint64_t start_boottime_ns; /* CLOCK_BOOTTIME when the container was created: its uptime */
+        /* uptime = the Sentry's CLOCK_BOOTTIME - this: the time the container
+         * was created, or minus the boottime offset of its own time namespace */
+        int64_t uptime_base_ns;
         pid_t gofer_pid;            /* not one of the workload's tasks (nor is the Sentry's process) */
         /* The workload's user namespace, when it is not the Sentry's: its
          * maps (outside = as the Sentry sees ids).  /proc/<tid>/status shows

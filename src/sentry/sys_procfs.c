@@ -397,8 +397,8 @@ static int container_cpu_time(struct sentry_call *c, uint64_t *user, uint64_t *s
 double sentry_container_uptime(struct sentry_call *c) {
         struct timespec ts;
         clock_gettime(CLOCK_BOOTTIME, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-        return (double) sub_or_0(now, c->cfg->start_boottime_ns) / 1e9;
+        int64_t up = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec - c->cfg->uptime_base_ns;
+        return up > 0 ? (double) up / 1e9 : 0;
 }
 
 /* ---- tasks ------------------------------------------------------------------------------- */
