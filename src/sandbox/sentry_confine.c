@@ -184,6 +184,7 @@ static const struct own_rule sentry_own[] = {
         /* answers the Sentry computes */
         {"seccomp", R_NOTIF_SIZES, "SECCOMP_GET_NOTIF_SIZES"},
         {"uname", R_ALLOW, NULL},
+        {"memfd_create", R_ALLOW, NULL}, /* synthesized /proc files (src/sentry/sys_procfs.c) */
         {"sysinfo", R_ALLOW, NULL},
         {"clock_getres", R_ALLOW, NULL},
         {"adjtimex", R_ALLOW, NULL},      /* read-only without CAP_SYS_TIME */

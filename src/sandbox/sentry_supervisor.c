@@ -36,6 +36,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -60,6 +61,7 @@ struct supervisor {
         int gofer_ctl; /* the Gofer's control socket */
         int control_fd;
         int proc_fd;
+        struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct; /* for the synthesized /proc files */
         int signal_fd, event_fd;
         struct sentry_config cfg;
         int serve_result; /* written by the Sentry's thread before it signals event_fd */
@@ -126,6 +128,104 @@ static int start_workload(struct supervisor *sv) {
 static uint64_t memory_limit(const struct oci_spec *spec) {
         json_t *limit = json_object_get(json_object_get(spec->linux.resources, "memory"), "limit");
         return json_is_integer(limit) && json_integer_value(limit) > 0 ? (uint64_t) json_integer_value(limit) : 0;
+}
+
+/* The /proc files the Sentry synthesizes: all of them when the container
+ * mounts a procfs on /proc, but those a mount of the config or
+ * linux.maskedPaths covers (an LXCFS bind mount, a masked file), which the
+ * container gets as configured. */
+static unsigned procfs_files(const struct oci_spec *spec) {
+        bool proc = false;
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (spec->mounts[i].destination && strcmp(spec->mounts[i].destination, "/proc") == 0)
+                        proc = spec->mounts[i].type && strcmp(spec->mounts[i].type, "proc") == 0;
+        if (!proc)
+                return 0;
+        unsigned files = SENTRY_PROCFS_ALL;
+        for (unsigned bit = 1; bit & SENTRY_PROCFS_ALL; bit <<= 1) {
+                char path[32];
+                snprintf(path, sizeof path, "/proc/%s", sentry_procfs_name(bit));
+                for (size_t i = 0; i < spec->n_mounts; i++)
+                        if (spec->mounts[i].destination && strcmp(spec->mounts[i].destination, path) == 0)
+                                files &= ~bit;
+                for (char **m = spec->has_linux ? spec->linux.masked_paths : NULL; m && *m; m++)
+                        if (strcmp(*m, path) == 0)
+                                files &= ~bit;
+        }
+        return files;
+}
+
+/*
+ * Where the container's uptime starts: now, while `create` runs, unless the
+ * workload has a time namespace of its own, whose boot clock the config set
+ * (linux.timeOffsets) or that was joined: then the host's boot plus its
+ * offset, as the kernel's /proc/uptime shows it there.
+ */
+static int uptime_base(pid_t workload, int64_t *ret) {
+        struct timespec boot;
+        clock_gettime(CLOCK_BOOTTIME, &boot);
+        *ret = (int64_t) boot.tv_sec * 1000000000 + boot.tv_nsec;
+        char theirs[64];
+        struct stat a, b;
+        snprintf(theirs, sizeof theirs, "/proc/%d/ns/time_for_children", workload);
+        if (stat(theirs, &a) < 0 || stat("/proc/self/ns/time", &b) < 0) {
+                if (errno == ENOENT)
+                        return 0; /* a kernel without time namespaces */
+                return log_error_errno(-errno, "stat %s", theirs);
+        }
+        if (a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                return 0;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/timens_offsets", workload);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return log_error_errno(-errno, "open %s", path);
+        char clock[32];
+        long long secs;
+        long nsecs;
+        while (fscanf(f, "%31s %lld %ld", clock, &secs, &nsecs) == 3)
+                if (strcmp(clock, "boottime") == 0 || strcmp(clock, "7") == 0 /* CLOCK_BOOTTIME */) {
+                        *ret = -(secs * 1000000000 + nsecs);
+                        return 0;
+                }
+        return log_fail(-EINVAL, "%s: no boottime offset", path);
+}
+
+static bool has_controller(const char *list, const char *name) {
+        size_t n = strlen(name);
+        for (const char *p = list; p && *p;) {
+                const char *end = strchrnul(p, ',');
+                if ((size_t) (end - p) == n && strncmp(p, name, n) == 0)
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+/* The container's directory of the hierarchy with `controller` (v1), else
+ * its cgroup2 directory on a pure v2 host, opened O_PATH for the Sentry. */
+static int open_cgroup_dir(const struct cgroup *cg, const char *controller, struct sentry_cgroup_dir *ret) {
+        const struct cgroup_dir *found = NULL;
+        for (size_t i = 0; i < cg->n_dirs && !found; i++)
+                if (!cg->dirs[i].v2 && has_controller(cg->dirs[i].controllers, controller))
+                        found = &cg->dirs[i];
+        for (size_t i = 0; i < cg->n_dirs && !found; i++)
+                if (cg->dirs[i].v2 && cg->layout == CGROUP_LAYOUT_V2)
+                        found = &cg->dirs[i];
+        /* hybrid: CPU time is in every cgroup2 directory's cpu.stat */
+        for (size_t i = 0; i < cg->n_dirs && !found && strcmp(controller, "cpuacct") == 0; i++)
+                if (cg->dirs[i].v2)
+                        found = &cg->dirs[i];
+        if (!found)
+                return log_fail(-ENOENT, "no cgroup hierarchy with the %s controller for the Sentry's /proc files",
+                                controller);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", found->mount, found->path);
+        ret->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ret->fd < 0)
+                return log_error_errno(-errno, "open %s", path);
+        ret->v2 = found->v2;
+        return 0;
 }
 
 /* Into W's network, IPC and UTS namespaces: `state`'s pid is ours, and
@@ -222,7 +322,23 @@ static int prepare(struct supervisor *sv) {
                 .memory_limit = memory_limit(sc->spec),
                 .strace = ctx->strace,
                 .net_raw = sentry_net_raw(sc->spec->process),
+                .gofer_pid = sv->gofer,
+                .cg_memory = {.fd = -1},
+                .cg_cpu = {.fd = -1},
+                .cg_cpuacct = {.fd = -1},
         };
+        if ((r = uptime_base(sv->workload, &sv->cfg.uptime_base_ns)) < 0)
+                return r;
+        sv->cfg.procfs_files = sc->cgroup ? procfs_files(sc->spec) : 0;
+        if (sv->cfg.procfs_files) {
+                if ((r = open_cgroup_dir(sc->cgroup, "memory", &sv->cg_memory)) < 0 ||
+                    (r = open_cgroup_dir(sc->cgroup, "cpu", &sv->cg_cpu)) < 0 ||
+                    (r = open_cgroup_dir(sc->cgroup, "cpuacct", &sv->cg_cpuacct)) < 0)
+                        return r;
+                sv->cfg.cg_memory = sv->cg_memory;
+                sv->cfg.cg_cpu = sv->cg_cpu;
+                sv->cfg.cg_cpuacct = sv->cg_cpuacct;
+        }
         if ((r = read_id_map(sv->workload, "uid_map", sv->cfg.uid_map, &sv->cfg.n_uid_map)) < 0 ||
             (r = read_id_map(sv->workload, "gid_map", sv->cfg.gid_map, &sv->cfg.n_gid_map)) < 0)
                 return r;
@@ -323,6 +439,9 @@ _Noreturn void sentry_supervise(const struct sentry_supervisor_args *args) {
                 .listener = -1,
                 .gofer_ctl = -1,
                 .proc_fd = -1,
+                .cg_memory = {.fd = -1},
+                .cg_cpu = {.fd = -1},
+                .cg_cpuacct = {.fd = -1},
         };
         /* (sandbox_keeper_spawn: the parent-death signal is set and our
          * errors go to create) */

@@ -136,6 +136,17 @@ int sentry_path_join(const char *base, const char *rel, char *out, size_t size);
  * writable copy only the Gofer has).
  */
 bool sentry_path_kernel_view(const char *abs);
+/*
+ * A path below /proc with procfs's own links and ".." followed as procfs
+ * would: "self" and "thread-self" (kept as "self/..."), "net" and "mounts"
+ * (self/net, self/mounts), ".." out of the directories procfs always has
+ * (/proc, pid, task, tid), and <pid>/root (the container root: every process
+ * of the container has it, chroot being refused).  "/proc/self/../meminfo"
+ * becomes "/proc/meminfo", "/proc/self/root/proc/stat" "/proc/stat".
+ * -EOPNOTSUPP when only the kernel can tell (".." out of anything else) or
+ * the path is not below /proc; -ENAMETOOLONG.
+ */
+int sentry_path_procfs_fold(const char *abs, char *out, size_t size);
 
 /* ---- credentials and the Gofer (cred.c, notify.c) ------------------------------------- */
 
@@ -171,6 +182,38 @@ int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret
 /* readlink: the target's length (not NUL-terminated, cut at len), -errno,
  * or SENTRY_FAST_MISS. */
 int sentry_fast_readlink(struct sentry_call *c, const char *abs, char *buf, size_t len);
+
+/* ---- synthesized /proc files (sys_procfs.c) ------------------------------------------- */
+
+/* uname's version, also in /proc/version. */
+#define SENTRY_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC cocoon"
+
+/* What is cached across calls (the host's /proc/cpuinfo); notify.c keeps one. */
+struct sentry_procfs;
+int sentry_procfs_new(struct sentry_procfs **ret);
+void sentry_procfs_free(struct sentry_procfs *p);
+struct sentry_procfs *sentry_procfs_cache(struct sentry_call *c);
+/* open of p: when it names a file the Sentry synthesizes, the answer (the
+ * installed descriptor's number, or -errno); else SENTRY_FAST_MISS. */
+long sentry_procfs_open(struct sentry_call *c, const struct sentry_path *p, int flags, uint64_t resolve_flags);
+
+/* The container's memory as /proc/meminfo shows it, in bytes. */
+struct sentry_mem {
+        uint64_t total, free, available, usage;
+        uint64_t cached, shmem, anon, mapped;
+        uint64_t active_anon, inactive_anon, active_file, inactive_file, unevictable;
+        uint64_t dirty, writeback, swap_total, swap_free;
+        bool has_slab; /* cgroup2 accounts slab; v1's memory.stat does not */
+        uint64_t slab_reclaimable, slab_unreclaimable;
+};
+int sentry_container_memory(struct sentry_call *c, struct sentry_mem *m);
+/* Seconds since the container was created (CLOCK_BOOTTIME based). */
+double sentry_container_uptime(struct sentry_call *c);
+/* Threads of the workload: all, runnable now, and the highest pid of its pid namespace. */
+struct sentry_tasks {
+        unsigned total, running, blocked, last_pid;
+};
+int sentry_container_tasks(struct sentry_call *c, struct sentry_tasks *t);
 
 /* The names uname reports (sethostname/setdomainname change them for the
  * whole container) and the release it presents. */

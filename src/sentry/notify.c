@@ -82,6 +82,7 @@ struct sentry {
         unsigned refs;         /* the main thread + every worker */
         struct sentry_config cfg; /* fds dup'ed: ours to close */
         struct sentry_cred_cache *creds;
+        struct sentry_procfs *procfs; /* sys_procfs.c's cache */
         char release[65], nodename[65], domainname[65];
         int wake_fd; /* eventfd: tells the main thread to look at `fatal` and the listeners */
         bool stopping;
@@ -111,6 +112,10 @@ static void sentry_free(struct sentry *s) {
                 free(l);
         }
         sentry_cred_cache_free(s->creds);
+        sentry_procfs_free(s->procfs);
+        close_fd(&s->cfg.cg_memory.fd);
+        close_fd(&s->cfg.cg_cpu.fd);
+        close_fd(&s->cfg.cg_cpuacct.fd);
         close_fd(&s->wake_fd);
         close_fd(&s->root_fd);
         close_fd(&s->cfg.gofer_ctl_fd);
@@ -569,6 +574,10 @@ static int fetch_root(struct sentry *s) {
         return 0;
 }
 
+struct sentry_procfs *sentry_procfs_cache(struct sentry_call *c) {
+        return c->worker->s->procfs;
+}
+
 int sentry_root_fd(const struct sentry_call *c) {
         return c->worker->s->root_fd;
 }
@@ -587,6 +596,7 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
         s->cfg = *cfg;
         s->cfg.gofer_ctl_fd = s->cfg.proc_fd = s->cfg.control_fd = s->wake_fd = s->root_fd = -1;
         s->cfg.notify_fd = -1;
+        s->cfg.cg_memory.fd = s->cfg.cg_cpu.fd = s->cfg.cg_cpuacct.fd = -1;
         s->cfg.stats = NULL;
         if (!s->cfg.workers_min)
                 s->cfg.workers_min = WORKERS_MIN_DEFAULT;
@@ -609,6 +619,16 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
                 r = dup_fd(cfg->control_fd, &s->cfg.control_fd);
         if (r >= 0)
                 r = sentry_cred_cache_new(&s->creds);
+        if (r >= 0)
+                r = sentry_procfs_new(&s->procfs);
+        /* fds of a configuration without synthesized files are not looked at
+         * (0 may be stdin in a zeroed struct) */
+        if (r >= 0 && cfg->procfs_files)
+                r = dup_fd(cfg->cg_memory.fd, &s->cfg.cg_memory.fd);
+        if (r >= 0 && cfg->procfs_files)
+                r = dup_fd(cfg->cg_cpu.fd, &s->cfg.cg_cpu.fd);
+        if (r >= 0 && cfg->procfs_files)
+                r = dup_fd(cfg->cg_cpuacct.fd, &s->cfg.cg_cpuacct.fd);
         if (r >= 0)
                 r = fetch_root(s);
         if (r >= 0) {

@@ -12,9 +12,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -27,12 +29,10 @@ static bool has_deleted_suffix(const char *s, size_t n) {
         return n >= k && memcmp(s + n - k, DELETED_SUFFIX, k) == 0;
 }
 
-/* readlink of LINK below proc_fd, NUL-terminated, with the " (deleted)"
+/* The path of a file procfs links to, NUL-terminated, with the " (deleted)"
  * suffix checked against the file itself (a live file may have that name). */
-static int read_link(struct sentry_call *c, const char *link, char *out, size_t size, struct stat *st) {
-        if (st && fstatat(c->cfg->proc_fd, link, st, 0) < 0)
-                return errno == ENOENT ? -EBADF : -errno;
-        ssize_t n = readlinkat(c->cfg->proc_fd, link, out, size);
+static int link_target(int proc_fd, const char *link, char *out, size_t size, const struct stat *st) {
+        ssize_t n = readlinkat(proc_fd, link, out, size);
         if (n < 0)
                 return errno == ENOENT ? -EBADF : -errno;
         if ((size_t) n >= size)
@@ -43,7 +43,7 @@ static int read_link(struct sentry_call *c, const char *link, char *out, size_t 
         if (has_deleted_suffix(out, (size_t) n)) {
                 struct stat own;
                 if (!st) {
-                        if (fstatat(c->cfg->proc_fd, link, &own, 0) < 0)
+                        if (fstatat(proc_fd, link, &own, 0) < 0)
                                 return errno == ENOENT ? -EBADF : -errno;
                         st = &own;
                 }
@@ -53,43 +53,41 @@ static int read_link(struct sentry_call *c, const char *link, char *out, size_t 
         return 0;
 }
 
-/* The caller's cwd: /proc/<tid>/cwd passes the ptrace check (CAP_SYS_PTRACE). */
-static int cwd_link(struct sentry_call *c, char *out, size_t size) {
-        char link[64];
-        snprintf(link, sizeof link, "%u/cwd", c->req->pid);
-        return read_link(c, link, out, size, NULL);
-}
-
-/* One of the caller's descriptors, through a copy of it in the Sentry: the
- * caller's /proc/<tid>/fd is a directory of mode 0500 owned by the caller,
- * which the Sentry (uid nobody without CAP_DAC_*, so that /proc/<host
- * pid>/root leads it to no more than world-readable files) may not search.
- * The copy's own link names the file as the caller's does: both print the
- * path from the root of the mount namespace the file is in. */
+/*
+ * The caller's descriptor, taken into the Sentry first: /proc/<tid>/fd/<n>
+ * is in a directory only its owner may search (proc_fd_permission), and the
+ * Sentry is uid nobody without CAP_DAC_READ_SEARCH, so a root workload's
+ * would be EACCES.  Our own /proc/thread-self/fd is ours to read; procfs
+ * computes the same path from it.
+ */
 static int fd_link(struct sentry_call *c, int fd, char *out, size_t size, struct stat *st) {
+        if (fd < 0)
+                return -EBADF;
         _cleanup_close_ int own = sentry_take_fd(c, fd);
         if (own < 0)
                 return own;
+        if (st && fstat(own, st) < 0)
+                return -errno;
         char link[64];
         snprintf(link, sizeof link, "thread-self/fd/%d", own);
-        return read_link(c, link, out, size, st);
+        return link_target(c->cfg->proc_fd, link, out, size, st);
 }
 
 int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size) {
-        if (fd < 0)
-                return -EBADF;
         return fd_link(c, fd, out, size, NULL);
 }
 
 /* The start of a relative path: cwd, or a directory descriptor. */
 static int base_dir(struct sentry_call *c, int dirfd, char *out, size_t size) {
         if (dirfd == AT_FDCWD) {
-                /* a cwd is a directory: only " (deleted)" needs a stat */
-                int r = cwd_link(c, out, size);
+                /* a cwd is a directory: only " (deleted)" needs a stat.
+                 * The cwd link is behind a ptrace check only, which the
+                 * Sentry's CAP_SYS_PTRACE passes. */
+                char link[32];
+                snprintf(link, sizeof link, "%u/cwd", c->req->pid);
+                int r = link_target(c->cfg->proc_fd, link, out, size, NULL);
                 return r == -EBADF ? -ENOENT : r;
         }
-        if (dirfd < 0)
-                return -EBADF;
         struct stat st;
         int r = fd_link(c, dirfd, out, size, &st);
         if (r == -EOPNOTSUPP || (r == 0 && !S_ISDIR(st.st_mode)))
@@ -154,20 +152,143 @@ int sentry_path_join(const char *base, const char *rel, char *out, size_t size) 
         return r;
 }
 
-bool sentry_path_kernel_view(const char *abs) {
-        static const char *const views[] = {"/proc", "/sys", "/dev"};
-        bool below = false;
-        for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
-                size_t n = strlen(views[i]);
-                if (strncmp(abs, views[i], n) == 0 && (abs[n] == 0 || abs[n] == '/'))
-                        below = true;
-        }
-        if (!below)
-                return false;
+static bool below(const char *abs, const char *dir) {
+        size_t n = strlen(dir);
+        return strncmp(abs, dir, n) == 0 && (abs[n] == 0 || abs[n] == '/');
+}
+
+static bool has_dotdot(const char *abs) {
         for (const char *p = abs; (p = strstr(p, "/..")); p += 3)
                 if (p[3] == 0 || p[3] == '/')
+                        return true;
+        return false;
+}
+
+/*
+ * What each component of a /proc path is, as far as the fold knows.  Only
+ * directories that procfs always has, reached without a symlink into the
+ * rest of the tree, may be left with "..": anything else (a file, a magic
+ * link such as cwd or fd/N, a directory the fold does not know) makes the
+ * fold give up, since only the kernel can tell where ".." leads from there.
+ */
+enum proc_kind {
+        K_ROOTFS, /* a component of the rootfs, outside /proc */
+        K_PROC,   /* /proc itself */
+        K_PID,    /* /proc/self, /proc/<n> */
+        K_TASK,   /* <pid>/task */
+        K_TID,    /* <pid>/task/<n> */
+        K_OTHER,  /* anything else below /proc */
+};
+
+static bool all_digits(const char *s, size_t n) {
+        if (n == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < '0' || s[i] > '9')
                         return false;
         return true;
+}
+
+static bool comp_is(const char *s, size_t n, const char *name) {
+        return strlen(name) == n && memcmp(s, name, n) == 0;
+}
+
+#define FOLD_MAX (PATH_MAX / 2)
+
+int sentry_path_procfs_fold(const char *abs, char *out, size_t size) {
+        if (!below(abs, "/proc"))
+                return -EOPNOTSUPP;
+        /* a stack of components: kind, and where its name is (in abs, or a
+         * literal for the ones a symlink stands for) */
+        static const char *const lit_self = "self", *const lit_task = "task";
+        uint8_t kind[FOLD_MAX];
+        const char *name[FOLD_MAX];
+        uint16_t len[FOLD_MAX];
+        size_t depth = 0;
+#define PUSH(k, s, n)                                                                              \
+        do {                                                                                       \
+                if (depth == FOLD_MAX)                                                             \
+                        return -ENAMETOOLONG;                                                      \
+                kind[depth] = (k);                                                                 \
+                name[depth] = (s);                                                                 \
+                len[depth++] = (uint16_t) (n);                                                     \
+        } while (0)
+        for (const char *p = abs; *p;) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                const char *end = strchrnul(p, '/');
+                size_t n = (size_t) (end - p);
+                enum proc_kind top = depth ? kind[depth - 1] : K_ROOTFS;
+                if (comp_is(p, n, "..")) {
+                        if (depth == 0)
+                                ; /* ".." of "/" is "/" */
+                        else if (top == K_PROC || top == K_PID || top == K_TASK || top == K_TID)
+                                depth--;
+                        else
+                                return -EOPNOTSUPP;
+                } else if (depth == 0) {
+                        PUSH(comp_is(p, n, "proc") ? K_PROC : K_ROOTFS, p, n);
+                } else if (top == K_PROC && comp_is(p, n, "self")) {
+                        PUSH(K_PID, p, n);
+                } else if (top == K_PROC && comp_is(p, n, "thread-self")) {
+                        /* -> self/task/<tid> */
+                        PUSH(K_PID, lit_self, 4);
+                        PUSH(K_TASK, lit_task, 4);
+                        PUSH(K_TID, p, n);
+                } else if (top == K_PROC && (comp_is(p, n, "net") || comp_is(p, n, "mounts"))) {
+                        /* -> self/net, self/mounts */
+                        PUSH(K_PID, lit_self, 4);
+                        PUSH(K_OTHER, p, n);
+                } else if (top == K_PROC && all_digits(p, n)) {
+                        PUSH(K_PID, p, n);
+                } else if ((top == K_PID || top == K_TID) && comp_is(p, n, "root")) {
+                        /* the magic link to the process's root: the
+                         * container root for every process of it, since
+                         * chroot is refused (sys_file.c) */
+                        depth = 0;
+                } else if (top == K_PID && comp_is(p, n, "task")) {
+                        PUSH(K_TASK, p, n);
+                } else if (top == K_TASK && all_digits(p, n)) {
+                        PUSH(K_TID, p, n);
+                } else {
+                        PUSH(top == K_ROOTFS ? K_ROOTFS : K_OTHER, p, n);
+                }
+                p = end;
+        }
+#undef PUSH
+        size_t at = 0;
+        for (size_t i = 0; i < depth; i++) {
+                if (at + 1 + len[i] >= size)
+                        return -ENAMETOOLONG;
+                out[at++] = '/';
+                memcpy(out + at, name[i], len[i]);
+                at += len[i];
+        }
+        if (at == 0) {
+                if (size < 2)
+                        return -ENAMETOOLONG;
+                out[at++] = '/';
+        } else if (abs[strlen(abs) - 1] == '/') {
+                /* "dir/" stays a directory lookup */
+                if (at + 1 >= size)
+                        return -ENAMETOOLONG;
+                out[at++] = '/';
+        }
+        out[at] = 0;
+        return 0;
+}
+
+bool sentry_path_kernel_view(const char *abs) {
+        if (!below(abs, "/proc") && !below(abs, "/sys") && !below(abs, "/dev"))
+                return false;
+        if (!has_dotdot(abs))
+                return true;
+        /* "/proc/self/../meminfo": procfs's own directories lead back into
+         * procfs, and the kernel sees it the same way */
+        char folded[PATH_MAX];
+        return sentry_path_procfs_fold(abs, folded, sizeof folded) == 0 && below(folded, "/proc");
 }
 
 int sentry_path_resolve(struct sentry_call *c, int dirfd, int at_flags, struct sentry_path *p) {

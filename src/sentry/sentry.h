@@ -27,6 +27,26 @@
  * (utsname's field is 65 bytes).  0, or -EINVAL logged naming `where`. */
 int sentry_release_check(const char *release, const char *where);
 
+/* The /proc files the Sentry synthesizes from the container's cgroup
+ * (sys_procfs.c), one bit each in sentry_config.procfs_files. */
+enum {
+        SENTRY_PROCFS_MEMINFO = 1 << 0,
+        SENTRY_PROCFS_CPUINFO = 1 << 1,
+        SENTRY_PROCFS_STAT = 1 << 2,
+        SENTRY_PROCFS_UPTIME = 1 << 3,
+        SENTRY_PROCFS_LOADAVG = 1 << 4,
+        SENTRY_PROCFS_VERSION = 1 << 5,
+        SENTRY_PROCFS_ALL = (1 << 6) - 1,
+};
+/* "meminfo" for SENTRY_PROCFS_MEMINFO...; NULL for anything else. */
+const char *sentry_procfs_name(unsigned bit);
+
+/* One directory of the container's cgroup (O_PATH), and whether it is cgroup2. */
+struct sentry_cgroup_dir {
+        int fd;
+        bool v2;
+};
+
 /* What one sentry_serve() did, for tests and `--debug` (filled on return). */
 struct sentry_stats {
         uint64_t notifications; /* notifications received */
@@ -61,6 +81,16 @@ struct sentry_config {
         unsigned workers_min; /* worker threads per listener kept waiting (0: 2) */
         unsigned workers_max; /* cap per listener (0: 64) */
         struct sentry_stats *stats; /* optional: filled when sentry_serve returns */
+        /* Synthesized /proc files (SENTRY_PROCFS_*; 0: none, the kernel's
+         * are shown).  With any bit set, the container's cgroup directories
+         * below must be open (the Sentry dups them): memory (limit, usage,
+         * memory.stat, cgroup.procs), cpu (quota) and cpuacct (usage). */
+        unsigned procfs_files;
+        struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct;
+        /* uptime = the Sentry's CLOCK_BOOTTIME - this: the time the container
+         * was created, or minus the boottime offset of its own time namespace */
+        int64_t uptime_base_ns;
+        pid_t gofer_pid;            /* not one of the workload's tasks (nor is the Sentry's process) */
         /* The workload's user namespace, when it is not the Sentry's: its
          * maps (outside = as the Sentry sees ids).  /proc/<tid>/status shows
          * the Sentry host ids, while the Gofer runs inside that namespace:

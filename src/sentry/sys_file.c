@@ -79,6 +79,12 @@ static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, 
         /* an open of /proc/self/fd/N stays the kernel's: it reopens the very
          * file, deleted or renamed, on the mount its descriptor is on */
         int r = resolve_path(c, dirfd, path, 0, false, &p);
+        if (r >= 0) {
+                /* /proc/meminfo and the like: the container's, not the kernel's */
+                long s = sentry_procfs_open(c, &p, flags, resolve_flags);
+                if (s != SENTRY_FAST_MISS)
+                        return s;
+        }
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
         /* An O_PATH descriptor cannot be installed (SECCOMP_IOCTL_NOTIF_ADDFD

@@ -24,10 +24,10 @@
 
 #define ARG(i) (c->req->data.args[i])
 #define UTS_LEN 65
+#ifndef SI_LOAD_SHIFT
+#define SI_LOAD_SHIFT 16
+#endif
 #define CAP_SYS_ADMIN_BIT 21
-
-/* The kernel identity presented besides the release. */
-#define SENTRY_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC cocoon"
 
 /* /proc/<tid>/personality (hex); 0 when it cannot be read. */
 static unsigned long read_personality(struct sentry_call *c) {
@@ -78,27 +78,47 @@ long sys_uname(struct sentry_call *c) {
 }
 
 /*
- * The host's numbers, with memory capped by the container's limit so that
- * free(1) tells the truth about what the container may use.  Uptime and
- * load averages are the host's (as in any container without a time
- * namespace), and so is the process count until the Sentry counts the
- * container's own (pids.current of its cgroup).
+ * The container's numbers, the same as its /proc/meminfo, /proc/uptime and
+ * /proc/loadavg (sys_procfs.c), so that free(1) (which mixes sysinfo and
+ * meminfo) adds up.  Without the container's cgroup (a Sentry configured
+ * without synthesized /proc files) the host's, with memory capped by the
+ * configured limit.
  */
 long sys_sysinfo(struct sentry_call *c) {
         struct sysinfo si;
         if (sysinfo(&si) < 0)
                 return -errno;
-        uint64_t limit = c->cfg->memory_limit;
         unsigned unit = si.mem_unit ? si.mem_unit : 1;
-        if (limit && limit / unit < si.totalram) {
-                unsigned long total = (unsigned long) (limit / unit);
-                si.totalram = total;
-                if (si.freeram > total)
-                        si.freeram = total;
-                if (si.sharedram > total)
-                        si.sharedram = total;
-                if (si.bufferram > total)
-                        si.bufferram = total;
+        if (c->cfg->procfs_files) {
+                struct sentry_mem m;
+                struct sentry_tasks t;
+                int r = sentry_container_memory(c, &m);
+                if (r >= 0)
+                        r = sentry_container_tasks(c, &t);
+                if (r < 0)
+                        return r;
+                si.totalram = (unsigned long) (m.total / unit);
+                si.freeram = (unsigned long) (m.free / unit);
+                si.sharedram = (unsigned long) (m.shmem / unit);
+                si.bufferram = 0;
+                si.totalswap = (unsigned long) (m.swap_total / unit);
+                si.freeswap = (unsigned long) (m.swap_free / unit);
+                si.uptime = (long) sentry_container_uptime(c);
+                for (int i = 0; i < 3; i++)
+                        si.loads[i] = (unsigned long) t.running << SI_LOAD_SHIFT;
+                si.procs = (unsigned short) (t.total > 0xffff ? 0xffff : t.total);
+        } else {
+                uint64_t limit = c->cfg->memory_limit;
+                if (limit && limit / unit < si.totalram) {
+                        unsigned long total = (unsigned long) (limit / unit);
+                        si.totalram = total;
+                        if (si.freeram > total)
+                                si.freeram = total;
+                        if (si.sharedram > total)
+                                si.sharedram = total;
+                        if (si.bufferram > total)
+                                si.bufferram = total;
+                }
         }
         int r = sentry_write(c, ARG(0), &si, sizeof si);
         return r < 0 ? r : 0;

@@ -31,7 +31,6 @@
 
 #define ARG(i) (c->req->data.args[i])
 
-
 static long socket_policy(struct sentry_call *c, int family, int type, int protocol) {
         int base = type & 0xf;
         if (type & ~(0xf | SOCK_CLOEXEC | SOCK_NONBLOCK))

@@ -725,3 +725,151 @@ test_sentry_refuses_a_pids_limit_below_its_own_tasks() {
         edit_config "$B" "c['linux']['resources']['pids']={'limit': 12}"
         run_bundle_ok "$B"
 }
+
+# ---- the /proc files the Sentry synthesizes (src/sentry/sys_procfs.c) -----------------------
+
+# procfs_probe_bin: tests/helpers/procfs_probe.c, built static once per source change.
+procfs_probe_bin() {
+        local src=$TESTS_DIR/helpers/procfs_probe.c dir=$TESTS_DIR/../build/test-helpers
+        have_cmd gcc || skip "gcc not installed (builds tests/helpers/procfs_probe.c)"
+        mkdir -p "$dir"
+        (
+                flock 9
+                if [ ! -x "$dir/procfs_probe" ] || [ "$src" -nt "$dir/procfs_probe" ]; then
+                        gcc -static -O1 -Wall -Wextra -Werror -o "$dir/procfs_probe.tmp" "$src" >&2 &&
+                                mv "$dir/procfs_probe.tmp" "$dir/procfs_probe"
+                fi
+        ) 9>"$dir/.lock" || fail "could not build tests/helpers/procfs_probe.c"
+        echo "$dir/procfs_probe"
+}
+
+# procfs_bundle B CMD: a bundle running `sh -c CMD` with /procfs_probe in its rootfs.
+procfs_bundle() {
+        local probe
+        probe=$(procfs_probe_bin) || exit 1
+        make_bundle "$1" /bin/sh -c "$2"
+        cp "$probe" "$1/rootfs/procfs_probe"
+}
+
+# MemTotal is the memory limit, whichever way the path is written, and free
+# adds up; `stat` by path is still procfs's.  Under `none` (as under runc)
+# the kernel's /proc shows the host's memory.
+test_sentry_proc_meminfo_is_the_memory_limit() {
+        local B=$T/b
+        procfs_bundle "$B" 'grep ^MemTotal: /proc/meminfo
+                free | awk "/^Mem:/ {print \$2, \$3, \$4}"
+                head -n 1 /proc/self/../meminfo; head -n 1 /proc/./meminfo
+                head -n 1 /proc/thread-self/../../../meminfo; head -n 1 /proc/self/root/proc/meminfo
+                (cd /proc && head -n 1 meminfo); /procfs_probe openat /proc meminfo
+                stat -c "%s %a" /proc/meminfo /proc/self/../meminfo
+                /procfs_probe fstat /proc/meminfo; /procfs_probe pread /proc/meminfo'
+        edit_config "$B" "c['linux'].setdefault('resources', {})['memory']={'limit': 64 * 1024 * 1024}"
+        run_bundle_ok "$B"
+        local want="MemTotal:          65536 kB" total used free i
+        assert_eq "$want" "$(sed -n 1p <<<"$out")" "MemTotal with a 64 MiB limit"
+        read -r total used free <<<"$(sed -n 2p <<<"$out")"
+        assert_eq 65536 "$total" "free's total"
+        { [ "$used" -gt 0 ] && [ "$free" -gt 0 ] && [ $((used + free)) -le 65536 ]; } ||
+                fail "free's used $used and free $free do not fit in 65536"
+        for i in 3 4 5 6 7 8; do
+                assert_eq "$want" "$(sed -n "${i}p" <<<"$out")" "line $i of [$out]"
+        done
+        assert_eq "0 444" "$(sed -n 9p <<<"$out")" "stat of /proc/meminfo"
+        assert_eq "0 444" "$(sed -n 10p <<<"$out")" "stat of /proc/self/../meminfo"
+        local size reads
+        read -r _ size _ reads <<<"$(sed -n 11p <<<"$out")"
+        { [ "$size" -gt 0 ] && [ "$size" = "$reads" ]; } || fail "fstat size $size, read $reads bytes"
+        assert_eq same "$(sed -n 12p <<<"$out")" "pread"
+
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        assert_eq "$(grep ^MemTotal: /proc/meminfo)" "$(sed -n 1p <<<"$out")" "MemTotal under none (the host's)"
+}
+
+# The CPUs: ceil(quota / period), the same in nproc, cpuinfo, stat and
+# sched_getaffinity.  Under `none` the host's.
+test_sentry_proc_cpus_follow_the_cpu_quota() {
+        local host
+        host=$(nproc)
+        [ "$host" -ge 2 ] || skip "needs a host with at least 2 CPUs"
+        local B=$T/b
+        procfs_bundle "$B" 'echo $(nproc) $(grep -c ^processor /proc/cpuinfo) $(grep -c "^cpu[0-9]" /proc/stat) $(/procfs_probe affinity)'
+        edit_config "$B" "c['linux'].setdefault('resources', {})['cpu']={'quota': 100000, 'period': 100000}"
+        run_bundle_ok "$B"
+        assert_eq "1 1 1 1" "$out" "nproc, cpuinfo, stat, affinity with one CPU's quota"
+        edit_config "$B" "c['linux']['resources']['cpu']={'quota': 150000, 'period': 100000}"
+        run_bundle_ok "$B"
+        assert_eq "2 2 2 2" "$out" "with 1.5 CPUs' quota (rounded up)"
+        edit_config "$B" "c['linux']['resources']['cpu']={'quota': 100000, 'period': 100000}"
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        assert_eq "$host $host $host $host" "$out" "under none (the host's)"
+}
+
+# uptime since the container was created, loadavg of its own tasks, version
+# with the release uname shows.  Under `none` the host's.
+test_sentry_proc_uptime_loadavg_version() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'cat /proc/uptime /proc/loadavg /proc/version'
+        run_bundle_ok "$B"
+        local up
+        up=$(sed -n 1p <<<"$out" | cut -d' ' -f1)
+        awk -v u="$up" 'BEGIN { exit !(u >= 0 && u < 30) }' || fail "uptime $up is not the container's"
+        assert_match "$(sed -n 2p <<<"$out")" '^[0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [1-9][0-9]*/[1-9] [0-9]+$' \
+                "loadavg (a few tasks of its own)"
+        assert_contains "$(sed -n 3p <<<"$out")" "Linux version 6.1.0-cocoon " "version"
+        assert_not_contains "$out" "$(uname -r)" "the host's release"
+        CC_GLOBAL="$CC_GLOBAL --sentry-release 5.15.0-flag"
+        run_bundle_ok "$B"
+        assert_contains "$(sed -n 3p <<<"$out")" "Linux version 5.15.0-flag " "version with --sentry-release"
+
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        assert_contains "$(sed -n 3p <<<"$out")" "$(uname -r)" "version under none (the host's)"
+        local host_up
+        host_up=$(cut -d' ' -f1 /proc/uptime)
+        if awk -v h="$host_up" 'BEGIN { exit !(h > 60) }'; then
+                up=$(sed -n 1p <<<"$out" | cut -d' ' -f1)
+                awk -v u="$up" 'BEGIN { exit !(u > 60) }' || fail "uptime under none $up is not the host's"
+        fi
+}
+
+# Opening them for writing fails as procfs in the read-only view would.
+test_sentry_proc_files_refuse_writes() {
+        local B=$T/b
+        procfs_bundle "$B" '/procfs_probe write /proc/meminfo; /procfs_probe write /proc/self/../stat
+                echo x > /proc/cpuinfo || echo refused'
+        run_bundle_ok "$B"
+        assert_eq "rdwr EROFS wronly EROFS trunc EROFS" "$(sed -n 1p <<<"$out")" "meminfo"
+        assert_eq "rdwr EROFS wronly EROFS trunc EROFS" "$(sed -n 2p <<<"$out")" "stat"
+        assert_eq refused "$(sed -n 3p <<<"$out")" "shell redirection"
+        assert_contains "$err" "Read-only file system"
+}
+
+# A file the config mounts over /proc/meminfo (as LXCFS's) is left alone.
+test_sentry_proc_mounted_over_is_not_synthesized() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'head -n 1 /proc/meminfo; cut -d" " -f1 /proc/uptime'
+        echo "MemTotal: from the mount" >"$T/meminfo"
+        edit_config "$B" "c['mounts'].append({'destination': '/proc/meminfo', 'type': 'bind', 'source': '$T/meminfo', 'options': ['bind', 'ro']})"
+        run_bundle_ok "$B"
+        assert_eq "MemTotal: from the mount" "$(sed -n 1p <<<"$out")" "the mounted file"
+        local up
+        up=$(sed -n 2p <<<"$out")
+        awk -v u="$up" 'BEGIN { exit !(u >= 0 && u < 30) }' || fail "uptime $up: no longer the container's"
+}
+
+# openat relative to a directory descriptor: the Sentry takes the descriptor
+# (pidfd_getfd) to learn its path, since /proc/<pid>/fd of a root workload
+# is closed to the Sentry's uid nobody.  Without and with Docker's
+# capabilities (the Gofer, the fast path).
+test_sentry_openat_relative_to_a_dirfd() {
+        local B=$T/b
+        procfs_bundle "$B" '/procfs_probe openat /etc passwd; /procfs_probe openat /proc/self ../version'
+        run_bundle_ok "$B"
+        assert_eq "root:x:0:0:root:/root:/bin/sh" "$(sed -n 1p <<<"$out")" "openat(<fd of /etc>, passwd)"
+        assert_contains "$(sed -n 2p <<<"$out")" "Linux version 6.1.0-cocoon " "openat(<fd of /proc/self>, ../version)"
+        docker_caps "$B"
+        run_bundle_ok "$B"
+        assert_eq "root:x:0:0:root:/root:/bin/sh" "$(sed -n 1p <<<"$out")" "with Docker's capabilities"
+}

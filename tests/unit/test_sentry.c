@@ -123,6 +123,49 @@ static void test_kernel_view(void) {
         CHECK(!sentry_path_kernel_view("/proc/../etc/shadow"));
         CHECK(!sentry_path_kernel_view("/dev/.."));
         CHECK(sentry_path_kernel_view("/dev/..x"));
+        /* ".." out of procfs's own directories stays in procfs */
+        CHECK(sentry_path_kernel_view("/proc/self/../meminfo"));
+        CHECK(sentry_path_kernel_view("/proc/thread-self/../../../stat"));
+        CHECK(sentry_path_kernel_view("/proc/1/task/1/.."));
+        CHECK(!sentry_path_kernel_view("/proc/self/cwd/../etc"));
+        CHECK(!sentry_path_kernel_view("/proc/self/fd/3/.."));
+        CHECK(!sentry_path_kernel_view("/proc/self/../../etc/shadow"));
+        CHECK(!sentry_path_kernel_view("/proc/meminfo/.."));
+        CHECK(!sentry_path_kernel_view("/proc/self/root/../etc"));
+        CHECK(!sentry_path_kernel_view("/sys/class/.."));
+}
+
+static void check_fold(const char *abs, int want_r, const char *want) {
+        char out[PATH_MAX];
+        int r = sentry_path_procfs_fold(abs, out, sizeof out);
+        CHECK_INT_EQ(r, want_r);
+        if (r == 0 && want && strcmp(out, want) != 0)
+                UNIT_FAIL_("fold(%s) = %s, want %s", abs, out, want);
+}
+
+static void test_procfs_fold(void) {
+        check_fold("/proc/meminfo", 0, "/proc/meminfo");
+        check_fold("/proc/self/../meminfo", 0, "/proc/meminfo");
+        check_fold("/proc/42/../meminfo", 0, "/proc/meminfo");
+        check_fold("/proc/thread-self/../../../meminfo", 0, "/proc/meminfo");
+        check_fold("/proc/thread-self/..", 0, "/proc/self/task");
+        check_fold("/proc/self/task/7/../../../cpuinfo", 0, "/proc/cpuinfo");
+        check_fold("/proc/self/root/proc/meminfo", 0, "/proc/meminfo");
+        check_fold("/proc/1/task/1/root/etc/passwd", 0, "/etc/passwd");
+        check_fold("/proc/self/root/..", 0, "/");
+        check_fold("/proc/..", 0, "/");
+        check_fold("/proc/../proc/stat", 0, "/proc/stat");
+        check_fold("/proc/net/../meminfo", -EOPNOTSUPP, NULL); /* self/net/.. is self */
+        check_fold("/proc/mounts/..", -EOPNOTSUPP, NULL);
+        check_fold("/proc/self/cwd/../meminfo", -EOPNOTSUPP, NULL);
+        check_fold("/proc/self/fd/3/../meminfo", -EOPNOTSUPP, NULL);
+        check_fold("/proc/meminfo/../meminfo", -EOPNOTSUPP, NULL); /* ENOTDIR for the kernel */
+        check_fold("/proc/self/root/etc/../proc/meminfo", -EOPNOTSUPP, NULL); /* etc may be a symlink */
+        check_fold("/proc/meminfo/", 0, "/proc/meminfo/");
+        check_fold("/procfs/meminfo", -EOPNOTSUPP, NULL);
+        check_fold("/etc/passwd", -EOPNOTSUPP, NULL);
+        char small[8];
+        CHECK_INT_EQ(sentry_path_procfs_fold("/proc/meminfo", small, sizeof small), -ENAMETOOLONG);
 }
 
 static void test_strace_line(void) {
@@ -972,6 +1015,7 @@ int main(void) {
         test_every_sentry_call_has_a_handler();
         test_path_join();
         test_kernel_view();
+        test_procfs_fold();
         test_strace_line();
         if (geteuid() != 0) {
                 printf("# not root: the end-to-end tests need mount namespaces; skipped\n");
