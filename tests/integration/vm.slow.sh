@@ -346,10 +346,17 @@ test_vm_network() {
         mac=$(ip -n "$NS" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
         before_link=$(ip -n "$NS" -o link | sed 's/@[^:]*//')
         before_qdisc=$(tc -n "$NS" qdisc show)
-        make_bundle "$B" sh -c 'ip -o addr show eth0; ip -o link show eth0; ip route; echo "guest $HOSTNAME" >/tmp/index.html; exec httpd -f -p 8080 -h /tmp'
+        # the hook records the network namespace of the state's pid
+        cat >"$T/hook.sh" <<'EOF'
+#!/bin/sh
+p=$(tr -d ' \n' | sed 's/.*"pid":\([0-9]*\).*/\1/')
+readlink "/proc/$p/ns/net" >"$1"
+EOF
+        chmod +x "$T/hook.sh"
+        make_bundle "$B" sh -c 'ip -o addr show eth0; ip -o link show eth0; ip route; echo "guest $(hostname)" >/tmp/index.html; exec httpd -f -p 8080 -h /tmp'
         edit_config "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": "/run/netns/'"$NS"'"}]' \
                 'c["hostname"] = "vmnet"' \
-                'c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "read -r s; p=${s#*\"pid\":}; p=${p%%,*}; readlink /proc/$p/ns/net > '"$T"'/hook-ns"]}]}'
+                'c["hooks"] = {"prestart": [{"path": "'"$T"'/hook.sh", "args": ["hook.sh", "'"$T"'/hook-ns"]}]}'
         id=$(new_id)
         cocoon create --bundle "$B" "$id" >"$T/out" 2>"$T/err" </dev/null || fail "create: $(cat "$T/err")"
         track_pid "$(pid_of "$id")"
@@ -391,6 +398,7 @@ test_vm_network() {
         assert_eq "$before_link" "$(ip -n "$NS" -o link | sed 's/@[^:]*//')" "the namespace's links after a failed create"
         assert_eq "$before_qdisc" "$(tc -n "$NS" qdisc show)" "the namespace's qdiscs after a failed create"
         tc -n "$NS" qdisc del dev eth0 ingress
+        before_qdisc=$(tc -n "$NS" qdisc show)
 
         # a failing prestart hook: one line, and no tap or qdisc left
         edit_config "$B" 'c["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
