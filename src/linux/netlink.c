@@ -103,13 +103,17 @@ static int nl_recv(int fd, uint32_t seq, nl_dump_fn fn, void *userdata) {
         static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
         int result = 0;
         for (;;) {
-                ssize_t n = recv(fd, buf, sizeof buf, 0);
+                struct sockaddr_nl from = {0};
+                socklen_t fl = sizeof from;
+                ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &fl);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return -errno;
                 if (n == 0)
                         return -EIO;
+                if (from.nl_pid != 0)
+                        continue; /* only the kernel answers */
                 size_t left = (size_t) n;
                 for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
                         if (h->nlmsg_seq != seq)
@@ -218,14 +222,13 @@ int nl_redirect_add(int fd, int from, int to) {
                TC_H_MAKE(1u << 16, htons(ETH_P_ALL)));
         /* u32 with one key that matches every packet (`u32 match u32 0 0`),
          * as Kata does: cls_matchall is often not built (it is not here) */
-        struct {
-                struct tc_u32_sel sel;
-                struct tc_u32_key key;
-        } sel = {.sel = {.flags = TC_U32_TERMINAL, .nkeys = 1}};
+        _Alignas(struct tc_u32_sel) uint8_t sel[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)] = {0};
+        ((struct tc_u32_sel *) sel)->flags = TC_U32_TERMINAL;
+        ((struct tc_u32_sel *) sel)->nkeys = 1;
         struct tc_mirred m = {.action = TC_ACT_STOLEN, .eaction = TCA_EGRESS_REDIR, .ifindex = (uint32_t) to};
         struct rtattr *opts, *acts, *act, *aopts;
         int ret = nl_put_str(&r, TCA_KIND, "u32");
-        if (ret < 0 || !(opts = nl_nest_begin(&r, TCA_OPTIONS)) || nl_put(&r, TCA_U32_SEL, &sel, sizeof sel) < 0 ||
+        if (ret < 0 || !(opts = nl_nest_begin(&r, TCA_OPTIONS)) || nl_put(&r, TCA_U32_SEL, sel, sizeof sel) < 0 ||
             !(acts = nl_nest_begin(&r, TCA_U32_ACT)) || !(act = nl_nest_begin(&r, 1)) ||
             nl_put_str(&r, TCA_ACT_KIND, "mirred") < 0 || !(aopts = nl_nest_begin(&r, TCA_ACT_OPTIONS)) ||
             nl_put(&r, TCA_MIRRED_PARMS, &m, sizeof m) < 0)
