@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -251,9 +252,15 @@ int vm_net_unwire_recorded(const char *record) {
         char *save = NULL, *path = strtok_r(copy, "\n", &save);
         if (!path)
                 return 0;
+        const char *id = strtok_r(NULL, "\n", &save);
         _cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0)
+        struct stat st;
+        char now[64];
+        if (ns < 0 || fstat(ns, &st) < 0)
                 return 0; /* the namespace went away, and its interfaces with it */
+        snprintf(now, sizeof now, "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+        if (!id || strcmp(id, now))
+                return 0; /* another namespace now: not ours to touch */
         _cleanup_close_ int fd = nl_open(ns);
         if (fd < 0)
                 return log_error_errno(fd, "vm: open an rtnetlink socket in %s", path);
@@ -267,13 +274,18 @@ int vm_net_unwire_recorded(const char *record) {
         return 0;
 }
 
-/* The record delete reads (VM_NET_FILE): the namespace and the interfaces. */
+/* The record delete reads (VM_NET_FILE): the namespace (its path, and its
+ * inode: a path reused by another namespace is left alone) and the interfaces. */
 static int record(int dirfd, const char *path, const struct vm_net *net) {
-        size_t len = strlen(path) + 2 + net->n * (IFNAMSIZ + 1);
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return log_error_errno(-errno, "stat %s", path);
+        size_t len = strlen(path) + 64 + net->n * (IFNAMSIZ + 1);
         _cleanup_free_ char *text = malloc(len);
         if (!text)
                 return -ENOMEM;
-        size_t at = (size_t) snprintf(text, len, "%s\n", path);
+        size_t at = (size_t) snprintf(text, len, "%s\n%llu:%llu\n", path, (unsigned long long) st.st_dev,
+                                      (unsigned long long) st.st_ino);
         for (size_t i = 0; i < net->n; i++)
                 at += (size_t) snprintf(text + at, len - at, "%s\n", net->nics[i].name);
         int r = write_file_atomic_at(dirfd, VM_NET_FILE, text, at, 0600);

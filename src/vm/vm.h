@@ -104,8 +104,8 @@ int vm_net_prepare(const struct sandbox_create *sc, int report_fd, int dirfd, st
  * VM_NET_CONFIG_KEY what the agent configures (net->guest). */
 #define VM_NET_CONFIG_KEY "cocoon.vm.network"
 void vm_net_guest_config(json_t *doc, const struct vm_net *net);
-/* For delete: the record VM_NET_FILE ("NETNS-PATH\nIFNAME\n..."): the
- * ingress qdiscs off those interfaces, when the namespace is still there. */
+/* For delete: the record VM_NET_FILE ("NETNS-PATH\nDEV:INODE\nIFNAME\n..."):
+ * the ingress qdiscs off those interfaces, when that namespace is still there. */
 #define VM_NET_FILE "net"
 int vm_net_unwire_recorded(const char *record);
 
