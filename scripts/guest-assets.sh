@@ -16,9 +16,10 @@ say() { echo "  GUEST   $*" >&2; }
 
 # Modules the guest loads (their dependencies are added from modules.dep):
 # the virtio-pci transport (QEMU q35, see src/vm/launch.c), the agent's
-# virtio-serial port, the rootfs on virtio-9p.
+# virtio-serial port, the rootfs on virtio-9p, the container's network
+# interfaces on virtio-net (src/vm/net.c).
 # Whatever the kernel has built in is skipped (modules.builtin).
-want=(virtio_pci virtio_console 9pnet_virtio 9p)
+want=(virtio_pci virtio_console 9pnet_virtio 9p virtio_net)
 
 mkdir -p "$out"
 # (a changed module list redoes the kernel step too)
@@ -52,7 +53,9 @@ if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/vmlinux" ] || [ ! -s "$out/modules/lo
                 './boot/vmlinuz-*' './lib/modules/*/modules.builtin' './lib/modules/*/modules.builtin.modinfo' './lib/modules/*/modules.order' \
                 './lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/char/*' \
                 './lib/modules/*/kernel/net/9p/*' './lib/modules/*/kernel/fs/9p/*' \
-                './lib/modules/*/kernel/fs/netfs/*' './lib/modules/*/kernel/fs/fscache/*' 2>/dev/null || true
+                './lib/modules/*/kernel/fs/netfs/*' './lib/modules/*/kernel/fs/fscache/*' \
+                './lib/modules/*/kernel/drivers/net/virtio_net.ko' './lib/modules/*/kernel/drivers/net/net_failover.ko' \
+                './lib/modules/*/kernel/net/core/*' 2>/dev/null || true
         releases=("$out"/kernel/lib/modules/*)
         release=$(basename "${releases[0]}")
         [ -d "$out/kernel/lib/modules/$release" ] || { echo "cocoon: guest-assets: $deb has no module tree" >&2; exit 1; }

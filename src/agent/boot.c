@@ -86,6 +86,8 @@ int agent_boot(void) {
         if (r == 0)
                 r = load_modules();
         if (r == 0)
+                r = agent_net_loopback();
+        if (r == 0)
                 r = leave_initramfs();
         if (r == 0)
                 r = mount_one("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

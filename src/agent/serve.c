@@ -39,6 +39,7 @@
 #include "sync.h"
 #include "util.h"
 #include "vm/protocol.h"
+#include "vm/vm.h"
 
 #define STDIN_QUEUE_MAX (16u * 1024 * 1024)
 #define DRAIN_MS 2000
@@ -144,8 +145,9 @@ static int mount_shares(json_t *mounts) {
         return 0;
 }
 
-/* config.json as the host saved it, with the root at the shared rootfs. */
-static int write_bundle(const char *config, size_t len) {
+/* config.json as the host saved it, with the root at the shared rootfs;
+ * the network the host wired (if any) taken out of it, to *ret_net. */
+static int write_bundle(const char *config, size_t len, json_t **ret_net) {
         json_error_t jerr;
         json_t *doc = json_loadb(config, len, 0, &jerr);
         if (!doc || !json_is_object(doc)) {
@@ -158,6 +160,8 @@ static int write_bundle(const char *config, size_t len) {
                 json_object_set_new(doc, "root", root);
         }
         json_object_set_new(root, "path", json_string(AGENT_ROOTFS));
+        *ret_net = json_incref(json_object_get(doc, VM_NET_CONFIG_KEY));
+        json_object_del(doc, VM_NET_CONFIG_KEY);
         int r = mount_shares(json_object_get(doc, "mounts"));
         if (r < 0) {
                 json_decref(doc);
@@ -264,7 +268,8 @@ static int create_container(struct agent *a, const struct vm_frame *f) {
                 return log_fail(-EINVAL, "container id too long");
         memcpy(a->id, id, idlen + 1);
         const char *config = id + idlen + 1;
-        int r = write_bundle(config, f->len - 4 - idlen - 1);
+        _cleanup_(json_decrefp) json_t *net = NULL;
+        int r = write_bundle(config, f->len - 4 - idlen - 1, &net);
         if (r < 0)
                 return r;
         struct stdio_swap s;
@@ -274,6 +279,8 @@ static int create_container(struct agent *a, const struct vm_frame *f) {
         struct create_opts o = {.bundle = AGENT_BUNDLE, .console_fd = s.cs[1]};
         pid_t pid = 0;
         r = container_create(&a->ctx, a->id, &o, &pid);
+        if (r == 0 && net)
+                r = agent_net_setup(net, pid);
         struct proc p;
         proc_init(&p, VM_STREAM_INIT);
         r = stdio_end(&s, r, &p, "the container");

@@ -61,6 +61,26 @@ int sync_expect(int fd, enum sync_type type, int32_t *value) {
         return 0;
 }
 
+int sync_expect_either(int fd, enum sync_type a, enum sync_type b, enum sync_type *ret_type, int32_t *value) {
+        struct sync_msg m;
+        for (;;) {
+                int r = sync_recv(fd, &m);
+                if (r < 0)
+                        return r;
+                if (m.type != SYNC_WARNING)
+                        break;
+                log_warn("%s", m.msg);
+        }
+        if (m.type == SYNC_ERROR)
+                return child_error(&m);
+        if (m.type != (int32_t) a && m.type != (int32_t) b)
+                return -EPROTO;
+        *ret_type = (enum sync_type) m.type;
+        if (value)
+                *value = m.value;
+        return 0;
+}
+
 int sync_send_fd(int fd, enum sync_type type, int passfd) {
         struct sync_msg m = {.type = type};
         ssize_t n = send_with_fd(fd, &m, sizeof m, passfd);

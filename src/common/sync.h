@@ -36,6 +36,8 @@ int sync_send(int fd, enum sync_type type, int32_t value);
 int sync_recv(int fd, struct sync_msg *m);
 /* Receive and require `type`; a SYNC_ERROR from the child is logged and its errno returned. */
 int sync_expect(int fd, enum sync_type type, int32_t *value);
+/* Same, for a message of type `a` or `b`; *ret_type says which. */
+int sync_expect_either(int fd, enum sync_type a, enum sync_type b, enum sync_type *ret_type, int32_t *value);
 /* A message carrying one fd with SCM_RIGHTS, and its receiving side (like
  * sync_expect; *ret_fd is close-on-exec). */
 int sync_send_fd(int fd, enum sync_type type, int passfd);

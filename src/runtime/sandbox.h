@@ -66,8 +66,11 @@ int sandbox_exec_finish(int r, int sync_fd, pid_t pid, pid_t *ret_pid);
  * READY (parent-death signal), its errors forwarded to create, put in the
  * container's cgroup before it starts anything (the tenant pays for its
  * sandbox), released with SYNC_GO, then waited for until SYNC_READY, whose
- * value goes to *ret_value.  keeper_main(report_fd, arg) runs in the child
- * and never returns.  On failure the child is killed and reaped.
+ * value goes to *ret_value.  Before READY it may send SYNC_HOOKS (the vm's
+ * monitor, whose pid holds the container's network namespace): the
+ * prestart and createRuntime hooks run then, with its pid in the state, and
+ * SYNC_GO answers.  keeper_main(report_fd, arg) runs in the child and never
+ * returns.  On failure the child is killed and reaped.
  */
 typedef void (*sandbox_keeper_fn)(int report_fd, void *arg);
 int sandbox_keeper_spawn(const struct sandbox_create *sc, const char *what, sandbox_keeper_fn keeper_main, void *arg,

@@ -158,6 +158,19 @@ int sandbox_exec_finish(int r, int sync_fd, pid_t pid, pid_t *ret_pid) {
         return 0;
 }
 
+/* A keeper whose own pid holds the container's namespaces (vm: the
+ * monitor's network namespace) asks for the create-time hooks with
+ * SYNC_HOOKS: they run here, in the runtime namespace, with its pid in the
+ * state; SYNC_GO lets it go on to READY. */
+static int keeper_hooks_step(const struct sandbox_create *sc, pid_t pid, int report, int32_t *ret_value) {
+        _cleanup_free_ char *state = NULL;
+        int r = sandbox_namespaces_ready(sc, pid, &state);
+        if (r < 0)
+                return r;
+        r = sync_send(report, SYNC_GO, 0);
+        return r < 0 ? r : sync_expect(report, SYNC_READY, ret_value);
+}
+
 int sandbox_keeper_spawn(const struct sandbox_create *sc, const char *what, sandbox_keeper_fn keeper_main, void *arg,
                          pid_t *ret_pid, int32_t *ret_value) {
         int sv[2];
@@ -191,7 +204,10 @@ int sandbox_keeper_spawn(const struct sandbox_create *sc, const char *what, sand
                 r = log_error_errno(r, "start %s", what);
                 goto fail;
         }
-        r = sync_expect(report, SYNC_READY, ret_value);
+        enum sync_type got = SYNC_READY;
+        r = sync_expect_either(report, SYNC_READY, SYNC_HOOKS, &got, ret_value);
+        if (r == 0 && got == SYNC_HOOKS)
+                r = keeper_hooks_step(sc, pid, report, ret_value);
         if (r == -EPIPE)
                 r = log_fail(r, "%s of container \"%s\" died during set-up", what, sc->id);
         else if (r == -EPROTO)

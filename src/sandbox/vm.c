@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -38,15 +39,34 @@
  * line before anything exists, never silently dropped. */
 static int validate(const struct sandbox_create *sc) {
         const struct oci_spec *spec = sc->spec;
-        for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
-                if (spec->n_hooks[k])
-                        return log_fail(-EOPNOTSUPP, "config.json: hooks: not supported with --sandbox=vm yet");
+        /* the others run on the host (the monitor's pid and network
+         * namespace stand for the container's, docs/vm.md) */
+        static const enum oci_hook_kind in_guest[] = {OCI_HOOK_CREATE_CONTAINER, OCI_HOOK_START_CONTAINER};
+        for (size_t k = 0; k < ELEMENTSOF(in_guest); k++)
+                if (spec->n_hooks[in_guest[k]])
+                        return log_fail(-EOPNOTSUPP,
+                                        "config.json: hooks.%s: these run in the container's namespaces, which are "
+                                        "inside the VM: not supported with --sandbox=vm",
+                                        oci_hook_kind_name(in_guest[k]));
+        /* a network namespace is wired into the guest (src/vm/net.c) */
         for (size_t i = 0; i < spec->linux.n_namespaces; i++)
-                if (spec->linux.namespaces[i].path)
+                if (spec->linux.namespaces[i].path && spec->linux.namespaces[i].type != CLONE_NEWNET)
                         return log_fail(-EOPNOTSUPP,
                                         "config.json: linux.namespaces[%zu].path: a host namespace cannot be joined "
                                         "from inside a VM (--sandbox=vm)",
                                         i);
+        const struct oci_namespace *net = oci_spec_namespace(spec, CLONE_NEWNET);
+        if (net && net->path) {
+                /* its interfaces are taken away from it into the guest: never the host's own */
+                struct stat ns, self;
+                if (stat(net->path, &ns) < 0)
+                        return log_error_errno(-errno, "config.json: linux.namespaces: network namespace %s", net->path);
+                if (stat("/proc/self/ns/net", &self) == 0 && ns.st_dev == self.st_dev && ns.st_ino == self.st_ino)
+                        return log_fail(-EINVAL,
+                                        "config.json: linux.namespaces: network namespace %s is the host's own: its "
+                                        "interfaces cannot be wired into a VM (--sandbox=vm)",
+                                        net->path);
+        }
         if (sc->opts->preserve_fds || sc->opts->listen_fds)
                 return log_fail(-EOPNOTSUPP, "--preserve-fds and LISTEN_FDS are not supported with --sandbox=vm yet");
         if (sc->opts->no_pivot)
@@ -353,6 +373,13 @@ static int vm_kill(const struct container *c, int sig, bool all) {
  * here.  The record names its start time: a recycled pid is left alone. */
 static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
         (void) ctx;
+        /* the interfaces of a namespace given by path lose our redirects
+         * (the taps go with QEMU's fds; a namespace of the monitor's own
+         * went with it) */
+        _cleanup_free_ char *net = NULL;
+        size_t net_len;
+        if (read_file_at(c->dirfd, VM_NET_FILE, &net, &net_len) == 0)
+                (void) vm_net_unwire_recorded(net);
         _cleanup_free_ char *rec = NULL;
         size_t len;
         if (read_file_at(c->dirfd, VM_QEMU_PID_FILE, &rec, &len) < 0)

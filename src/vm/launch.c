@@ -208,7 +208,28 @@ static char *qemu_escape(const char *path) {
         return out;
 }
 
-static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid_t *ret_pid);
+static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, const struct vm_plan *p, pid_t *ret_pid);
+
+/* The container's interfaces (net.c): tap i is QEMU's fd 4 + i (spawn_qemu),
+ * on a virtio-net device with the interface's MAC.  No option ROM: nothing
+ * boots from the network. */
+static int nic_args(const struct vm_plan *p, const char **argv, size_t *n, char **owned, size_t *k) {
+        for (size_t i = 0; i < p->n_taps; i++) {
+                char mac[18];
+                vm_net_mac_text(p->taps[i].mac, mac);
+                char *dev = strdup_printf("tap,id=n%zu,fd=%zu", i, 4 + i);
+                char *pci = strdup_printf("virtio-net-pci,netdev=n%zu,mac=%s,romfile=", i, mac);
+                owned[(*k)++] = dev;
+                owned[(*k)++] = pci;
+                if (!dev || !pci)
+                        return -ENOMEM;
+                argv[(*n)++] = "-netdev";
+                argv[(*n)++] = dev;
+                argv[(*n)++] = "-device";
+                argv[(*n)++] = pci;
+        }
+        return 0;
+}
 
 int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool ro, int agent_fd, int console_fd,
               pid_t *ret_pid) {
@@ -244,8 +265,8 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
                 "-device", "virtserialport,bus=serial0.0,chardev=agent,name=cocoon.agent",
                 "-fsdev", fsdev, "-device", "virtio-9p-pci,fsdev=root,mount_tag=rootfs",
         };
-        const char *argv[ELEMENTSOF(fixed) + 4 * VM_MAX_SHARES + 1];
-        char *owned[2 * VM_MAX_SHARES] = {0};
+        const char *argv[ELEMENTSOF(fixed) + 4 * VM_MAX_SHARES + 4 * VM_MAX_NICS + 1];
+        char *owned[2 * VM_MAX_SHARES + 2 * VM_MAX_NICS] = {0};
         size_t n = 0, k = 0;
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 argv[n++] = fixed[i];
@@ -266,15 +287,33 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
                 argv[n++] = "-device";
                 argv[n++] = pci;
         }
+        if (r == 0)
+                r = nic_args(p, argv, &n, owned, &k);
         argv[n] = NULL;
         if (r == 0)
-                r = spawn_qemu(argv, agent_fd, console_fd, ret_pid);
+                r = spawn_qemu(argv, agent_fd, console_fd, p, ret_pid);
         for (size_t i = 0; i < k; i++)
                 free(owned[i]);
         return r;
 }
 
-static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid_t *ret_pid) {
+/* In the child: the taps to 4, 5, ... (nic_args), from copies made out of
+ * the way first (`tmp`), as the stdio and the agent's port land on 0-3. */
+static int taps_aside(const struct vm_plan *p, int *tmp) {
+        for (size_t i = 0; i < p->n_taps; i++)
+                if ((tmp[i] = fcntl(p->taps[i].fd, F_DUPFD, 200)) < 0)
+                        return -1;
+        return 0;
+}
+
+static int taps_in_place(const struct vm_plan *p, const int *tmp) {
+        for (size_t i = 0; i < p->n_taps; i++)
+                if (dup2(tmp[i], 4 + (int) i) < 0)
+                        return -1;
+        return 0;
+}
+
+static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, const struct vm_plan *p, pid_t *ret_pid) {
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
@@ -289,12 +328,17 @@ static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, pid
                  * survives execve. */
                 prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
                 /* out of the way first: any of them may sit on 0-3 (dup2 onto itself keeps close-on-exec) */
+                int taps[VM_MAX_NICS];
+                if (taps_aside(p, taps) < 0)
+                        _exit(127);
                 int a = fcntl(agent_fd, F_DUPFD, 100), con = fcntl(console_fd, F_DUPFD, 100);
                 int null = open("/dev/null", O_RDONLY);
                 if (a < 0 || con < 0 || null < 0 || dup2(null, 0) < 0 || dup2(con, 1) < 0 || dup2(con, 2) < 0 ||
                     dup2(a, 3) < 0)
                         _exit(127);
-                close_range(4, ~0U, 0);
+                if (taps_in_place(p, taps) < 0)
+                        _exit(127);
+                close_range(4 + (unsigned) p->n_taps, ~0U, 0);
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);

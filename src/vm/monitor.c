@@ -79,6 +79,7 @@ struct monitor {
         uint32_t last_stream;
         struct exec_stream execs[MAX_EXECS];
         struct vm_reader rd;
+        struct vm_net net; /* the container's interfaces, wired to QEMU's taps */
 };
 
 static void reap_qemu(struct monitor *m) {
@@ -274,12 +275,28 @@ static int exec_listen(struct monitor *m) {
         return 0;
 }
 
+/* Before QEMU: the container's network namespace (ours from now on), the
+ * hooks that configure it, and its interfaces wired to taps (net.c). */
+static int network(struct monitor *m) {
+        int r = vm_net_prepare(m->sc, m->report_fd, m->dirfd, &m->net);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->net.n; i++) {
+                m->plan.taps[i].fd = m->net.nics[i].tap_fd;
+                memcpy(m->plan.taps[i].mac, m->net.nics[i].mac, 6);
+        }
+        m->plan.n_taps = m->net.n;
+        return 0;
+}
+
 /* Step 1, up to READY.  Errors are logged (forwarded to create). */
 static int boot(struct monitor *m) {
         const struct sandbox_create *sc = m->sc;
         long long deadline = 0;
         struct vm_frame f;
-        int r;
+        int r = network(m);
+        if (r < 0)
+                return r;
         while ((r = launch(m, &deadline, &f)) == -EAGAIN)
                 ;
         if (r < 0)
@@ -295,6 +312,8 @@ static int boot(struct monitor *m) {
         for (size_t i = 0; i < m->plan.n_shares; i++)
                 json_object_set_new(json_array_get(mounts, m->plan.shares[i].mount), "source",
                                     json_string(m->plan.shares[i].guest));
+        if (doc)
+                vm_net_guest_config(doc, &m->net);
         _cleanup_free_ char *config = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         json_decref(doc);
         if (!config)
@@ -702,8 +721,12 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
                 _exit(1);
         if (boot(&m) < 0) {
                 reap_qemu(&m);
+                vm_net_unwire(&m.net);
+                unlinkat(m.dirfd, VM_NET_FILE, 0);
                 _exit(1);
         }
+        /* QEMU holds the taps */
+        vm_net_release(&m.net);
         /* From here on we belong to the container, not to the cocoon that made us. */
         prctl(PR_SET_PDEATHSIG, 0);
         if (sync_send(m.report_fd, SYNC_READY, 0) < 0) {

@@ -25,6 +25,13 @@ struct vm_share {
         bool ro;
 };
 
+/* A tap device QEMU gets as a virtio-net device (net.c). */
+#define VM_MAX_NICS 8
+struct vm_tap {
+        int fd;
+        uint8_t mac[6];
+};
+
 /* What QEMU is started with; vm_plan fills it from the config. */
 struct vm_plan {
         char guest_dir[4096]; /* vmlinux, initramfs.cpio */
@@ -33,6 +40,9 @@ struct vm_plan {
         unsigned vcpus;
         struct vm_share shares[VM_MAX_SHARES];
         size_t n_shares;
+        /* the container's interfaces (the monitor fills them in, net.c) */
+        struct vm_tap taps[VM_MAX_NICS];
+        size_t n_taps;
 };
 
 /* The directory of the guest assets (vmlinux, initramfs.cpio), first of:
@@ -53,6 +63,51 @@ void vm_plan_free(struct vm_plan *p);
  * QEMU dies with the caller (parent-death signal). */
 int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool ro, int agent_fd, int console_fd,
               pid_t *ret_pid);
+
+/*
+ * net.c: the container's network namespace (the caller's, when called)
+ * wired into the guest.  For each Ethernet interface in it (veth, macvlan,
+ * ...): a tap device VM_TAP_PREFIX<i>, tc redirects both ways between the
+ * two, and what the agent needs to give the guest's interface the same
+ * name, MAC, MTU, addresses and routes (`guest`, sent in CREATE).
+ */
+#define VM_TAP_PREFIX "cocoon-tap"
+struct vm_nic {
+        char name[16]; /* IFNAMSIZ */
+        int ifindex;
+        uint8_t mac[6];
+        unsigned mtu;
+        json_t *addresses; /* ["10.0.0.2/24", ...] */
+        char tap[16];
+        int tap_ifindex;
+        int tap_fd; /* QEMU's (the tap goes away with its last fd) */
+        bool wired; /* the ingress qdisc on the interface is ours */
+};
+struct vm_net {
+        struct vm_nic nics[VM_MAX_NICS];
+        size_t n;
+        json_t *guest; /* {"interfaces": [{name, mac, mtu, addresses}], "routes": [{dst, gateway?, dev}]} */
+};
+int vm_net_wire(struct vm_net *net);
+/* The ingress qdiscs off the interfaces (their filters with them), the taps' fds closed. */
+void vm_net_unwire(struct vm_net *net);
+/* The fds and memory only: the wiring stays (QEMU holds the taps). */
+void vm_net_release(struct vm_net *net);
+void vm_net_mac_text(const uint8_t mac[6], char buf[18]);
+/* In the monitor, before QEMU: the container's network namespace joined
+ * (linux.namespaces' path) or made (none given), the prestart and
+ * createRuntime hooks run by create with our pid (SYNC_HOOKS), then the
+ * namespace wired (vm_net_wire); a namespace given by path is recorded for
+ * delete.  No network namespace in the config: nothing (the guest's own). */
+int vm_net_prepare(const struct sandbox_create *sc, int report_fd, int dirfd, struct vm_net *net);
+/* The config the guest gets: no hooks, no namespace path, and under
+ * VM_NET_CONFIG_KEY what the agent configures (net->guest). */
+#define VM_NET_CONFIG_KEY "cocoon.vm.network"
+void vm_net_guest_config(json_t *doc, const struct vm_net *net);
+/* For delete: the record VM_NET_FILE ("NETNS-PATH\nDEV:INODE\nIFNAME\n..."):
+ * the ingress qdiscs off those interfaces, when that namespace is still there. */
+#define VM_NET_FILE "net"
+int vm_net_unwire_recorded(const char *record);
 
 /* The monitor: the process `create` forks; never returns. */
 struct vm_monitor_args {

@@ -105,7 +105,7 @@ test_sandbox_option() {
         make_bundle "$B" /bin/true
         # both spellings select the vm sandbox, seen by what it refuses before
         # booting anything (tests/integration/vm.slow.sh boots guests)
-        edit_config "$B" 'c["hooks"]={"prestart":[{"path":"/bin/true"}]}'
+        edit_config "$B" 'c["hooks"]={"createContainer":[{"path":"/bin/true"}]}'
         for form in sep eq; do
                 id=$(new_id)
                 if [ $form = sep ]; then
@@ -115,7 +115,7 @@ test_sandbox_option() {
                 fi
                 [ "$rc" != 0 ] || fail "--sandbox vm run with hooks succeeded"
                 assert_error_line
-                assert_contains "$err" "not supported with --sandbox=vm yet" "--sandbox vm"
+                assert_contains "$err" "not supported with --sandbox=vm" "--sandbox vm"
                 [ ! -e "$ROOT/$id" ] || fail "--sandbox vm left $ROOT/$id"
         done
         edit_config "$B" 'del c["hooks"]'

@@ -113,7 +113,15 @@ test_vm_refuses_what_it_cannot_carry() {
         id=$(new_id)
         assert_fail cocoon run --bundle "$T/b2" "$id"
         assert_error_line
-        assert_contains "$err" "a host namespace cannot be joined from inside a VM"
+        assert_contains "$err" "/proc/self/ns/net is the host's own: its interfaces cannot be wired into a VM"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+        # hooks that run in the container's namespaces would have to run in the guest
+        make_bundle "$T/b3" /bin/true
+        edit_config "$T/b3" 'c["hooks"]={"startContainer":[{"path":"/bin/true"}]}'
+        id=$(new_id)
+        assert_fail cocoon run --bundle "$T/b3" "$id"
+        assert_error_line
+        assert_contains "$err" "hooks.startContainer: these run in the container's namespaces, which are inside the VM"
         [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
 }
 
@@ -305,4 +313,100 @@ JSON
         assert_contains "$err" stopped "the error line"
         assert_ok cocoon delete "$id"
         [ ! -e "$ROOT/$id" ] || fail "delete left $ROOT/$id"
+}
+
+# net_clean: the network namespace and the veth test_vm_network made
+net_clean() {
+        ip netns del "$NS" 2>/dev/null || true
+        ip link del "$HV" 2>/dev/null || true
+}
+
+# A network namespace given by path, as CNI (and containerd's CRI) give it:
+# its veth wired into the guest (tap + tc redirects), the guest's interface
+# with the same name, MAC, address, routes and MTU; a server in the guest
+# reached from the host's end of the veth; a prestart hook run on the host
+# with the monitor's pid, which holds the namespace; delete removes the tap
+# and the qdiscs and leaves the namespace as it was.  A failing hook leaves
+# nothing behind.
+test_vm_network() {
+        vm_ready
+        local B=$T/b id n=$((RANDOM % 200 + 20))
+        NS=cocoon-$TOKEN HV=cv$((RANDOM))
+        trap net_clean EXIT
+        ip netns add "$NS"
+        ip link add "$HV" type veth peer name eth0 netns "$NS"
+        ip addr add "10.201.$n.1/24" dev "$HV"
+        ip link set "$HV" mtu 1400 up
+        ip -n "$NS" link set lo up
+        ip -n "$NS" link set eth0 mtu 1400 up
+        ip -n "$NS" addr add "10.201.$n.2/24" dev eth0
+        ip -n "$NS" route add 10.77.0.0/16 via "10.201.$n.1"
+        ip -n "$NS" route add default via "10.201.$n.1"
+        local mac before_link before_qdisc
+        mac=$(ip -n "$NS" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+        before_link=$(ip -n "$NS" -o link | sed 's/@[^:]*//')
+        before_qdisc=$(tc -n "$NS" qdisc show)
+        # the hook records the network namespace of the state's pid
+        cat >"$T/hook.sh" <<'EOF'
+#!/bin/sh
+p=$(tr -d ' \n' | sed 's/.*"pid":\([0-9]*\).*/\1/')
+readlink "/proc/$p/ns/net" >"$1"
+EOF
+        chmod +x "$T/hook.sh"
+        make_bundle "$B" sh -c 'ip -o addr show eth0; ip -o link show eth0; ip route; echo "guest $(hostname)" >/tmp/index.html; exec httpd -f -p 8080 -h /tmp'
+        edit_config "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": "/run/netns/'"$NS"'"}]' \
+                'c["hostname"] = "vmnet"' \
+                'c["hooks"] = {"prestart": [{"path": "'"$T"'/hook.sh", "args": ["hook.sh", "'"$T"'/hook-ns"]}]}'
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" >"$T/out" 2>"$T/err" </dev/null || fail "create: $(cat "$T/err")"
+        track_pid "$(pid_of "$id")"
+        assert_eq "$(ip netns exec "$NS" readlink /proc/self/ns/net)" \
+                "$(cat "$T/hook-ns")" "the prestart hook saw the container's network namespace at the state's pid"
+        assert_contains "$(ip -n "$NS" -o link)" "cocoon-tap0" "the tap next to the veth"
+        assert_contains "$(tc -n "$NS" filter show dev eth0 ingress)" "Egress Redirect to device cocoon-tap0" "eth0 → tap"
+        assert_ok cocoon start "$id"
+        local i
+        for i in $(seq 300); do
+                wget -T 2 -qO- "http://10.201.$n.2:8080/" >"$T/page" 2>/dev/null && break
+                sleep 0.2
+        done
+        assert_eq "guest vmnet" "$(cat "$T/page")" "the guest's httpd from the host's end of the veth"
+        local out
+        out=$(cat "$T/out")
+        assert_contains "$out" "inet 10.201.$n.2/24" "the address in the guest"
+        assert_contains "$out" "mtu 1400" "the MTU in the guest"
+        assert_contains "$out" "link/ether $mac" "the MAC in the guest"
+        assert_contains "$out" "default via 10.201.$n.1 dev eth0" "the default route in the guest"
+        assert_contains "$out" "10.77.0.0/16 via 10.201.$n.1 dev eth0" "a route in the guest"
+        assert_ok cocoon kill "$id" KILL
+        wait_status "$id" stopped 60
+        assert_ok cocoon delete "$id"
+        assert_eq "$before_link" "$(ip -n "$NS" -o link | sed 's/@[^:]*//')" "the namespace's links after delete"
+        assert_eq "$before_qdisc" "$(tc -n "$NS" qdisc show)" "the namespace's qdiscs after delete"
+        assert_contains "$(ip -n "$NS" -o addr show eth0)" "10.201.$n.2/24" "the veth's address, left"
+
+        # an interface that cannot be redirected (it has an ingress qdisc of
+        # its own): one line, the tap made before is gone, nothing else changed
+        tc -n "$NS" qdisc add dev eth0 ingress
+        before_qdisc=$(tc -n "$NS" qdisc show)
+        edit_config "$B" 'del c["hooks"]'
+        id=$(new_id)
+        assert_fail cocoon create --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "interface eth0 of the container's network namespace already has an ingress qdisc"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+        assert_eq "$before_link" "$(ip -n "$NS" -o link | sed 's/@[^:]*//')" "the namespace's links after a failed create"
+        assert_eq "$before_qdisc" "$(tc -n "$NS" qdisc show)" "the namespace's qdiscs after a failed create"
+        tc -n "$NS" qdisc del dev eth0 ingress
+        before_qdisc=$(tc -n "$NS" qdisc show)
+
+        # a failing prestart hook: one line, and no tap or qdisc left
+        edit_config "$B" 'c["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
+        id=$(new_id)
+        assert_fail cocoon create --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "prestart"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+        assert_eq "$before_link" "$(ip -n "$NS" -o link | sed 's/@[^:]*//')" "the namespace's links after a failed create"
+        assert_eq "$before_qdisc" "$(tc -n "$NS" qdisc show)" "the namespace's qdiscs after a failed create"
 }
