@@ -2,6 +2,9 @@
 /* cocoon's in-guest agent (PID 1 of a vm sandbox's guest). */
 #pragma once
 
+#include "runtime/container.h"
+#include "vm/protocol.h"
+
 #define AGENT_PORT_NAME "cocoon.agent"
 #define AGENT_ROOTFS_TAG "rootfs"
 #define AGENT_ROOTFS "/run/rootfs"
@@ -13,3 +16,7 @@ int agent_boot(void);
 int agent_open_port(int *ret);
 /* serve.c: the protocol loop; returns when the host is gone */
 int agent_serve(int port);
+/* query.c: STATS, PS, UPDATE, PAUSE or RESUME about container `id` (NULL:
+ * none yet); *ret_json is the payload of STATS_REPLY or PS_REPLY, NULL when
+ * the answer is OK.  Errors are logged (the ERROR frame's line). */
+int agent_query(struct cocoon_ctx *ctx, const char *id, const struct vm_frame *f, char **ret_json);
