@@ -65,9 +65,20 @@ int vm_host_knob(const struct cgroup *cg, const char *controller, const char *v2
         if (!d)
                 return 0;
         int r = 0;
-        /* v1 memsw must never be below the limit: raised first where it exists */
-        if (!v2 && !strcmp(controller, "memory"))
+        /* v1 memsw must never be below the limit: raised first where it
+         * exists, or lowered after it (EINVAL: the limit is above it now) */
+        if (!v2 && !strcmp(controller, "memory")) {
                 r = cgroup_knob_write(d, "memory.memsw.limit_in_bytes", v);
+                if (r == -EINVAL) {
+                        const char *f = v1_file;
+                        r = cgroup_knob_write(d, f, v);
+                        if (r == 0) {
+                                f = "memory.memsw.limit_in_bytes";
+                                r = cgroup_knob_write(d, f, v);
+                        }
+                        return r < 0 ? log_error_errno(r, "set %s of the VM's host cgroup to %s", f, v) : 0;
+                }
+        }
         if (r == 0 || r == -ENOENT)
                 r = cgroup_knob_write(d, v2 ? v2_file : v1_file, v);
         if (r < 0)
