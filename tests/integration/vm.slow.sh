@@ -371,11 +371,19 @@ test_vm_stats_ps_update_pause() {
         assert_ok cocoon events --stats "$id"
         assert_eq 50331648 "$(json_get 'd["data"]["memory"]["usage"]["limit"]' <<<"$out")" "memory limit in the stats"
         assert_eq 30 "$(json_get 'd["data"]["pids"]["limit"]' <<<"$out")" "pids limit in the stats"
-        local hostcg
-        hostcg=$(sed -n 's/^0:://p' "/proc/$mon/cgroup")
-        if [ -f "/sys/fs/cgroup$hostcg/memory.max" ]; then
-                assert_eq $(((256 + 192) << 20)) "$(cat "/sys/fs/cgroup$hostcg/memory.max")" "the host cgroup's memory.max"
+        local hostcg hostmax
+        hostcg=$(sed -n 's/^[0-9]*:memory://p' "/proc/$mon/cgroup")
+        if [ -n "$hostcg" ]; then
+                hostmax=/sys/fs/cgroup/memory$hostcg/memory.limit_in_bytes
+        else
+                hostmax=/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$mon/cgroup")/memory.max
         fi
+        assert_eq $(((256 + 192) << 20)) "$(cat "$hostmax")" "the host cgroup's memory limit ($hostmax)"
+        # a limit below the guest's RAM leaves the host's alone, and the workload goes on
+        assert_ok cocoon update --memory 16m "$id"
+        assert_eq $(((256 + 192) << 20)) "$(cat "$hostmax")" "the host cgroup's memory limit after a smaller one"
+        assert_eq running "$(status_of "$id")" "status after a limit below the guest's RAM"
+        assert_ok cocoon update --memory 48m "$id"
         # more than the guest's RAM cannot be honoured: one line, nothing changed
         capture cocoon update --memory 1g "$id"
         assert_ne 0 "$rc" "update beyond the guest's RAM"
