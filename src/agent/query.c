@@ -9,9 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,13 +37,28 @@ static int stats(struct cocoon_ctx *ctx, const char *id, json_t **ret) {
         return cgroup_stats(cg, ret);
 }
 
-/* The user name of `uid` in the container's /etc/passwd (seen through the
- * process's root), as ps would print it there; else the number. */
+/*
+ * The user name of `uid` in the container's /etc/passwd, as ps would print
+ * it there; else the number.  The file is the workload's: resolved inside
+ * the process's root (its symlinks cannot reach the agent's files), and
+ * read only when it is a regular file (a FIFO would block the agent).
+ */
 static void user_name(pid_t pid, unsigned uid, char *buf, size_t len) {
         snprintf(buf, len, "%u", uid);
         char path[64];
-        snprintf(path, sizeof path, "/proc/%d/root/etc/passwd", pid);
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        snprintf(path, sizeof path, "/proc/%d/root", pid);
+        _cleanup_close_ int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        int fd = root < 0 ? -1 : (int) syscall(SYS_openat2, root, "etc/passwd", &how, sizeof how);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+                close(fd);
+                fd = -1;
+        }
+        _cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+        if (fd >= 0 && !f)
+                close(fd);
         char line[512];
         while (f && fgets(line, sizeof line, f)) {
                 char *save = NULL, *name = strtok_r(line, ":", &save);
@@ -119,6 +137,14 @@ static int ps_line(pid_t pid, long ticks, time_t boot, char *out, size_t len) {
                 snprintf(cmd, sizeof cmd, "%s", argv);
         } else
                 snprintf(cmd, sizeof cmd, "[%s]", comm); /* a zombie or a kernel thread, as ps shows it */
+        /* the workload chose these bytes: no newline may fake a line, no
+         * escape sequence may reach the terminal of whoever runs ps */
+        for (char *q = cmd; *q; q++)
+                if ((unsigned char) *q < 0x20 || *q == 0x7f)
+                        *q = '?';
+        for (char *q = user; *q; q++)
+                if ((unsigned char) *q < 0x20 || *q == 0x7f)
+                        *q = '?';
         snprintf(out, len, "%-8s %7d %7d %2d %5s %-8s %8s %s\n", user, pid, ppid, c > 99 ? 99 : c, stime_s, ttyn, cpu_s,
                  cmd);
         return 0;
