@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 #include <sys/types.h>
+#include "runtime/container.h"
+#include "vm/protocol.h"
 
 #define AGENT_PORT_NAME "cocoon.agent"
 #define AGENT_ROOTFS_TAG "rootfs"
@@ -21,3 +23,7 @@ int agent_serve(int port);
  * network namespace of the container whose init is `pid`, configured there */
 int agent_net_loopback(void);
 int agent_net_setup(const json_t *net, pid_t pid);
+/* query.c: STATS, PS, UPDATE, PAUSE or RESUME about container `id` (NULL:
+ * none yet); *ret_json is the payload of STATS_REPLY or PS_REPLY, NULL when
+ * the answer is OK.  Errors are logged (the ERROR frame's line). */
+int agent_query(struct cocoon_ctx *ctx, const char *id, const struct vm_frame *f, char **ret_json);

@@ -401,6 +401,16 @@ static int signal_proc(struct agent *a, uint32_t stream, uint32_t sig, uint32_t 
         return kill(p->pid, (int) sig) < 0 ? log_error_errno(-errno, "signal the exec'd process") : 0;
 }
 
+/* A query is answered on its own stream, once (query.c). */
+static int answer_query(struct agent *a, const struct vm_frame *f) {
+        _cleanup_free_ char *json = NULL;
+        int r = agent_query(&a->ctx, a->procs[0].used ? a->id : NULL, f, &json);
+        if (r < 0 || !json)
+                return reply(a, f->stream, r, VM_OK);
+        return vm_frame_send(a->port, f->type == VM_STATS ? VM_STATS_REPLY : VM_PS_REPLY, f->stream, json,
+                             strlen(json));
+}
+
 static int handle(struct agent *a, const struct vm_frame *f) {
         int r;
         /* frames about a process that is gone (its EXIT crossed them) go nowhere */
@@ -439,6 +449,12 @@ static int handle(struct agent *a, const struct vm_frame *f) {
                         ioctl(p->pty, TIOCSWINSZ, &ws);
                 return 0;
         }
+        case VM_STATS:
+        case VM_PS:
+        case VM_UPDATE:
+        case VM_PAUSE:
+        case VM_RESUME:
+                return answer_query(a, f);
         case VM_SHUTDOWN:
                 sync();
                 reboot(RB_POWER_OFF);

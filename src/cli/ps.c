@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `ps`: the container's processes, as runc shows them (host ps filtered by the container's cgroup). */
+/* `ps`: the container's processes, as runc shows them (host ps filtered by
+ * the container's cgroup); with --sandbox=vm the guest's, as the agent lists them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -96,19 +97,30 @@ static int run_ps(struct cocoon_ctx *ctx, int argc, char **argv) {
                 return cli_usage_error(&cmd_ps, "expects a container id");
         if (strcmp(format, "table") && strcmp(format, "json"))
                 return cli_usage_error(&cmd_ps, "unknown --format \"%s\" (table or json)", format);
+        if (!strcmp(format, "json") && argc - first > 1)
+                return cli_usage_error(&cmd_ps, "ps arguments cannot be combined with --format json");
         _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_free_ char *table = NULL;
         size_t n = 0;
-        r = container_pids(ctx, argv[first], &pids, &n);
+        r = container_pids(ctx, argv[first], &pids, &n, &table);
         if (r < 0)
                 return r;
         if (!strcmp(format, "json")) {
-                if (argc - first > 1)
-                        return cli_usage_error(&cmd_ps, "ps arguments cannot be combined with --format json");
                 printf("[");
                 for (size_t i = 0; i < n; i++)
                         printf("%s%d", i ? "," : "", pids[i]);
                 printf("]\n");
                 return 0;
+        }
+        if (table) {
+                /* the processes are the guest's (--sandbox=vm): listed there, as ps -ef does */
+                if (argc - first > 1)
+                        return log_fail(-EOPNOTSUPP,
+                                        "ps options are not supported for container \"%s\": its processes are in "
+                                        "a VM, listed as ps -ef does (--sandbox=vm)",
+                                        argv[first]);
+                fputs(table, stdout);
+                return fflush(stdout) == 0 ? 0 : log_error_errno(-errno, "write");
         }
         fflush(stdout);
         return ps_table(pids, n, argc - first - 1, argv + first + 1);

@@ -150,7 +150,7 @@ static enum container_status status_of(int dirfd, const struct cocoon_state *s, 
                 return STATUS_STOPPED;
         if (st != s->start_time || pstate == 'Z' || pstate == 'X')
                 return STATUS_STOPPED;
-        if (is_frozen(s))
+        if (is_frozen(s) || faccessat(dirfd, CONTAINER_PAUSED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return STATUS_PAUSED;
         if (faccessat(dirfd, "exec.sock", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return STATUS_CREATED;
@@ -527,11 +527,25 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         return r < 0 ? r : ret;
 }
 
-int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n) {
+int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n, char **ret_table) {
         _cleanup_(container_closep) struct container *c = NULL;
         int r = container_open(ctx, id, &c);
         if (r < 0)
                 return r;
+        *ret_table = NULL;
+        const struct sandbox_ops *ops;
+        r = sandbox_of(c, &ops);
+        if (r < 0)
+                return r;
+        if (ops->ps) {
+                if (container_status(c) == STATUS_STOPPED) {
+                        /* nothing runs: as the host's empty cgroup would say */
+                        *ret = NULL;
+                        *n = 0;
+                        return 0;
+                }
+                return ops->ps(c, ret, n, ret_table);
+        }
         struct cgroup *cg = NULL;
         r = container_load_cgroup(c, &cg);
         if (r < 0)

@@ -38,6 +38,10 @@ enum container_status {
         STATUS_STOPPED,
 };
 const char *container_status_name(enum container_status s);
+/* In the state directory while a sandbox that pauses without freezing the
+ * host cgroup (vm: the guest's cgroup is frozen) has the container paused. */
+#define CONTAINER_PAUSED_FILE "paused"
+
 
 /* An opened, locked container. */
 struct container {
@@ -76,7 +80,9 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force);
 int container_state(struct cocoon_ctx *ctx, const char *id, json_t **ret);
 /* Every container under --root, as OCI state documents. */
 int container_list(struct cocoon_ctx *ctx, json_t **ret);
-int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n);
+/* The container's processes; *ret_table is NULL, or for a sandbox whose
+ * processes are not the host's (vm) the lines `ps -ef` prints for them. */
+int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n, char **ret_table);
 
 struct exec_opts {
         const char *pid_file;

@@ -10,6 +10,7 @@
  * saw, so a recycled pid cannot keep the stream alive.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "cleanup.h"
 #include "linux/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/sandbox.h"
 #include "util.h"
 
 static long long now_ms(void) {
@@ -47,9 +49,16 @@ static int emit(const char *type, const char *id, json_t *data) {
         return 0;
 }
 
-static int emit_stats(const char *id, const struct cgroup *cg) {
+/* From the host cgroup, or the sandbox's own (vm: the guest's cgroup). */
+struct stats_source {
+        const struct cgroup *cg;
+        int (*stats)(int dirfd, const char *id, json_t **ret);
+        int dirfd;
+};
+
+static int emit_stats(const char *id, const struct stats_source *src) {
         json_t *data;
-        int r = cgroup_stats(cg, &data);
+        int r = src->stats ? src->stats(src->dirfd, id, &data) : cgroup_stats(src->cg, &data);
         if (r < 0)
                 return r;
         return emit("stats", id, data);
@@ -88,6 +97,8 @@ int container_events(struct cocoon_ctx *ctx, const char *id, const struct events
         _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
         _cleanup_close_ int pidfd = -1;
         _cleanup_(cgroup_oom_freep) struct cgroup_oom *oom = NULL;
+        _cleanup_close_ int dirfd = -1;
+        struct stats_source src = {.dirfd = -1};
         {
                 _cleanup_(container_closep) struct container *c = NULL;
                 int r = container_open(ctx, id, &c);
@@ -99,7 +110,18 @@ int container_events(struct cocoon_ctx *ctx, const char *id, const struct events
                 r = container_load_cgroup(c, &cg);
                 if (r < 0)
                         return r;
-                if (!cg)
+                const struct sandbox_ops *ops;
+                r = sandbox_of(c, &ops);
+                if (r < 0)
+                        return r;
+                if (ops->stats) {
+                        /* a file description of its own: the locked one goes with the lock */
+                        dirfd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (dirfd < 0)
+                                return log_error_errno(-errno, "open the state directory of container \"%s\"", id);
+                }
+                src = (struct stats_source){.cg = cg, .stats = ops->stats, .dirfd = dirfd};
+                if (!cg && !ops->stats)
                         return log_fail(-EOPNOTSUPP, "container \"%s\" has no cgroup to report on", id);
                 if (!o->stats_once) {
                         pidfd = open_init(c);
@@ -108,9 +130,10 @@ int container_events(struct cocoon_ctx *ctx, const char *id, const struct events
                 }
         } /* unlocked from here */
         if (o->stats_once)
-                return emit_stats(id, cg);
+                return emit_stats(id, &src);
 
-        int r = cgroup_oom_open(cg, &oom);
+        /* (vm: the host cgroup's OOM kills are QEMU's, which end the container) */
+        int r = cg ? cgroup_oom_open(cg, &oom) : -ENOENT;
         if (r < 0)
                 log_debug("events: no OOM notification for container \"%s\": %s", id, strerror(-r));
         long long next = now_ms() + (long long) o->interval_ms;
@@ -141,7 +164,7 @@ int container_events(struct cocoon_ctx *ctx, const char *id, const struct events
                 next += (long long) o->interval_ms;
                 if (next < now_ms())
                         next = now_ms() + (long long) o->interval_ms; /* we were stopped: do not burst */
-                r = emit_stats(id, cg);
+                r = emit_stats(id, &src);
                 if (r < 0)
                         return r;
         }

@@ -98,9 +98,26 @@ struct sandbox_ops {
         int (*kill)(const struct container *c, int sig, bool all);
         /* Release sandbox resources after the container's processes are gone. */
         int (*destroy)(struct cocoon_ctx *ctx, const struct container *c);
+        /*
+         * Optional, for a sandbox whose workload is not among the host's
+         * processes (vm: it is in the guest, reached through the monitor).
+         * NULL: the container's host cgroup and processes are the workload's.
+         */
+        /* `events`: the "data" of a runc stats event.  `dirfd` is the state
+         * directory, not locked: a stream outlives the container's lock. */
+        int (*stats)(int dirfd, const char *id, json_t **ret);
+        /* `ps`: the pids, and in *ret_table what `ps -ef` prints for them */
+        int (*ps)(const struct container *c, pid_t **ret_pids, size_t *n, char **ret_table);
+        /* `update`: linux.resources as update.c normalised it (not changed) */
+        int (*update)(const struct container *c, json_t *res);
+        /* `pause` / `resume`: the container is "paused" while
+         * CONTAINER_PAUSED_FILE exists (written by pause.c on success) */
+        int (*freeze)(const struct container *c, bool frozen);
 };
 
 int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret);
+/* The sandbox container `c` was created with. */
+int sandbox_of(const struct container *c, const struct sandbox_ops **ret);
 int sandbox_from_name(const char *name, enum sandbox_kind *ret);
 const char *sandbox_name(enum sandbox_kind kind);
 /* The sandbox the program name selects: "cocoon-NAME" (any directory) is

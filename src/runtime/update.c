@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "linux/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/sandbox.h"
 #include "util.h"
 
 static const struct {
@@ -141,17 +142,22 @@ int container_update(struct cocoon_ctx *ctx, const char *id, json_t *res) {
                 return r;
         if (json_object_size(res) == 0)
                 return 0; /* nothing changes (runc accepts this too) */
-        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
-        r = container_load_cgroup(c, &cg);
+        const struct sandbox_ops *ops;
+        r = sandbox_of(c, &ops);
         if (r < 0)
                 return r;
-        if (!cg)
+        _cleanup_(cgroup_freep) struct cgroup *cg = NULL;
+        r = ops->update ? 0 : container_load_cgroup(c, &cg);
+        if (r < 0)
+                return r;
+        if (!cg && !ops->update)
                 return log_fail(-EOPNOTSUPP, "cannot update container \"%s\": it has no cgroup", id);
         _cleanup_free_ char *text = NULL;
         r = merged_config(c, res, &text);
         if (r < 0)
                 return r;
-        r = cgroup_update_resources(cg, res);
+        /* vm: the workload's limits are the guest's cgroup's, and the host's follow the VM's needs */
+        r = ops->update ? ops->update(c, res) : cgroup_update_resources(cg, res);
         if (r < 0)
                 return r;
         r = write_file_atomic_at(c->dirfd, "config.json", text, strlen(text), 0600);

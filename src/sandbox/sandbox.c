@@ -69,6 +69,14 @@ int sandbox_lookup(enum sandbox_kind kind, const struct sandbox_ops **ret) {
         return log_error_errno(-EINVAL, "unknown sandbox %d", kind);
 }
 
+int sandbox_of(const struct container *c, const struct sandbox_ops **ret) {
+        enum sandbox_kind kind;
+        if (sandbox_from_name(c->state->sandbox, &kind) < 0)
+                return log_fail(-EINVAL, "container \"%s\": unknown sandbox \"%s\" in its state", c->id,
+                                c->state->sandbox ? c->state->sandbox : "");
+        return sandbox_lookup(kind, ret);
+}
+
 void sandbox_close_joins(struct spawn_config *cfg) {
         for (size_t i = 0; i < cfg->n_join; i++)
                 close(cfg->join[i].fd);

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "runtime/sandbox.h"
 #include "sandbox/sentry_sandbox.h"
+#include "sandbox/vm_sandbox.h"
 #include "sync.h"
 #include "util.h"
 #include "vm/protocol.h"
@@ -77,31 +78,39 @@ static int validate(const struct sandbox_create *sc) {
         return 0;
 }
 
-/* QEMU's own memory beside the guest's RAM: TCG's translation cache, device
- * state, its heap and libraries (measured: ~90 MiB under TCG, bench/vm.sh). */
-#define VMM_OVERHEAD_MIB 192
-
-/* QEMU's threads: the main loop, RCU, one per vCPU and up to 64 workers of
- * its thread pool (9p I/O), with the monitor. */
-#define VMM_TASKS 80
-
-static int knob(const struct cgroup *cg, const char *controller, const char *v2_file, const char *v1_file,
-                unsigned long long value) {
+int vm_host_knob(const struct cgroup *cg, const char *controller, const char *v2_file, const char *v1_file,
+                 const char *v) {
         bool v2;
         const struct cgroup_dir *d = cgroup_knob_dir(cg, controller, &v2);
         if (!d)
                 return 0;
-        char v[32];
-        snprintf(v, sizeof v, "%llu", value);
         int r = 0;
-        /* v1 memsw must never be below the limit: raised first where it exists */
-        if (!v2 && !strcmp(controller, "memory"))
+        /* v1 memsw must never be below the limit: raised first where it
+         * exists, or lowered after it (EINVAL: the limit is above it now) */
+        if (!v2 && !strcmp(controller, "memory")) {
                 r = cgroup_knob_write(d, "memory.memsw.limit_in_bytes", v);
+                if (r == -EINVAL) {
+                        const char *f = v1_file;
+                        r = cgroup_knob_write(d, f, v);
+                        if (r == 0) {
+                                f = "memory.memsw.limit_in_bytes";
+                                r = cgroup_knob_write(d, f, v);
+                        }
+                        return r < 0 ? log_error_errno(r, "set %s of the VM's host cgroup to %s", f, v) : 0;
+                }
+        }
         if (r == 0 || r == -ENOENT)
                 r = cgroup_knob_write(d, v2 ? v2_file : v1_file, v);
         if (r < 0)
                 return log_error_errno(r, "set %s of the VM's host cgroup to %s", v2 ? v2_file : v1_file, v);
         return 0;
+}
+
+static int knob(const struct cgroup *cg, const char *controller, const char *v2_file, const char *v1_file,
+                unsigned long long value) {
+        char v[32];
+        snprintf(v, sizeof v, "%llu", value);
+        return vm_host_knob(cg, controller, v2_file, v1_file, v);
 }
 
 /*
@@ -127,6 +136,13 @@ static int host_limits(const struct sandbox_create *sc, const struct vm_plan *p)
         return r;
 }
 
+static int save_guest_size(const struct sandbox_create *sc, const struct vm_plan *p) {
+        char rec[64];
+        int n = snprintf(rec, sizeof rec, "%u %u\n", p->mem_mib, p->vcpus);
+        int r = write_file_atomic_at(sc->lock_fds[0], VM_GUEST_FILE, rec, (size_t) n, 0600);
+        return r < 0 ? log_error_errno(r, "write %s of container \"%s\"", VM_GUEST_FILE, sc->id) : 0;
+}
+
 struct monitor_arg {
         const struct sandbox_create *sc;
         const struct vm_plan *plan;
@@ -146,6 +162,8 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         if (r < 0)
                 return r;
         r = host_limits(sc, &plan);
+        if (r == 0)
+                r = save_guest_size(sc, &plan);
         if (r < 0) {
                 vm_plan_free(&plan);
                 return r;
@@ -407,4 +425,8 @@ const struct sandbox_ops sandbox_vm_ops = {
         .exec = vm_exec,
         .kill = vm_kill,
         .destroy = vm_destroy,
+        .stats = vm_stats,
+        .ps = vm_ps,
+        .update = vm_update,
+        .freeze = vm_freeze,
 };

@@ -53,6 +53,8 @@
 #define BOOT_TIMEOUT_MS (180 * 1000)
 /* exec'd processes alive at once (the agent holds 63 besides the init) */
 #define MAX_EXECS 63
+/* queries (stats, ps, update, pause, resume) waiting for the agent at once */
+#define MAX_QUERIES 8
 
 /* An exec'd process: its stream on the agent's port, the `cocoon exec`
  * that asked for it (its stand-in) and the stdio it passed. */
@@ -62,6 +64,12 @@ struct exec_stream {
         int in, out, err;
         bool tty;
         bool started; /* the agent said STARTED: stdin flows */
+};
+
+/* A query of a cocoon command, relayed to the agent on a stream of its own. */
+struct query {
+        uint32_t stream; /* 0: a free slot */
+        int conn;
 };
 
 struct monitor {
@@ -78,6 +86,7 @@ struct monitor {
         int exec_listen; /* vmexec.sock */
         uint32_t last_stream;
         struct exec_stream execs[MAX_EXECS];
+        struct query queries[MAX_QUERIES];
         struct vm_reader rd;
         struct vm_net net; /* the container's interfaces, wired to QEMU's taps */
 };
@@ -394,6 +403,69 @@ static void exec_refuse(int conn, int err, const char *msg) {
         close(conn);
 }
 
+static struct query *query_of(struct monitor *m, uint32_t stream) {
+        for (size_t i = 0; i < MAX_QUERIES; i++)
+                if (m->queries[i].stream == stream)
+                        return &m->queries[i];
+        return NULL;
+}
+
+/* A stream number for a new exec'd process or query: never the init's, and
+ * never one in use (the agent may still answer on a stream we gave up on). */
+static uint32_t next_stream(struct monitor *m) {
+        do
+                m->last_stream++;
+        while (m->last_stream == VM_STREAM_INIT || m->last_stream == VM_STREAM_UNASSIGNED ||
+               exec_of(m, m->last_stream) || query_of(m, m->last_stream));
+        return m->last_stream;
+}
+
+static bool query_type(unsigned type) {
+        return type == VM_STATS || type == VM_PS || type == VM_UPDATE || type == VM_PAUSE || type == VM_RESUME;
+}
+
+/*
+ * A query from `cocoon events|ps|update|pause|resume` (docs/vm.md): relayed
+ * on a stream of its own; the agent's one answer goes back on `conn`.  A
+ * slot whose command went away (its socket hung up) is freed first: its
+ * late answer is dropped.
+ */
+static void query_start(struct monitor *m, int conn, const struct vm_frame *f) {
+        struct query *q = NULL;
+        for (size_t i = 0; i < MAX_QUERIES; i++) {
+                struct query *o = &m->queries[i];
+                struct pollfd p = {.fd = o->conn, .events = POLLIN};
+                if (o->stream && poll(&p, 1, 0) > 0) {
+                        close(o->conn);
+                        *o = (struct query){.conn = -1};
+                }
+                if (!o->stream && !q)
+                        q = o;
+        }
+        if (!q) {
+                exec_refuse(conn, -EBUSY, "vm: too many queries at once");
+                return;
+        }
+        *q = (struct query){.stream = next_stream(m), .conn = conn};
+        agent_send(m, vm_frame_send(m->agent, (enum vm_frame_type) f->type, q->stream, f->payload, f->len));
+}
+
+/* The agent's answer to a query, to the command that asked; false when the
+ * frame is not about a query (an exec'd process's). */
+static bool query_answer(struct monitor *m, const struct vm_frame *f) {
+        bool reply = f->type == VM_STATS_REPLY || f->type == VM_PS_REPLY;
+        struct query *q = query_of(m, f->stream);
+        if (!q)
+                return reply; /* the asker went away: dropped */
+        if (!reply && f->type != VM_OK && f->type != VM_ERROR)
+                die(m, "the agent of container \"%s\" sent %s in answer to a query", m->sc->id,
+                    vm_frame_type_name(f->type));
+        (void) vm_frame_send(q->conn, (enum vm_frame_type) f->type, VM_STREAM_UNASSIGNED, f->payload, f->len);
+        close(q->conn);
+        *q = (struct query){.conn = -1};
+        return true;
+}
+
 /*
  * A `cocoon exec` connected: one packet, EXEC with the process's three
  * stdio fds, becomes an EXEC on a stream of its own.  The caller is local
@@ -427,8 +499,13 @@ static void exec_accept(struct monitor *m) {
                         }
         struct vm_frame f;
         size_t used = 0;
-        bool ok = n > 0 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && nfds == 3 &&
-                  vm_frame_parse(buf, (size_t) n, &f, &used) == 1 && used == (size_t) n && f.type == VM_EXEC;
+        bool whole = n > 0 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+                     vm_frame_parse(buf, (size_t) n, &f, &used) == 1 && used == (size_t) n;
+        if (whole && nfds == 0 && query_type(f.type)) {
+                query_start(m, c, &f);
+                return;
+        }
+        bool ok = whole && nfds == 3 && f.type == VM_EXEC;
         struct exec_stream *e = exec_of(m, 0);
         if (!ok || !e) {
                 for (size_t i = 0; i < nfds; i++)
@@ -442,12 +519,8 @@ static void exec_accept(struct monitor *m) {
         json_t *doc = json_loadb((const char *) f.payload, f.len, 0, NULL);
         bool tty = json_is_true(json_object_get(doc, "terminal"));
         json_decref(doc);
-        do
-                m->last_stream++;
-        while (m->last_stream == VM_STREAM_INIT || m->last_stream == VM_STREAM_UNASSIGNED ||
-               exec_of(m, m->last_stream));
         *e = (struct exec_stream){
-                .stream = m->last_stream, .conn = c, .in = fds[0], .out = fds[1], .err = fds[2], .tty = tty};
+                .stream = next_stream(m), .conn = c, .in = fds[0], .out = fds[1], .err = fds[2], .tty = tty};
         agent_send(m, vm_frame_send(m->agent, VM_EXEC, e->stream, f.payload, f.len));
 }
 
@@ -633,7 +706,8 @@ static _Noreturn void run(struct monitor *m) {
                                 die(m, "the agent of container \"%s\": %s", m->sc->id,
                                     r == -EBADMSG ? "malformed frame" : strerror(-r));
                         if (f.stream != VM_STREAM_INIT) {
-                                exec_frame(m, &f);
+                                if (!query_answer(m, &f))
+                                        exec_frame(m, &f);
                                 continue;
                         }
                         switch (f.type) {
@@ -682,6 +756,8 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
         };
         for (size_t i = 0; i < MAX_EXECS; i++)
                 m.execs[i] = (struct exec_stream){.conn = -1, .in = -1, .out = -1, .err = -1};
+        for (size_t i = 0; i < MAX_QUERIES; i++)
+                m.queries[i] = (struct query){.conn = -1};
         /* (sandbox_keeper_spawn: the parent-death signal is set and our
          * errors go to create) */
         m.dirfd = openat(sc->lock_fds[0], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -24,6 +24,8 @@ static const struct {
         [VM_STDERR] = {"STDERR", 0, false, true},
         [VM_EXIT] = {"EXIT", 4, true, true},
         [VM_OK] = {"OK", 0, true, true},
+        [VM_STATS_REPLY] = {"STATS_REPLY", 2, false, true}, /* "{}" */
+        [VM_PS_REPLY] = {"PS_REPLY", 2, false, true},
         [VM_CREATE] = {"CREATE", 6, false, false}, /* flags, a one-letter id and its NUL, "{" */
         [VM_START] = {"START", 0, true, false},
         [VM_STDIN] = {"STDIN", 0, false, false},
@@ -32,7 +34,19 @@ static const struct {
         [VM_SHUTDOWN] = {"SHUTDOWN", 0, true, false},
         [VM_RESIZE] = {"RESIZE", 8, true, false},
         [VM_EXEC] = {"EXEC", 2, false, false}, /* "{}" */
+        [VM_STATS] = {"STATS", 0, true, false},
+        [VM_PS] = {"PS", 0, true, false},
+        [VM_UPDATE] = {"UPDATE", 2, false, false},
+        [VM_PAUSE] = {"PAUSE", 0, true, false},
+        [VM_RESUME] = {"RESUME", 0, true, false},
 };
+
+/* The frames that start a process or belong to a query have streams of
+ * their own: the init's stream carries neither. */
+static bool own_stream(unsigned type) {
+        return type == VM_EXEC || (type >= VM_STATS_REPLY && type <= VM_PS_REPLY) ||
+               (type >= VM_STATS && type <= VM_RESUME);
+}
 
 const char *vm_frame_type_name(unsigned type) {
         return type < ELEMENTSOF(types) && types[type].name ? types[type].name : "unknown";
@@ -63,8 +77,7 @@ int vm_frame_parse(const uint8_t *buf, size_t n, struct vm_frame *f, size_t *ret
         unsigned type = buf[3];
         if (len > VM_FRAME_MAX_PAYLOAD || len < types[type].min || (types[type].fixed && len != types[type].min))
                 return -EBADMSG;
-        /* EXEC starts a new process: never on the init's stream */
-        if (type == VM_EXEC && vm_get_u32(buf + 4) == VM_STREAM_INIT)
+        if (own_stream(type) && vm_get_u32(buf + 4) == VM_STREAM_INIT)
                 return -EBADMSG;
         if (n - VM_FRAME_HEADER < len)
                 return 0;

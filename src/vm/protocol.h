@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define VM_PROTO_MAGIC 0x4376u /* "vC" on the wire */
-#define VM_PROTO_VERSION 2
+#define VM_PROTO_VERSION 3
 #define VM_FRAME_HEADER 12
 #define VM_FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -33,6 +33,9 @@ enum vm_frame_type {
         VM_STDERR,    /* bytes */
         VM_EXIT,      /* i32 wait status; sent after every byte of output */
         VM_OK,        /* the last request (signal, stdin close) succeeded */
+        /* agent -> host, version 3: answers to the queries below, on their stream */
+        VM_STATS_REPLY = 16, /* JSON: the "data" of a runc stats event, from the guest's cgroup */
+        VM_PS_REPLY,         /* JSON: {"pids": [guest pids], "table": "ps -ef lines"} */
         /* host -> agent */
         VM_CREATE = 32, /* u32 flags, NUL-terminated id, then config.json */
         VM_START,       /* empty */
@@ -42,6 +45,13 @@ enum vm_frame_type {
         VM_SHUTDOWN,    /* empty: the agent powers the guest off */
         VM_RESIZE,      /* u32 rows, u32 columns: the terminal's new size */
         VM_EXEC,        /* process.json (text): run it in the container, on a new stream */
+        /* host -> agent, version 3: queries about the container, each on a
+         * stream of its own (never the init's), answered there once */
+        VM_STATS = 48, /* empty: STATS_REPLY */
+        VM_PS,         /* empty: PS_REPLY */
+        VM_UPDATE,     /* linux.resources (JSON): OK or ERROR */
+        VM_PAUSE,      /* empty: freeze the container's cgroup in the guest; OK or ERROR */
+        VM_RESUME,     /* empty: thaw it; OK or ERROR */
 };
 
 #define VM_SIGNAL_ALL 1u

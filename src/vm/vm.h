@@ -133,6 +133,9 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args);
  * --console-socket); the monitor answers STARTED or ERROR, then EXIT once
  * every byte of output was written.  Meanwhile the caller sends SIGNAL and
  * RESIZE.  A caller that goes away gets its process killed (SIGKILL).
+ * `events`, `ps`, `update`, `pause` and `resume` send one query instead
+ * (STATS, PS, UPDATE, PAUSE, RESUME, no fds) and get the agent's one answer
+ * (STATS_REPLY, PS_REPLY, OK or ERROR).
  */
 #define VM_EXEC_SOCK "vmexec.sock"
 #define VM_STREAM_UNASSIGNED 0xffffffffu

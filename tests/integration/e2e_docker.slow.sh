@@ -133,6 +133,15 @@ wait_logs() {
 # cocoon_list RUNTIME: the containers cocoon holds in the state root the
 # runc shim gives it for this runtime (Docker's namespace "moby").
 cocoon_list() { "$COCOON" --root "$DK/exec/runtime-$1/moby" list -q 2>/dev/null || true; }
+# status_in NAME: the status cocoon gives Docker's container NAME, from the
+# state root the shim gave cocoon (found by the container's state.json)
+status_in() {
+        local id st
+        id=$(dk inspect -f '{{.Id}}' "$1")
+        st=$(find "$DK/exec" -path "*/$id/state.json" 2>/dev/null | head -n 1)
+        [ -n "$st" ] || fail "no state.json of container $id under $DK/exec: $(find "$DK/exec" -name state.json)"
+        "$COCOON" --root "$(dirname "$(dirname "$st")")" state "$id" | json_get 'd["status"]'
+}
 
 # docker_matrix RUNTIME: every Docker feature this file checks, on one
 # runtime; each check names the feature in its failure message.
@@ -449,6 +458,16 @@ test_docker_vm() {
                 assert_eq "3 exec-out exec-err" "$rc $out $err" "[cocoon-vm] docker exec status, stdout, stderr"
                 capture_in "exec input" dk exec -i vmc sh -c 'read l; echo "got [$l]"'
                 assert_eq "0 got [exec input]" "$rc $out" "[cocoon-vm] docker exec -i ($err)"
+                # pause freezes the workload in the guest; update reaches the guest's cgroup
+                assert_ok dk pause vmc
+                assert_eq paused "$(dk inspect -f '{{.State.Status}}' vmc)" "[cocoon-vm] status after docker pause"
+                assert_eq paused "$(status_in vmc)" "[cocoon-vm] cocoon's status after docker pause"
+                assert_ok dk unpause vmc
+                assert_eq running "$(status_in vmc)" "[cocoon-vm] cocoon's status after docker unpause"
+                assert_ok dk update --memory 64m --memory-swap -1 vmc
+                # (the guest is cgroup v2; Docker on a v1 host gives the container no cgroup namespace)
+                capture dk exec vmc sh -c 'cat "/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.max"'
+                assert_eq "0 67108864" "$rc $out" "[cocoon-vm] memory.max in the guest after docker update ($err)"
                 assert_ok dk stop -t 1 vmc
                 assert_eq 137 "$(dk inspect -f '{{.State.ExitCode}}' vmc)" "[cocoon-vm] exit status after docker stop"
                 assert_ok dk rm vmc

@@ -410,3 +410,108 @@ EOF
         assert_eq "$before_link" "$(ip -n "$NS" -o link | sed 's/@[^:]*//')" "the namespace's links after a failed create"
         assert_eq "$before_qdisc" "$(tc -n "$NS" qdisc show)" "the namespace's qdiscs after a failed create"
 }
+
+# lines_at_least N PATTERN FILE: FILE has N lines matching PATTERN (for wait_for)
+lines_at_least() { [ "$(grep -c -- "$2" "$3" || true)" -ge "$1" ]; }
+
+# The commands that look into a container see the guest's, not the VMM's:
+# events --stats, ps, update and pause/resume go through the monitor to the
+# agent, which answers from the guest's cgroup (one boot for all of them).
+test_vm_stats_ps_update_pause() {
+        vm_ready
+        local B=$T/b id mon
+        make_bundle "$B" sh -c 'sleep 1000 & echo ready; while :; do echo tick; sleep 0.3; done'
+        edit_config "$B" 'c["linux"].setdefault("resources", {})["memory"] = {"limit": 67108864}' \
+                'c["linux"]["resources"]["pids"] = {"limit": 20}'
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" >"$T/out" 2>"$T/err" </dev/null || fail "create: $(cat "$T/err")"
+        mon=$(pid_of "$id")
+        track_pid "$mon"
+        assert_ok cocoon start "$id"
+        wait_for grep -q ready "$T/out"
+
+        # stats: the workload's cgroup in the guest, with its configured limits
+        assert_ok cocoon events --stats "$id"
+        local stats=$out
+        assert_eq stats "$(json_get 'd["type"]' <<<"$stats")" "event type"
+        assert_eq 67108864 "$(json_get 'd["data"]["memory"]["usage"]["limit"]' <<<"$stats")" "memory limit in the stats"
+        assert_eq 20 "$(json_get 'd["data"]["pids"]["limit"]' <<<"$stats")" "pids limit in the stats"
+        local usage pids
+        usage=$(json_get 'd["data"]["memory"]["usage"]["usage"]' <<<"$stats")
+        [ "$usage" -gt 0 ] && [ "$usage" -lt 67108864 ] || fail "memory usage [$usage] in [$stats]"
+        # sh, sleep 1000, and at times a sleep 0.3: not QEMU's threads
+        pids=$(json_get 'd["data"]["pids"]["current"]' <<<"$stats")
+        [ "$pids" -ge 2 ] && [ "$pids" -le 5 ] || fail "pids.current [$pids] in [$stats]"
+
+        # the stream: a stats event per interval, from the guest as well
+        # shellcheck disable=SC2086
+        "$COCOON" $CC_GLOBAL events --interval 1s "$id" >"$T/events" 2>&1 &
+        local ev=$!
+        wait_for lines_at_least 2 '"type":"stats"' "$T/events"
+        kill "$ev"
+        wait "$ev" || true
+        assert_eq 67108864 "$(head -1 "$T/events" | json_get 'd["data"]["memory"]["usage"]["limit"]')" \
+                "memory limit in a streamed event"
+
+        # ps: the guest's processes (guest pids), not the monitor and QEMU
+        assert_ok cocoon ps "$id"
+        local table=$out
+        assert_contains "$table" "sleep 1000" "ps"
+        assert_contains "$(head -1 <<<"$table")" "PID" "ps header"
+        assert_not_contains "$table" "qemu" "ps"
+        local sleep_pid
+        sleep_pid=$(awk '$8 == "sleep" && $9 == "1000" {print $2}' <<<"$table")
+        assert_ok cocoon ps --format json "$id"
+        json_get "$sleep_pid in d and $mon not in d" <<<"$out" | grep -qx true ||
+                fail "ps --format json [$out]: wanted the guest's $sleep_pid (ps: $table), not the monitor $mon"
+
+        # update: the guest's cgroup gets the new limit, the host's stays the VM's size
+        # (256 MiB of RAM for a 64 MiB limit, + 192 MiB for QEMU)
+        local guest_max='cat /sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.max'
+        assert_ok cocoon update --memory 48m --pids-limit 30 "$id"
+        capture cocoon exec "$id" sh -c "$guest_max"
+        assert_eq 0 "$rc" "exec (stderr: $err)"
+        assert_eq 50331648 "$out" "memory.max in the guest after update"
+        assert_ok cocoon events --stats "$id"
+        assert_eq 50331648 "$(json_get 'd["data"]["memory"]["usage"]["limit"]' <<<"$out")" "memory limit in the stats"
+        assert_eq 30 "$(json_get 'd["data"]["pids"]["limit"]' <<<"$out")" "pids limit in the stats"
+        local hostcg hostmax
+        hostcg=$(sed -n 's/^[0-9]*:memory://p' "/proc/$mon/cgroup")
+        if [ -n "$hostcg" ]; then
+                hostmax=/sys/fs/cgroup/memory$hostcg/memory.limit_in_bytes
+        else
+                hostmax=/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$mon/cgroup")/memory.max
+        fi
+        assert_eq $(((256 + 192) << 20)) "$(cat "$hostmax")" "the host cgroup's memory limit ($hostmax)"
+        # a limit below the guest's RAM leaves the host's alone, and the workload goes on
+        assert_ok cocoon update --memory 16m "$id"
+        assert_eq $(((256 + 192) << 20)) "$(cat "$hostmax")" "the host cgroup's memory limit after a smaller one"
+        assert_eq running "$(status_of "$id")" "status after a limit below the guest's RAM"
+        assert_ok cocoon update --memory 48m "$id"
+        # more than the guest's RAM cannot be honoured: one line, nothing changed
+        capture cocoon update --memory 1g "$id"
+        assert_ne 0 "$rc" "update beyond the guest's RAM"
+        assert_eq 1 "$(wc -l <<<"$err")" "one error line [$err]"
+        assert_contains "$err" "256 MiB of RAM" "the error line"
+        capture cocoon exec "$id" sh -c "$guest_max"
+        assert_eq 50331648 "$out" "memory.max in the guest after the refused update"
+
+        # pause freezes the workload in the guest; resume lets it go on
+        assert_ok cocoon pause "$id"
+        assert_eq paused "$(status_of "$id")" "status after pause"
+        local n1 n2
+        sleep 1 # a tick on its way out of the guest
+        n1=$(grep -c tick "$T/out" || true)
+        sleep 3
+        n2=$(grep -c tick "$T/out" || true)
+        assert_eq "$n1" "$n2" "ticks while paused"
+        capture cocoon exec "$id" true
+        assert_ne 0 "$rc" "exec in a paused container"
+        assert_ok cocoon resume "$id"
+        assert_eq running "$(status_of "$id")" "status after resume"
+        wait_for lines_at_least $((n2 + 2)) tick "$T/out"
+
+        assert_ok cocoon kill "$id" KILL
+        wait_status "$id" stopped 60
+        assert_ok cocoon delete "$id"
+}

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "unit.h"
+#include "cleanup.h"
 #include "vm/protocol.h"
 
 static size_t frame(uint8_t *out, unsigned type, uint32_t stream, const void *p, uint32_t len) {
@@ -150,6 +151,66 @@ static void test_exec_streams(void) {
         CHECK(!strcmp(vm_frame_type_name(VM_EXEC), "EXEC"));
 }
 
+/* Version 3's queries: each on a stream of its own, answered there once;
+ * fixed sizes where there is nothing to carry, JSON at least "{}" else. */
+static void test_queries(void) {
+        uint8_t buf[64];
+        struct vm_frame f;
+        size_t used, n;
+        const unsigned empty[] = {VM_STATS, VM_PS, VM_PAUSE, VM_RESUME};
+        for (size_t i = 0; i < ELEMENTSOF(empty); i++) {
+                n = frame(buf, empty[i], 5, NULL, 0);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+                CHECK(f.type == empty[i] && f.stream == 5 && used == n);
+                /* never on the init's stream, refused from the header */
+                n = frame(buf, empty[i], 0, NULL, 0);
+                CHECK_INT_EQ(vm_frame_parse(buf, VM_FRAME_HEADER, &f, &used), -EBADMSG);
+                /* no payload where none belongs */
+                n = frame(buf, empty[i], 5, "x", 1);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        }
+        const unsigned json[] = {VM_UPDATE, VM_STATS_REPLY, VM_PS_REPLY};
+        for (size_t i = 0; i < ELEMENTSOF(json); i++) {
+                n = frame(buf, json[i], 9, "{}", 2);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+                CHECK(f.type == json[i] && f.stream == 9 && f.len == 2);
+                n = frame(buf, json[i], 9, "{", 1);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+                n = frame(buf, json[i], 0, "{}", 2);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        }
+        /* the types between the ranges stay unknown */
+        const unsigned unknown[] = {VM_OK + 1, VM_PS_REPLY + 1, VM_EXEC + 1, VM_RESUME + 1};
+        for (size_t i = 0; i < ELEMENTSOF(unknown); i++) {
+                n = frame(buf, unknown[i], 9, NULL, 0);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+                CHECK(!strcmp(vm_frame_type_name(unknown[i]), "unknown"));
+        }
+        /* a whole exchange, as the monitor relays it */
+        int sv[2];
+        CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        const char *res = "{\"memory\":{\"limit\":67108864}}";
+        const char *stats = "{\"memory\":{\"usage\":{\"usage\":4096}}}";
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_UPDATE, 2, res, strlen(res)), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_OK, 2, NULL, 0), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STATS, 3, NULL, 0), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STATS_REPLY, 3, stats, strlen(stats)), 0);
+        close(sv[0]);
+        static struct vm_reader r;
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_UPDATE && f.stream == 2 && f.len == strlen(res) && !memcmp(f.payload, res, f.len));
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_OK && f.stream == 2);
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_STATS && f.stream == 3 && f.len == 0);
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
+        CHECK(f.type == VM_STATS_REPLY && f.len == strlen(stats) && !memcmp(f.payload, stats, f.len));
+        CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 0);
+        close(sv[1]);
+        CHECK(!strcmp(vm_frame_type_name(VM_STATS_REPLY), "STATS_REPLY"));
+        CHECK(!strcmp(vm_frame_type_name(VM_RESUME), "RESUME"));
+}
+
 static void test_oversize_send(void) {
         static uint8_t big[VM_FRAME_MAX_PAYLOAD + 1];
         CHECK_INT_EQ(vm_frame_send(-1, VM_STDIN, 0, big, sizeof big), -EMSGSIZE);
@@ -160,6 +221,7 @@ int main(void) {
         test_malformed();
         test_reader();
         test_exec_streams();
+        test_queries();
         test_oversize_send();
         return unit_summary();
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The vm sandbox as the cocoon commands see it: vm.c (create, exec, kill,
+ * destroy) and vm_query.c (stats, ps, update, pause through the monitor). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "linux/cgroup.h"
+#include "runtime/container.h"
+
+/* QEMU's own memory beside the guest's RAM: TCG's translation cache, device
+ * state, its heap and libraries (measured: ~90 MiB under TCG, bench/vm.sh). */
+#define VMM_OVERHEAD_MIB 192
+
+/* QEMU's threads: the main loop, RCU, one per vCPU and up to 64 workers of
+ * its thread pool (9p I/O), with the monitor. */
+#define VMM_TASKS 80
+
+/* The VM's size as create made it, "MEM_MIB VCPUS" in the state directory:
+ * later commands size the host cgroup from it (the saved config changes
+ * with `update`, the VM does not). */
+#define VM_GUEST_FILE "guest"
+
+/* A limit of the host cgroup (a no-op without that controller); on v1 the
+ * memsw limit is raised with the memory limit.  Logged. */
+int vm_host_knob(const struct cgroup *cg, const char *controller, const char *v2_file, const char *v1_file,
+                 const char *value);
+
+int vm_stats(int dirfd, const char *id, json_t **ret);
+int vm_ps(const struct container *c, pid_t **ret_pids, size_t *n, char **ret_table);
+int vm_update(const struct container *c, json_t *res);
+int vm_freeze(const struct container *c, bool frozen);
