@@ -125,7 +125,7 @@ BINDIR       ?= $(PREFIX)/bin
 MANDIR       ?= $(PREFIX)/share/man
 GUESTDIR     ?= $(PREFIX)/lib/cocoon/guest
 GUEST_SRC    ?= build/guest
-GUEST_ASSETS := vmlinux initramfs.cpio
+GUEST_ASSETS := vmlinux initramfs.cpio kernel.release vmlinux-min initramfs-min.cpio kernel-min.release
 install: all
 	@echo "  INSTALL $(DESTDIR)$(BINDIR)/cocoon"
 	@install -D -m 0755 $(BUILD)/cocoon $(DESTDIR)$(BINDIR)/cocoon
@@ -139,7 +139,8 @@ install: all
 	                echo "  INSTALL $(DESTDIR)$(GUESTDIR)/$$f"; \
 	                install -D -m 0644 $(GUEST_SRC)/$$f $(DESTDIR)$(GUESTDIR)/$$f || exit 1; \
 	        else \
-	                echo "  SKIP    $(GUEST_SRC)/$$f: not built (make guest; only --sandbox=vm needs it)"; \
+	                case $$f in *-min*) how="make guest-kernel; optional";; *) how="make guest";; esac; \
+	                echo "  SKIP    $(GUEST_SRC)/$$f: not built ($$how; only --sandbox=vm needs it)"; \
 	        fi; \
 	done
 
@@ -179,6 +180,20 @@ guest: guest-deps $(GUEST)/cocoon-agent
 	@bash scripts/guest-assets.sh $(GUEST) $(GUEST)/cocoon-agent
 
 all: guest
+
+# The optional minimal guest kernel (docs/vm.md): Debian's linux-source
+# configured with guest/kernel.config, built out of tree in
+# build/guest-kernel (minutes when cold, nothing when warm; niced, with
+# progress lines) into build/guest/vmlinux-min, which guests then boot
+# (COCOON_VM_KERNEL=debian keeps Debian's).  Not part of `make`: see the
+# build time in docs/vm.md.
+.PHONY: guest-kernel guest-kernel-deps
+guest-kernel-deps: guest-deps
+	@bash scripts/deps.sh guest-kernel
+
+guest-kernel: guest guest-kernel-deps
+	@bash scripts/guest-kernel.sh $(GUEST) build/guest-kernel guest/kernel.config
+	@bash scripts/guest-assets.sh $(GUEST) $(GUEST)/cocoon-agent
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer harnesses (tests/fuzz/, docs/fuzzing.md).  libFuzzer comes with

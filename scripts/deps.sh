@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian packages cocoon needs, only those missing, so a warm
-# machine pays nothing.  Usage: deps.sh build|test|bench|e2e|vm|fuzz
+# machine pays nothing.  Usage: deps.sh build|test|bench|e2e|vm|guest-kernel|fuzz
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
@@ -16,6 +16,9 @@ e2e)   pkgs+=(runc python3 iproute2 procps util-linux docker.io iptables contain
 # the vm sandbox: QEMU (KVM where /dev/kvm is usable, TCG otherwise) and the
 # tools scripts/guest-assets.sh builds the guest kernel and initramfs with
 vm)    pkgs+=(qemu-system-x86 cpio kmod zstd xz-utils) ;;
+# the minimal guest kernel (scripts/guest-kernel.sh): Debian's kernel source
+# and what building it takes
+guest-kernel) pkgs+=(linux-source flex bison bc libelf-dev libssl-dev) ;;
 # libFuzzer and the sanitizer runtimes come with Debian's clang (tests/fuzz/)
 fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
 esac
