@@ -28,7 +28,8 @@ static int mount_one(const char *src, const char *dst, const char *type, unsigne
         return 0;
 }
 
-/* /modules/load.list names them dependencies first (scripts/guest-assets.sh). */
+/* /modules/load.list names them dependencies first (scripts/guest-assets.sh);
+ * it is empty for the minimal kernel, which has them built in. */
 static int load_modules(void) {
         _cleanup_free_ char *list = NULL;
         size_t len;

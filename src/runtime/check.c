@@ -102,6 +102,25 @@ static bool sandbox_built(enum sandbox_kind kind, char *why, size_t len) {
         return r >= 0;
 }
 
+/* Which kernel the guests boot (vm_guest_kernel) and its release. */
+static void check_guest_kernel(struct check_report *rep, const char *dir) {
+        enum vm_kernel k;
+        char why[PATH_MAX + 128];
+        if (vm_guest_kernel(dir, &k, why, sizeof why) < 0) {
+                check_line(rep, CHECK_FAIL, "guest kernel", "make guest-kernel, or unset COCOON_VM_KERNEL", "%s", why);
+                return;
+        }
+        char file[PATH_MAX];
+        _cleanup_free_ char *release = NULL;
+        size_t len = 0;
+        snprintf(file, sizeof file, "%.*s/%s", PATH_MAX - 32, dir, vm_kernel_release_file(k));
+        if (read_file_at(AT_FDCWD, file, &release, &len) < 0 || len == 0)
+                check_line(rep, CHECK_OK, "guest kernel", NULL, "%s (%s)", vm_kernel_name(k), vm_kernel_file(k));
+        else
+                check_line(rep, CHECK_OK, "guest kernel", NULL, "%s (%s, %.*s)", vm_kernel_name(k), vm_kernel_file(k),
+                           (int) strcspn(release, "\n"), release);
+}
+
 static void check_vm(struct check_report *rep, bool built) {
         /* Without the sandbox in this build, what it would need is advice. */
         enum check_level missing = built ? CHECK_FAIL : CHECK_WARN;
@@ -125,9 +144,10 @@ static void check_vm(struct check_report *rep, bool built) {
         else
                 check_line(rep, missing, "QEMU", "apt-get install qemu-system-x86",
                            "qemu-system-x86_64 not found: the vm sandbox needs it");
-        if (vm_guest_dir(path))
+        if (vm_guest_dir(path)) {
                 check_line(rep, CHECK_OK, "guest assets", NULL, "%s", path);
-        else
+                check_guest_kernel(rep, path);
+        } else
                 check_line(rep, missing, "guest assets", "make guest && make install, or set COCOON_GUEST_DIR",
                            "no vmlinux and initramfs.cpio in %s (nor in a build tree next to cocoon): the vm "
                            "sandbox needs them", path);

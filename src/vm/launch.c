@@ -118,15 +118,64 @@ static int shares(const struct oci_spec *spec, struct vm_plan *p) {
         return 0;
 }
 
-static bool has_guest_assets(const char *dir) {
+/* The two kernels a guest directory can hold, each with its initramfs
+ * (scripts/guest-assets.sh): Debian's needs its modules in the initramfs,
+ * the minimal one has everything built in and an initramfs without them. */
+static const struct {
+        const char *name, *kernel, *initrd, *release, *how;
+} kernels[] = {
+        [VM_KERNEL_DEBIAN] = {"debian", "vmlinux", "initramfs.cpio", "kernel.release", "make guest"},
+        [VM_KERNEL_MINIMAL] = {"minimal", "vmlinux-min", "initramfs-min.cpio", "kernel-min.release", "make guest-kernel"},
+};
+
+static bool has_kernel(const char *dir, enum vm_kernel k) {
         char p[PATH_MAX];
-        static const char *const assets[] = {"vmlinux", "initramfs.cpio"};
-        for (size_t i = 0; i < sizeof assets / sizeof *assets; i++) {
-                snprintf(p, sizeof p, "%.*s/%s", PATH_MAX - 32, dir, assets[i]);
-                if (access(p, R_OK) < 0)
-                        return false;
+        snprintf(p, sizeof p, "%.*s/%s", PATH_MAX - 32, dir, kernels[k].kernel);
+        if (access(p, R_OK) < 0)
+                return false;
+        snprintf(p, sizeof p, "%.*s/%s", PATH_MAX - 32, dir, kernels[k].initrd);
+        return access(p, R_OK) == 0;
+}
+
+static bool has_guest_assets(const char *dir) {
+        return has_kernel(dir, VM_KERNEL_DEBIAN) || has_kernel(dir, VM_KERNEL_MINIMAL);
+}
+
+int vm_guest_kernel(const char *dir, enum vm_kernel *ret, char *why, size_t why_len) {
+        const char *want = getenv("COCOON_VM_KERNEL");
+        if (!want || !*want) {
+                /* as Kata ships its own minimal kernel: the minimal one when it was built */
+                *ret = has_kernel(dir, VM_KERNEL_MINIMAL) ? VM_KERNEL_MINIMAL : VM_KERNEL_DEBIAN;
+                if (has_kernel(dir, *ret))
+                        return 0;
+                snprintf(why, why_len, "no vmlinux and initramfs.cpio (nor vmlinux-min and initramfs-min.cpio) in %s",
+                         dir);
+                return -ENOENT;
         }
-        return true;
+        for (size_t k = 0; k < ELEMENTSOF(kernels); k++) {
+                if (strcmp(want, kernels[k].name))
+                        continue;
+                *ret = (enum vm_kernel) k;
+                if (has_kernel(dir, *ret))
+                        return 0;
+                snprintf(why, why_len, "COCOON_VM_KERNEL=%s: no %s and %s in %s (build them with `%s`)", want,
+                         kernels[k].kernel, kernels[k].initrd, dir, kernels[k].how);
+                return -ENOENT;
+        }
+        snprintf(why, why_len, "COCOON_VM_KERNEL=%s: unknown guest kernel (minimal or debian)", want);
+        return -EINVAL;
+}
+
+const char *vm_kernel_name(enum vm_kernel k) {
+        return kernels[k].name;
+}
+
+const char *vm_kernel_file(enum vm_kernel k) {
+        return kernels[k].kernel;
+}
+
+const char *vm_kernel_release_file(enum vm_kernel k) {
+        return kernels[k].release;
 }
 
 bool vm_guest_dir(char ret[PATH_MAX]) {
@@ -178,6 +227,10 @@ int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
                                 "--sandbox=vm: no vmlinux and initramfs.cpio in %s (build them with `make guest` and "
                                 "`make install`, or point COCOON_GUEST_DIR at a directory holding them)", dir);
         snprintf(p->guest_dir, sizeof p->guest_dir, "%s", dir);
+        char why[PATH_MAX + 128];
+        int r = vm_guest_kernel(dir, &p->kernel, why, sizeof why);
+        if (r < 0)
+                return log_fail(r, "--sandbox=vm: %s", why);
         if (!in_path(QEMU))
                 return log_fail(-ENOENT, "--sandbox=vm: %s not found in PATH (Debian: apt-get install qemu-system-x86)",
                                 QEMU);
@@ -189,7 +242,7 @@ int vm_plan(const struct oci_spec *spec, struct vm_plan *p) {
                 log_warn("--sandbox=vm: /dev/kvm is not usable (%s): the guest runs under QEMU's TCG emulation, "
                          "which is much slower", strerror(errno));
         resources(spec, p);
-        int r = shares(spec, p);
+        r = shares(spec, p);
         if (r < 0)
                 vm_plan_free(p);
         return r;
@@ -245,8 +298,8 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
         snprintf(mem, sizeof mem, "%uM", p->mem_mib);
         snprintf(smp, sizeof smp, "%u", p->vcpus);
         /* uncompressed: no xz to decompress under TCG (scripts/guest-assets.sh) */
-        snprintf(kernel, sizeof kernel, "%s/vmlinux", p->guest_dir);
-        snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", p->guest_dir);
+        snprintf(kernel, sizeof kernel, "%s/%s", p->guest_dir, kernels[p->kernel].kernel);
+        snprintf(initrd, sizeof initrd, "%s/%s", p->guest_dir, kernels[p->kernel].initrd);
         snprintf(agent, sizeof agent, "socket,id=agent,fd=%d", 3);
         _cleanup_free_ char *esc = qemu_escape(rootfs);
         if (!esc)

@@ -32,9 +32,14 @@ struct vm_tap {
         uint8_t mac[6];
 };
 
+/* The guest kernel: Debian's (linux-image-amd64, its modules in the
+ * initramfs) or the minimal one `make guest-kernel` builds (docs/vm.md). */
+enum vm_kernel { VM_KERNEL_DEBIAN, VM_KERNEL_MINIMAL };
+
 /* What QEMU is started with; vm_plan fills it from the config. */
 struct vm_plan {
-        char guest_dir[4096]; /* vmlinux, initramfs.cpio */
+        char guest_dir[4096]; /* vmlinux, initramfs.cpio (and the minimal kernel's) */
+        enum vm_kernel kernel;
         bool kvm;             /* /dev/kvm usable; TCG otherwise */
         unsigned mem_mib;
         unsigned vcpus;
@@ -49,10 +54,19 @@ struct vm_plan {
  * $COCOON_GUEST_DIR, the build tree this binary was built in, a build tree
  * next to the binary, PREFIX/lib/cocoon/guest for PREFIX/bin/cocoon (where
  * `make install` puts them), /usr/lib/cocoon/guest.  false (ret: where they
- * should be) when none holds both. */
+ * should be) when none holds a kernel and its initramfs. */
 bool vm_guest_dir(char ret[4096]);
 
-/* The guest assets' directory (vm_guest_dir), KVM or not (warns once when
+/* Which kernel of `dir` guests boot: $COCOON_VM_KERNEL (minimal or debian)
+ * when set, else the minimal kernel when it was built, else Debian's.
+ * -ENOENT/-EINVAL with the reason in `why` when the one asked for (or any)
+ * is missing: a minimal kernel asked for is never replaced by Debian's. */
+int vm_guest_kernel(const char *dir, enum vm_kernel *ret, char *why, size_t why_len);
+const char *vm_kernel_name(enum vm_kernel k);
+const char *vm_kernel_file(enum vm_kernel k);         /* e.g. "vmlinux-min" */
+const char *vm_kernel_release_file(enum vm_kernel k); /* its `uname -r`, e.g. "kernel-min.release" */
+
+/* The guest assets' directory (vm_guest_dir), the kernel (vm_guest_kernel), KVM or not (warns once when
  * not), RAM and vCPUs from linux.resources. */
 int vm_plan(const struct oci_spec *spec, struct vm_plan *ret);
 void vm_plan_free(struct vm_plan *p);

@@ -14,6 +14,17 @@ vm_ready() {
         fi
 }
 
+# the `uname -r` the guests should report: the minimal kernel's when it was
+# built (`make guest-kernel`), unless COCOON_VM_KERNEL=debian (docs/vm.md)
+guest_release() {
+        local g=$TESTS_DIR/../build/guest
+        if [ "${COCOON_VM_KERNEL:-}" != debian ] && [ -s "$g/vmlinux-min" ] && [ -s "$g/initramfs-min.cpio" ]; then
+                cat "$g/kernel-min.release"
+        else
+                cat "$g/kernel.release"
+        fi
+}
+
 # the QEMU of container ID, as the monitor recorded it
 qemu_pid() { cut -d' ' -f1 "$ROOT/$1/qemu.pid"; }
 
@@ -27,7 +38,7 @@ test_vm_exit_code_output_and_guest_kernel() {
         guest=$(sed -n 's/^kernel //p' <<<"$out")
         [ -n "$guest" ] || fail "no kernel line in [$out]"
         assert_ne "$(uname -r)" "$guest" "the guest's kernel release (the host's is $(uname -r))"
-        assert_eq "$(cat "$TESTS_DIR/../build/guest/kernel.release")" "$guest" "the guest's kernel release"
+        assert_eq "$(guest_release)" "$guest" "the guest's kernel release"
         assert_contains "$err" "to-stderr" "stderr"
         assert_not_contains "$out" "to-stderr" "stdout"
 }
@@ -123,6 +134,32 @@ test_vm_refuses_what_it_cannot_carry() {
         assert_error_line
         assert_contains "$err" "hooks.startContainer: these run in the container's namespaces, which are inside the VM"
         [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+}
+
+test_vm_guest_kernel_selection() {
+        vm_ready
+        # refusals first (no guest is booted): an unknown kernel, and the
+        # minimal kernel asked for in a guest directory without it
+        local B=$T/b id g=$T/guest
+        make_bundle "$B" sh -c 'uname -r'
+        id=$(new_id)
+        COCOON_VM_KERNEL=tiny assert_fail cocoon run --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "COCOON_VM_KERNEL=tiny: unknown guest kernel"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+        mkdir -p "$g"
+        ln -s "$(realpath "$TESTS_DIR/../build/guest/vmlinux")" "$g/vmlinux"
+        ln -s "$(realpath "$TESTS_DIR/../build/guest/initramfs.cpio")" "$g/initramfs.cpio"
+        id=$(new_id)
+        COCOON_GUEST_DIR=$g COCOON_VM_KERNEL=minimal assert_fail cocoon run --bundle "$B" "$id"
+        assert_error_line
+        assert_contains "$err" "no vmlinux-min and initramfs-min.cpio in $g (build them with \`make guest-kernel\`)"
+        [ ! -e "$ROOT/$id" ] || fail "left $ROOT/$id"
+        # with the minimal kernel built, Debian's is still there when asked for
+        [ -s "$TESTS_DIR/../build/guest/vmlinux-min" ] || return 0
+        COCOON_VM_KERNEL=debian capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "run with Debian's kernel: $err"
+        assert_eq "$(cat "$TESTS_DIR/../build/guest/kernel.release")" "$out" "COCOON_VM_KERNEL=debian: the guest's kernel release"
 }
 
 test_vm_memory_limit_enforced_in_the_guest() {
