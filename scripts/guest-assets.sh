@@ -6,6 +6,8 @@
 #                        /modules/load.list (dependency order) for the few
 #                        modules the guest needs (virtio transports, console, 9p)
 #   OUT/kernel.release   the guest kernel's `uname -r`
+#   OUT/initramfs-min.cpio the same without modules, for the minimal kernel
+#                        (OUT/vmlinux-min, `make guest-kernel`) when it was built
 # Usage: guest-assets.sh OUT AGENT_BINARY
 # A warm tree pays nothing: the kernel step is skipped while OUT/vmlinuz and
 # the module set exist, the initramfs is rebuilt only when the agent changed.
@@ -118,18 +120,36 @@ if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/vmlinux" ] || [ ! -s "$out/modules/lo
         rm -rf "$dl" "$out/kernel"
 fi
 
-if [ ! -s "$out/initramfs.cpio" ] || [ "$agent" -nt "$out/initramfs.cpio" ] ||
-        [ "$out/modules/load.list" -nt "$out/initramfs.cpio" ]; then
-        say "initramfs (agent $(basename "$agent") as /init)"
+# initramfs CPIO [MODULE_DIR]: the agent as /init, and the modules of
+# MODULE_DIR with their load.list (an empty list without MODULE_DIR)
+initramfs() {
+        local cpio=$1 mods=${2:-} stage
+        if [ -s "$out/$cpio" ] && [ ! "$agent" -nt "$out/$cpio" ] && [ ! "$0" -nt "$out/$cpio" ] &&
+                { [ -z "$mods" ] || [ ! "$mods/load.list" -nt "$out/$cpio" ]; }; then
+                return 0
+        fi
+        say "$cpio (agent $(basename "$agent") as /init${mods:+, modules})"
         stage="$out/initramfs.d"
         rm -rf "$stage"
         mkdir -p "$stage"/{dev,proc,sys,run,modules,mnt}
-        cp "$agent" "$stage/init"
-        cp "$out"/modules/*.ko "$out/modules/load.list" "$stage/modules/"
+        # without its debug information (build/guest/cocoon-agent keeps it):
+        # every byte is in guest RAM twice during boot and mapped by QEMU
+        strip -o "$stage/init" "$agent"
+        if [ -n "$mods" ]; then
+                cp "$mods"/*.ko "$mods/load.list" "$stage/modules/"
+        else
+                : >"$stage/modules/load.list"
+        fi
         # the kernel opens /dev/console for /init's stdio before anything is mounted
         mknod -m 600 "$stage/dev/console" c 5 1
         # uncompressed: unpacking is faster than gunzip under TCG, and it is small
-        (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out/initramfs.cpio.tmp"
-        mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
+        (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out/$cpio.tmp"
+        mv "$out/$cpio.tmp" "$out/$cpio"
         rm -rf "$stage"
+}
+
+initramfs initramfs.cpio "$out/modules"
+# the minimal kernel (scripts/guest-kernel.sh) has everything built in
+if [ -s "$out/vmlinux-min" ]; then
+        initramfs initramfs-min.cpio
 fi
