@@ -13,6 +13,8 @@
 #   SETTLE=5            seconds an idle container settles before it is measured
 #   COCOON=build/cocoon the cocoon binary; ROOTFS=build/rootfs
 #   TARGET_MIB=64       the goal for host memory per idle VM container (reported)
+#   DETAIL=0            1: also QEMU's largest mappings by PSS (where the memory is)
+#   COCOON_VM_KERNEL    the guest kernel (minimal or debian; docs/vm.md), passed on
 #
 # boot-to-workload: from `cocoon create` until the workload's first output
 # line reaches the caller (create + start; the workload is `echo`).
@@ -27,6 +29,7 @@ SETTLE=${SETTLE:-5}
 COCOON=$(realpath "${COCOON:-build/cocoon}")
 ROOTFS=$(realpath "${ROOTFS:-build/rootfs}")
 TARGET_MIB=${TARGET_MIB:-64}
+DETAIL=${DETAIL:-0}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-bench-vm.XXXX")
 ids=()
@@ -45,7 +48,7 @@ import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c["process"]["terminal"] = False
-c["process"]["args"] = ["sh", "-c", "echo up; exec sleep 100000"]
+c["process"]["args"] = ["sh", "-c", "echo up; uname -r; exec sleep 100000"]
 json.dump(c, open(p, "w"))
 PY
 
@@ -63,6 +66,10 @@ for i in $(seq 1 "$N"); do
         until grep -q '^up$' "$work/out" 2>/dev/null; do sleep 0.005; done
         t2=$(date +%s%N)
         times+=("$(( (t2 - t0) / 1000000 ))")
+        if [ "$i" = 1 ]; then
+                for _ in $(seq 100); do [ -n "$(sed -n 2p "$work/out")" ] && break; sleep 0.05; done
+                echo "guest kernel: $(sed -n 2p "$work/out") (COCOON_VM_KERNEL=${COCOON_VM_KERNEL:-unset})"
+        fi
         echo "boot $i: create $(( (t1 - t0) / 1000000 )) ms, create+start to the workload's first line $(( (t2 - t0) / 1000000 )) ms"
         "$COCOON" --root "$work/root" delete --force "$id"
 done
@@ -92,6 +99,11 @@ for i in $(seq 1 "$IDLE"); do
                 echo "  $id: pid $p ($(cat "/proc/$p/comm")): PSS $((k / 1024)) MiB, RSS $((r / 1024)) MiB"
                 kib=$((kib + k))
         done
+        if [ "$DETAIL" = 1 ]; then
+                # smaps: a mapping's header line, then its fields; the largest by PSS
+                awk '/^[0-9a-f]+-[0-9a-f]+ / { m = $1 " " ($6 == "" ? "[anon]" : $6) } /^Pss:/ { print $2, m }' \
+                        "/proc/$qemu/smaps" | sort -rn | head -8 | awk '{ printf "    QEMU mapping %s %s: PSS %d KiB\n", $2, $3, $1 }'
+        fi
         total=$((total + kib))
 done
 per=$((total / IDLE / 1024))
