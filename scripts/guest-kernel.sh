@@ -8,7 +8,8 @@
 #   OUT/kernel-min.release its `uname -r`
 # Usage: guest-kernel.sh OUT WORK CONFIG
 # The compile runs under `nice -n 19` with make's -j from JOBS (default: the
-# number of CPUs), printing a progress line every 100 objects.
+# number of CPUs), printing a progress line every 100 build steps (a cold
+# build is ~1500 of them).
 set -euo pipefail
 mkdir -p "$1" "$2"
 # absolute: the kernel's make runs with -C in the source tree
@@ -72,7 +73,7 @@ start=$(date +%s)
 set +e
 nice -n 19 make -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" vmlinux 2>&1 |
         awk -v t0="$start" '
-                /^  [A-Z0-9_]+ / { n++; if (n % 100 == 0) { printf "  KERNEL  %d objects, %d s\n", n, systime() - t0 > "/dev/stderr"; fflush("/dev/stderr") } next }
+                /^  [A-Z0-9_]+ / { n++; if (n % 100 == 0) { printf "  KERNEL  %d build steps, %d s\n", n, systime() - t0 > "/dev/stderr"; fflush("/dev/stderr") } next }
                 /^make(\[[0-9]+\])?: (Entering|Leaving)/ { next }
                 { print > "/dev/stderr" }
                 END { if (n) printf "  KERNEL  %d steps in %d s\n", n, systime() - t0 > "/dev/stderr" }'
@@ -83,6 +84,6 @@ release=$(kmake kernelrelease)
 # without its symbols, as the kernel strips the vmlinux inside a bzImage:
 # QEMU's ELF loader would otherwise keep a copy of the symbol table
 objcopy -R .comment -S "$obj/vmlinux" "$out/vmlinux-min.tmp"
+echo "$release" >"$out/kernel-min.release"
 mv "$out/vmlinux-min.tmp" "$out/vmlinux-min"
 say "$out/vmlinux-min: $release, $(( $(stat -c %s "$out/vmlinux-min") / 1024 )) KiB"
-echo "$release" >"$out/kernel-min.release"

@@ -130,6 +130,7 @@ test_install_prefix() {
         assert_eq 0 "$rc" "make install without guest assets ($err)"
         assert_contains "$out" "SKIP    $T/none/vmlinux: not built"
         assert_contains "$out" "SKIP    $T/none/initramfs.cpio: not built"
+        assert_contains "$out" "SKIP    $T/none/vmlinux-min: not built (make guest-kernel; optional"
         [ -x "$T/p1/bin/cocoon" ] || fail "no $T/p1/bin/cocoon"
         [ -s "$T/p1/share/man/man8/cocoon.8" ] || fail "no cocoon.8"
         [ ! -e "$T/p1/lib/cocoon/guest" ] || fail "a guest directory without assets"
@@ -151,4 +152,16 @@ test_install_prefix() {
                 "installed guest assets"
         capture "$T/p2/bin/cocoon" check
         assert_match "$out" $'\nOK +guest assets: '"$T/p2/lib/cocoon/guest"$'\n' "check after make install"
+        assert_contains "$out" "OK    guest kernel: debian (vmlinux)" "the guest kernel without the minimal one"
+
+        # the minimal kernel (make guest-kernel) is installed too, and preferred
+        echo kernel-min >"$T/g/vmlinux-min"
+        echo initramfs-min >"$T/g/initramfs-min.cpio"
+        echo 6.1.0-test >"$T/g/kernel-min.release"
+        capture make -s -C "$src" install PREFIX="$T/p3" GUEST_SRC="$T/g"
+        assert_eq 0 "$rc" "make install with the minimal kernel ($err)"
+        capture "$T/p3/bin/cocoon" check
+        assert_contains "$out" "OK    guest kernel: minimal (vmlinux-min, 6.1.0-test)" "the minimal kernel preferred"
+        COCOON_VM_KERNEL=debian capture "$T/p3/bin/cocoon" check
+        assert_contains "$out" "OK    guest kernel: debian (vmlinux)" "COCOON_VM_KERNEL=debian"
 }
