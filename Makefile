@@ -188,10 +188,11 @@ all: guest
 # (COCOON_VM_KERNEL=debian keeps Debian's).  Not part of `make`: see the
 # build time in docs/vm.md.
 .PHONY: guest-kernel guest-kernel-deps
-guest-kernel-deps: guest-deps
+# after `guest`: its script may run apt-get too (dpkg's lock, as above)
+guest-kernel-deps: guest
 	@bash scripts/deps.sh guest-kernel
 
-guest-kernel: guest guest-kernel-deps
+guest-kernel: guest-kernel-deps
 	@bash scripts/guest-kernel.sh $(GUEST) build/guest-kernel guest/kernel.config
 	@bash scripts/guest-assets.sh $(GUEST) $(GUEST)/cocoon-agent
 
