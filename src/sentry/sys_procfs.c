@@ -51,6 +51,7 @@
 #include <linux/openat2.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "log.h"
 #include "sentry/call.h"
 
@@ -79,20 +80,11 @@ static int read_small(int dirfd, const char *name, char *buf, size_t size) {
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        size_t len = 0;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, size - 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len == size - 1)
-                        return -EFBIG;
-        }
+        ssize_t len = read_full(fd, buf, size - 1);
+        if (len < 0)
+                return (int) len;
+        if ((size_t) len == size - 1)
+                return -EFBIG; /* full: maybe more to come */
         buf[len] = 0;
         return (int) len;
 }
