@@ -84,7 +84,23 @@ static void check_kernel_view(const char *abs) {
                         under = true;
         }
         FUZZ_CHECK(under);
+        /* ".." is let through only where it climbs procfs's own directories
+         * (/proc/self/../meminfo): folded, the path must stay below /proc
+         * and keep no ".." */
+        bool dotdot = false;
         for (const char *c = abs; *c;) {
+                while (*c == '/')
+                        c++;
+                size_t n = strcspn(c, "/");
+                dotdot |= n == 2 && c[0] == '.' && c[1] == '.';
+                c += n;
+        }
+        if (!dotdot)
+                return;
+        char folded[PATH_MAX];
+        FUZZ_CHECK(sentry_path_procfs_fold(abs, folded, sizeof folded) == 0);
+        FUZZ_CHECK(strncmp(folded, "/proc", 5) == 0 && (folded[5] == 0 || folded[5] == '/'));
+        for (const char *c = folded; *c;) {
                 while (*c == '/')
                         c++;
                 size_t n = strcspn(c, "/");
