@@ -124,12 +124,24 @@ ex_kill_attackers() {
         keep=$(ex_keep_pids | tr '\n' ' ')
         for _ in $(seq 1 200); do
                 victims=$(awk -v keep=" $keep" 'index(keep, " " $1 " ") == 0' "$dir/cgroup.procs")
-                [ -z "$victims" ] && return 0
+                [ -z "$victims" ] && break
                 # shellcheck disable=SC2086
                 kill -KILL $victims 2>/dev/null || true
                 sleep 0.05
         done
-        fail "processes still in $dir after 10 s: $(tr '\n' ' ' <"$dir/cgroup.procs")"
+        [ -z "$victims" ] || fail "processes still in $dir after 10 s: $(tr '\n' ' ' <"$dir/cgroup.procs")"
+        # A killed task leaves cgroup.procs at once but stays charged to
+        # pids.current until the container's init has reaped it: wait for
+        # room, or the next fork in the container is EAGAIN.
+        local max cur
+        max=$(cat "$dir/pids.max")
+        [ "$max" = max ] && return 0
+        for _ in $(seq 1 200); do
+                cur=$(cat "$dir/pids.current")
+                [ $((max - cur)) -ge 16 ] && return 0
+                sleep 0.05
+        done
+        fail "pids.current still $cur of $max 10 s after the attackers were killed"
 }
 
 # ex_exec_bg SCRIPT: `cocoon exec` SCRIPT in the background; $attacker is the
