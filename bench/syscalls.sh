@@ -6,8 +6,11 @@
 # seccomp filter that allows every call (the price of having any filter at
 # all: the kernel's slow syscall entry), under runc with Docker's
 # default seccomp profile (what `docker run --runtime runc` gives every
-# container), under `cocoon --sandbox=none`, under `cocoon --sandbox=sentry` and under
-# runsc (Debian's gVisor), in one run; one table of ns/op medians and ratios.
+# container), under `cocoon --sandbox=none`, under `cocoon --sandbox=sentry`, under
+# runsc (Debian's gVisor), and under the two floors of the Sentry's mechanism
+# (bench/notify_floor.c: notify-continue, a seccomp notification continued at
+# once; notify-answer, a call answered by the supervisor from a perfect cache),
+# in one run; one table of ns/op medians and ratios, and one of the floors.
 #
 #   bash bench/syscalls.sh            # or: make bench-syscalls
 #   QUICK=1 bash bench/syscalls.sh    # a few seconds: a sanity check, not a measurement
@@ -89,6 +92,8 @@ chmod 755 "$rootfs"
 mkdir "$rootfs/bench"
 "${CC:-gcc}" -std=gnu17 -static -O2 -Wall -Wextra -Werror -o "$rootfs/bench/syscalls" bench/syscalls.c ||
         bench_die "compiling bench/syscalls.c failed (is libc6-dev installed?)"
+"${CC:-gcc}" -std=gnu17 -static -O2 -Wall -Wextra -Werror -pthread -o "$work/notify_floor" bench/notify_floor.c ||
+        bench_die "compiling bench/notify_floor.c failed"
 "${CC:-gcc}" -static -nostdlib -O2 -fno-stack-protector -Wall -Wextra -Werror \
         -o "$rootfs/bench/true" bench/true.c || bench_die "compiling bench/true.c failed"
 head -c 65536 /dev/urandom >"$rootfs/bench/data"
@@ -136,7 +141,7 @@ PY
 done
 
 # ------------------------------------------------------------------ runtimes
-all_names=(native runc runc-filter runc-docker cocoon-none cocoon-sentry runsc)
+all_names=(native runc runc-filter runc-docker cocoon-none cocoon-sentry runsc notify-continue notify-answer)
 declare -A status=() # NAME -> "" (runs) or why it does not
 failed=0
 
@@ -150,6 +155,9 @@ run_rt() {
         native)
                 if [ "$bundle" = "$work/probe" ]; then cmd=(chroot "$rootfs" /bench/true)
                 else cmd=(chroot "$rootfs" "${args[@]}"); fi ;;
+        notify-continue | notify-answer)
+                if [ "$bundle" = "$work/probe" ]; then cmd=("$work/notify_floor" -m "${name#notify-}" "$rootfs" /bench/true)
+                else cmd=("$work/notify_floor" -m "${name#notify-}" "$rootfs" "${args[@]}"); fi ;;
         runc) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle" "$id") ;;
         runc-filter) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle-filter" "$id") ;;
         runc-docker) cmd=("$RUNC" --root "$work/root-runc" run --bundle "$bundle-docker" "$id") ;;
@@ -255,7 +263,7 @@ awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
                 return sprintf("%.2fx", med[a SUBSEP op] / med[b SUBSEP op])
         }
         END {
-                nrt = split("native runc runc-filter runc-docker cocoon-none cocoon-sentry runsc", rts, " ")
+                nrt = split("native runc runc-filter runc-docker cocoon-none cocoon-sentry runsc notify-continue notify-answer", rts, " ")
                 fmt = "%-16s %8s %8s %11s %11s %11s %13s %8s %11s %13s %13s %12s %9s\n"
                 printf fmt, "op", "native", "runc", "runc-filter", "runc-docker", "cocoon-none", "cocoon-sentry", "runsc",
                         "sentry/runc", "sentry/filter", "sentry/docker", "sentry/runsc", "none/runc"
@@ -281,6 +289,21 @@ awk -v ops="$ops" -v skipped="$skipped" -v resfile="$work/results" '
                         if (q(sp, ns, 0.5) > 0.10)
                                 print "  (wider than the 10% between 1.0x and the 1.1x target: re-run on a quieter machine or with ROUNDS=10)"
                 }
+                # the floors of the mechanism under the ops the Sentry handles
+                printf "\nfloors of a seccomp-notify Sentry (bench/notify_floor.c), ns per op:\n"
+                ffmt = "%-16s %15s %13s %13s %8s %15s %13s %13s\n"
+                printf ffmt, "op", "notify-continue", "notify-answer", "cocoon-sentry", "runsc",
+                        "continue/runsc", "answer/runsc", "sentry/runsc"
+                nf = split("open+close stat fork+exec", fo, " ")
+                for (i = 1; i <= nf; i++)
+                        printf ffmt, fo[i], cell("notify-continue", fo[i]), cell("notify-answer", fo[i]),
+                                cell("cocoon-sentry", fo[i]), cell("runsc", fo[i]),
+                                ratio("notify-continue", "runsc", fo[i]), ratio("notify-answer", "runsc", fo[i]),
+                                ratio("cocoon-sentry", "runsc", fo[i])
+                print "  notify-continue: each call the Sentry handles is continued at once: one round trip, then the"
+                print "    host kernel walks the path itself (what the boundary forbids for path calls)"
+                print "  notify-answer: answered by the supervisor with no lookup and no checks: copy the path, check the id,"
+                print "    statx or openat from a held directory descriptor, write back / ADDFD: a Sentry cannot do less"
         }' "$work/batches" "$work/errors"
 touch "$work/results"
 
@@ -316,6 +339,8 @@ target cocoon-sentry runc-docker 1.1 "${hostdirect[@]}"
 target runc-filter runc 1.1 "${hostdirect[@]}"
 echo "  (runc-filter/runc: what one seccomp filter costs even when the kernel's action cache answers it: the floor under sentry/runc)"
 target cocoon-sentry runsc 0.5 open+close stat
+target notify-answer runsc 0.5 open+close stat
+echo "  (notify-answer/runsc: the least a Sentry that performs the call itself could reach on this machine)"
 echo "  (host-direct ops per src/sentry/syscalls.def; open, stat and execve go through the Sentry)"
 for name in "${all_names[@]}"; do
         if [ -n "${status[$name]:-}" ]; then echo "${status[$name]}"; fi
