@@ -6,9 +6,9 @@
  * the bench's ops (open/openat, the stat family, execve) to this process.
  * Every other call is allowed.
  *
- *   notify_floor -m continue ROOTFS PROGRAM [ARGS...]     column
- * notify-continue notify_floor -m answer ROOTFS PROGRAM [ARGS...]       column
- * notify-answer
+ *   notify_floor -m continue ROOTFS PROGRAM [ARGS...]
+ *   notify_floor -m answer ROOTFS PROGRAM [ARGS...]
+ * (the columns notify-continue and notify-answer)
  *
  * continue: each notification is answered with
  *   SECCOMP_USER_NOTIF_FLAG_CONTINUE at once (no argument read, no check):
