@@ -38,6 +38,12 @@
 
 struct sentry_worker;
 struct sentry_cred_cache;
+struct sentry_dcache;
+/* What the workers' directory caches share (dcache.c). */
+struct sentry_dcache_shared {
+        _Atomic uint64_t gen; /* bumped after every rename or removal */
+        _Atomic unsigned busy; /* renames and removals in flight */
+};
 
 struct sentry_call {
         const struct seccomp_notif *req;
@@ -50,6 +56,8 @@ struct sentry_call {
         bool used_gofer; /* a Gofer call was made: -EPIPE/-ECONNRESET then mean the Gofer died */
         bool used_fast;  /* answered by the fast path (fastpath.c) */
         struct sentry_cred_cache *creds; /* shared by the workers (cred.c) */
+        struct sentry_dcache **dcache;        /* the worker's own (dcache.c) */
+        struct sentry_dcache_shared *dshared; /* shared by the workers */
         bool need_umask; /* the call creates files: its credentials must carry the umask */
         bool cred_valid;
         struct gofer_cred cred; /* the caller's (sentry_cred) */
@@ -182,6 +190,16 @@ int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret
 /* readlink: the target's length (not NUL-terminated, cut at len), -errno,
  * or SENTRY_FAST_MISS. */
 int sentry_fast_readlink(struct sentry_call *c, const char *abs, char *buf, size_t len);
+/* The directory cache (dcache.c): an O_PATH descriptor of the container
+ * directory dir (len bytes, absolute, no ".." component) in the Gofer's tree,
+ * found from root_fd, borrowed until the worker's next call; -1 when the
+ * cache may not answer (a mount on the way, a rename in flight, ...). */
+int sentry_dcache_dir(struct sentry_call *c, int root_fd, const char *dir, size_t len);
+void sentry_dcache_free(struct sentry_dcache *d);
+/* Around every Gofer call that may change what a path names (rename,
+ * unlink, rmdir). */
+void sentry_dcache_mutation_begin(struct sentry_call *c);
+void sentry_dcache_mutation_end(struct sentry_call *c);
 
 /* ---- synthesized /proc files (sys_procfs.c) ------------------------------------------- */
 

@@ -26,13 +26,18 @@
  * open file's credentials are the Sentry's: for reading a regular file or a
  * directory nothing looks at them.
  *
- * Nothing is cached: every call looks at the tree as it is, so what the
- * Gofer wrote a moment ago, or another container wrote into a shared
- * volume, is seen at once.
+ * Directories are looked up once (dcache.c): a path whose directory is
+ * in the cache costs one *at call on the last component, with
+ * AT_SYMLINK_NOFOLLOW / O_NOFOLLOW, so that a symlink there is followed by
+ * the full RESOLVE_IN_ROOT walk and never from the Sentry's own root.
+ * Attributes are never cached: every answer looks at the file as it is, so
+ * what was written a moment ago, through the Gofer or a descriptor, or by
+ * another container into a shared volume, is seen at once.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -72,6 +77,40 @@ static int fast_openat2(struct sentry_call *c, const char *abs, uint64_t flags) 
         return fd >= 0 ? fd : -errno;
 }
 
+/* Whether the first len bytes of the absolute path abs have a "." or ".."
+ * component: the cache keys directories by name, and ".." climbs out of
+ * what a name says. */
+static bool has_dot_component(const char *abs, size_t len) {
+        for (size_t i = 0; i < len;) {
+                size_t j = i + 1;
+                while (j < len && abs[j] != '/')
+                        j++;
+                size_t n = j - i - 1; /* the component after the '/' at i */
+                if ((n == 1 && abs[i + 1] == '.') || (n == 2 && abs[i + 1] == '.' && abs[i + 2] == '.'))
+                        return true;
+                i = j;
+        }
+        return false;
+}
+
+/* The directory of abs, from the cache, with *base its last component:
+ * only for a plain last component and a directory without "." or "..";
+ * -1 otherwise or when the cache cannot say (a mount on the way, a rename
+ * in flight). */
+static int cached_parent(struct sentry_call *c, const char *abs, const char **base) {
+        const char *slash = strrchr(abs, '/');
+        if (abs[0] != '/' || !slash)
+                return -1;
+        const char *name = slash + 1;
+        if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return -1;
+        size_t len = (size_t) (slash - abs);
+        if (has_dot_component(abs, len))
+                return -1;
+        *base = name;
+        return len == 0 ? sentry_root_fd(c) : sentry_dcache_dir(c, sentry_root_fd(c), abs, len);
+}
+
 static int final_or_miss(struct sentry_call *c, int r) {
         if (!answer_for_anyone(-r))
                 return SENTRY_FAST_MISS;
@@ -82,6 +121,18 @@ static int final_or_miss(struct sentry_call *c, int r) {
 int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret) {
         if (!caller_overrides_dac(c))
                 return SENTRY_FAST_MISS;
+        const char *base;
+        int dir = cached_parent(c, abs, &base);
+        if (dir >= 0) {
+                int flags = AT_SYMLINK_NOFOLLOW | (at_flags & AT_STATX_SYNC_TYPE);
+                if (statx(dir, base, flags, mask | STATX_TYPE, ret) < 0)
+                        return final_or_miss(c, -errno);
+                if (!S_ISLNK(ret->stx_mode) || at_flags & AT_SYMLINK_NOFOLLOW) {
+                        c->used_fast = true;
+                        return 0;
+                }
+                /* a symlink to follow: the full walk, inside the root */
+        }
         /* O_PATH needs no permission on the file itself, only search on
          * the way, as stat() */
         _cleanup_close_ int fd =
@@ -104,11 +155,31 @@ int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret
         /* Look before opening: even a non-blocking open of a FIFO would
          * pair with a writer waiting in the Gofer, and a device's open has
          * effects of its own.  Both go to the Gofer. */
-        _cleanup_close_ int path_fd = fast_openat2(c, abs, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)));
-        if (path_fd < 0)
-                return final_or_miss(c, path_fd);
+        _cleanup_close_ int path_fd = -1;
         struct stat st;
-        if (fstat(path_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+        const char *base;
+        int dir = cached_parent(c, abs, &base);
+        if (dir >= 0) {
+                path_fd = openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (path_fd < 0)
+                        return final_or_miss(c, -errno);
+                if (fstat(path_fd, &st) < 0)
+                        return SENTRY_FAST_MISS;
+                if (S_ISLNK(st.st_mode) && !(flags & O_NOFOLLOW)) {
+                        /* to follow: the full walk, inside the root */
+                        close(path_fd);
+                        path_fd = -1;
+                } else if (flags & O_DIRECTORY && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+                        return final_or_miss(c, -ENOTDIR);
+        }
+        if (path_fd < 0) {
+                path_fd = fast_openat2(c, abs, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)));
+                if (path_fd < 0)
+                        return final_or_miss(c, path_fd);
+                if (fstat(path_fd, &st) < 0)
+                        return SENTRY_FAST_MISS;
+        }
+        if (!(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
                 return SENTRY_FAST_MISS;
         /* Reopen that very inode through its magic link (no second lookup
          * a rename could redirect); the kernel checks the Sentry's
@@ -128,6 +199,17 @@ int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret
 int sentry_fast_readlink(struct sentry_call *c, const char *abs, char *buf, size_t len) {
         if (!caller_overrides_dac(c))
                 return SENTRY_FAST_MISS;
+        const char *base;
+        int dir = cached_parent(c, abs, &base);
+        if (dir >= 0) {
+                ssize_t n = readlinkat(dir, base, buf, len);
+                if (n >= 0) {
+                        c->used_fast = true;
+                        return (int) n;
+                }
+                /* EINVAL: no symlink, as Linux says */
+                return errno == EINVAL ? (c->used_fast = true, -EINVAL) : final_or_miss(c, -errno);
+        }
         _cleanup_close_ int fd = fast_openat2(c, abs, O_PATH | O_NOFOLLOW);
         if (fd < 0)
                 return final_or_miss(c, fd);

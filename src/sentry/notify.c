@@ -73,6 +73,7 @@ struct sentry_worker {
         bool in_recv;  /* blocked (or about to block) in NOTIF_RECV; guarded by lock */
         bool in_gofer; /* counted in listener.in_gofer */
         struct gofer_client *gofer;
+        struct sentry_dcache *dcache; /* dcache.c: one per worker, no locks */
         struct sentry_worker *next;
 };
 
@@ -92,6 +93,7 @@ struct sentry {
         unsigned n_workers;
         size_t notif_size, resp_size;
         int root_fd; /* the container root in the Gofer's tree (fastpath.c) */
+        struct sentry_dcache_shared dshared;
         _Atomic uint64_t notifications, continued, gofer_calls, fast_path, fds_installed;
         atomic_bool persona_changed; /* a personality() call other than PER_LINUX went through */
         unsigned listeners_served, workers_peak, workers_started;
@@ -307,6 +309,8 @@ static void handle(struct sentry_worker *w, const struct seccomp_notif *req, str
                 .worker = w,
                 .listener = w->l->fd,
                 .creds = s->creds,
+                .dcache = &w->dcache,
+                .dshared = &s->dshared,
                 .strace = s->cfg.strace,
         };
         uint64_t t0 = c.strace ? now_us() : 0;
@@ -428,6 +432,7 @@ static void *worker_main(void *arg) {
 
         if (w->gofer)
                 gofer_client_free(w->gofer);
+        sentry_dcache_free(w->dcache);
         free(req);
         free(resp);
         free(w);

@@ -415,7 +415,11 @@ static long do_unlink(struct sentry_call *c, int dirfd, uint64_t path, int flags
         r = sentry_gofer(c, &g);
         if (r < 0)
                 return r;
-        return gofer_unlink(g, &c->cred, p.abs, flags);
+        /* a removed directory or symlink may be on the way of cached paths */
+        sentry_dcache_mutation_begin(c);
+        r = gofer_unlink(g, &c->cred, p.abs, flags);
+        sentry_dcache_mutation_end(c);
+        return r;
 }
 
 long sys_unlink(struct sentry_call *c) {
@@ -463,7 +467,10 @@ static long do_rename(struct sentry_call *c, int olddir, uint64_t oldpath, int n
         r = sentry_gofer(c, &g);
         if (r < 0)
                 return r;
-        return gofer_rename(g, &c->cred, p[0].abs, p[1].abs, flags);
+        sentry_dcache_mutation_begin(c); /* as unlink */
+        r = gofer_rename(g, &c->cred, p[0].abs, p[1].abs, flags);
+        sentry_dcache_mutation_end(c);
+        return r;
 }
 
 long sys_rename(struct sentry_call *c) {

@@ -516,6 +516,64 @@ C
         assert_contains "$err" "Permission denied"
 }
 
+# The fast path's directory cache (src/sentry/dcache.c) never answers for
+# a name that has changed: directories renamed, removed and made again, a
+# symlink on the way replaced, a file grown through a descriptor (attributes
+# are never cached), stat, cat and readlink through each; the same output as
+# under none.  Then a volume, whose directories the host renames while the
+# container runs: paths behind a mount are never cached.
+test_sentry_dir_cache_follows_renames() {
+        local B=$T/b
+        make_bundle "$B" /bin/true
+        docker_caps "$B"
+        local script='mkdir -p /d/sub; echo one > /d/sub/f
+                stat -c %s /d/sub/f; cat /d/sub/f; readlink /d/sub/f || echo no-link
+                mv /d/sub /d/old; stat -c %s /d/sub/f 2>&1; cat /d/old/f
+                mkdir /d/sub; echo two-two > /d/sub/f; stat -c %s /d/sub/f; cat /d/sub/f
+                rm -r /d/sub; stat /d/sub/f 2>&1; cat /d/sub/f 2>&1
+                ln -s old /d/sub; cat /d/sub/f; stat -c %s /d/sub/f; ln -s f /d/old/l; readlink /d/sub/l
+                rm /d/sub; ln -s /etc /d/sub; stat -c %F /d/sub/passwd
+                mv /d/old /d/sub2; readlink /d/sub2/l; cat /d/sub2/l
+                echo 123456789 >> /d/sub2/f; stat -c %s /d/sub2/f; stat -c %s /d/sub2/l
+                mkdir /d/a; touch /d/a/x; stat -c %s /d/a/x; mv /d/sub2 /d/a/y; stat -c %s /d/a/y/f; rm -r /d/a
+                stat /d/a/y/f 2>&1; echo end'
+        edit_config "$B" "c['process']['args']=['/bin/sh','-c','''$script''']"
+        none_run "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
+        local want=$out
+        rm -rf "$B/rootfs/d"
+        CC_GLOBAL="$CC_GLOBAL --debug --log $T/log"
+        run_bundle_ok "$B"
+        assert_eq "$want" "$out" "output under sentry vs none"
+        assert_contains "$out" "two-two"
+        local n
+        n=$(sed -n 's/.* \([0-9][0-9]*\) on the fast path.*/\1/p' "$T/log" | tail -n 1)
+        [ -n "$n" ] && [ "$n" -gt 0 ] || fail "no call took the fast path: $(grep -m1 'on the fast path' "$T/log")"
+
+        # a volume: the host renames its directory while the container runs
+        mkdir -p "$T/vol/a"
+        echo 12 >"$T/vol/a/f"
+        mkfifo "$T/vol/go" "$T/vol/ready"
+        edit_config "$B" "c['mounts'].append({'destination':'/vol','type':'bind','source':'$T/vol','options':['rbind','rw']})" \
+                "c['process']['args']=['/bin/sh','-c','stat -c %s /vol/a/f; stat -c %s /vol/a/f; echo > /vol/ready; read x < /vol/go; stat -c %s /vol/a/f 2>&1; stat -c %s /vol/b/f; echo end']"
+        cocoon run --bundle "$B" "$(new_id v)" >"$T/vol.out" 2>"$T/vol.err" &
+        local c=$!
+        track_pid "$c"
+        # (a FIFO's open waits for its other end)
+        timeout 60 cat "$T/vol/ready" >/dev/null || fail "the container did not reach its first stats: $(cat "$T/vol.err")"
+        mv "$T/vol/a" "$T/vol/b"
+        echo 1234567 >"$T/vol/b/f"
+        echo go >"$T/vol/go"
+        local vrc=0
+        wait "$c" || vrc=$?
+        assert_eq 0 "$vrc" "exit status ($(cat "$T/vol.err"))"
+        assert_eq "3
+3
+stat: can't stat '/vol/a/f': No such file or directory
+8
+end" "$(cat "$T/vol.out")" "stats of a volume the host changed"
+}
+
 # Calls relative to a directory descriptor (openat, fstatat, mkdirat,
 # renameat, ... as fts, fwalk and `rm -r` make them): the Sentry finds the
 # directory through a copy of the caller's descriptor, as it may not search
