@@ -51,13 +51,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* newer than Debian 12's 6.1 headers (as src/linux/seccomp_abi.h) */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+/* cocoon's (built with -iquote src by bench/syscalls.sh) */
+#include "linux/seccomp_abi.h"
+#include "linux/statx_stat.h"
 
 static void die(const char *what) {
   fprintf(stderr, "notify_floor: %s: %s\n", what, strerror(errno));
@@ -175,23 +171,6 @@ static int held_dir(const char *path, const char **name) {
   return held[n_held++].dir_fd;
 }
 
-static void put_stat(struct stat *st, const struct statx *x) {
-  memset(st, 0, sizeof *st);
-  st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
-  st->st_ino = x->stx_ino;
-  st->st_mode = x->stx_mode;
-  st->st_nlink = x->stx_nlink;
-  st->st_uid = x->stx_uid;
-  st->st_gid = x->stx_gid;
-  st->st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor);
-  st->st_size = (off_t)x->stx_size;
-  st->st_blksize = x->stx_blksize;
-  st->st_blocks = (blkcnt_t)x->stx_blocks;
-  st->st_atim = (struct timespec){x->stx_atime.tv_sec, x->stx_atime.tv_nsec};
-  st->st_mtim = (struct timespec){x->stx_mtime.tv_sec, x->stx_mtime.tv_nsec};
-  st->st_ctim = (struct timespec){x->stx_ctime.tv_sec, x->stx_ctime.tv_nsec};
-}
-
 /* Answers req itself when it can; false: continue it. */
 static bool answer(int l, const struct seccomp_notif *req,
                    struct seccomp_notif_resp *resp) {
@@ -246,7 +225,7 @@ static bool answer(int l, const struct seccomp_notif *req,
     if (statx(dir_fd, name, 0, STATX_BASIC_STATS, &x) < 0) {
       resp->error = -errno;
     } else {
-      put_stat(&st, &x);
+      statx_to_stat(&x, &st);
       struct iovec lo = {.iov_base = &st, .iov_len = sizeof st};
       struct iovec re = {.iov_base = (void *)(uintptr_t)stat_addr,
                          .iov_len = sizeof st};

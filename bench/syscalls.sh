@@ -92,7 +92,7 @@ chmod 755 "$rootfs"
 mkdir "$rootfs/bench"
 "${CC:-gcc}" -std=gnu17 -static -O2 -Wall -Wextra -Werror -o "$rootfs/bench/syscalls" bench/syscalls.c ||
         bench_die "compiling bench/syscalls.c failed (is libc6-dev installed?)"
-"${CC:-gcc}" -std=gnu17 -static -O2 -Wall -Wextra -Werror -pthread -o "$work/notify_floor" bench/notify_floor.c ||
+"${CC:-gcc}" -std=gnu17 -static -O2 -Wall -Wextra -Werror -pthread -iquote src -o "$work/notify_floor" bench/notify_floor.c ||
         bench_die "compiling bench/notify_floor.c failed"
 "${CC:-gcc}" -static -nostdlib -O2 -fno-stack-protector -Wall -Wextra -Werror \
         -o "$rootfs/bench/true" bench/true.c || bench_die "compiling bench/true.c failed"
