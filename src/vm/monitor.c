@@ -811,5 +811,13 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
         }
         close(m.report_fd);
         log_forward_to(-1);
+        /* With a terminal the workload's stdio is the pty, as a runc init's
+         * is: create's own stdout and stderr are not ours to keep.  An engine
+         * reads them to EOF before it counts create as done (containerd's
+         * shim, through go-runc), so holding them hung `docker run -t`. */
+        if (m.tty >= 0)
+                for (int fd = 0; fd <= 2; fd++)
+                        if (dup2(m.tty, fd) < 0)
+                                die(&m, "the monitor of container \"%s\": dup2: %s", sc->id, strerror(errno));
         run(&m);
 }

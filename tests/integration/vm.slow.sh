@@ -199,7 +199,16 @@ test_vm_terminal_console_socket() {
         edit_config "$B" 'c["process"]["terminal"]=True' 'c["process"]["consoleSize"]={"height":33,"width":101}'
         id=$(new_id)
         console_receiver "$T/c.sock" "$T/c.out" 'some-input\n'
-        create_ctr "$B" "$id" --console-socket "$T/c.sock"
+        # create's stdout and stderr a pipe read to EOF, as containerd's shim
+        # reads them (go-runc) before it counts create as done: with a
+        # terminal the monitor must not keep them (`docker run -t` hung)
+        local st=0
+        # shellcheck disable=SC2016,SC2086
+        timeout 120 bash -c '"$@" 2>&1 | cat >"$0"' "$T/create.out" \
+                "$COCOON" $CC_GLOBAL create --bundle "$B" --console-socket "$T/c.sock" "$id" || st=$?
+        [ -z "$(pid_of "$id" 2>/dev/null)" ] || track_pid "$(pid_of "$id")"
+        assert_eq 0 "$st" "create with its output a pipe read to EOF (124: it never ended): $(cat "$T/create.out")"
+        assert_eq created "$(status_of "$id")" "status after create"
         assert_ok cocoon start "$id"
         wait_status "$id" stopped 60
         wait_pid_gone "$console_pid"
