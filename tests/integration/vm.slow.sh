@@ -505,11 +505,17 @@ test_vm_stats_ps_update_pause() {
         assert_contains "$table" "sleep 1000" "ps"
         assert_contains "$(head -1 <<<"$table")" "PID" "ps header"
         assert_not_contains "$table" "qemu" "ps"
-        local sleep_pid
+        # --format json is for engines, which look the pids up on the host
+        # (docker top): the host processes that run the VM, the monitor and
+        # QEMU, as Kata's shim gives the hypervisor's pid; never guest pids,
+        # which name unrelated host processes
+        local sleep_pid qemu
         sleep_pid=$(awk '$8 == "sleep" && $9 == "1000" {print $2}' <<<"$table")
+        qemu=$(qemu_pid "$id")
         assert_ok cocoon ps --format json "$id"
-        json_get "$sleep_pid in d and $mon not in d" <<<"$out" | grep -qx true ||
-                fail "ps --format json [$out]: wanted the guest's $sleep_pid (ps: $table), not the monitor $mon"
+        assert_eq "$(printf '%s\n' "$mon" "$qemu" | sort -n | tr '\n' ' ')" \
+                "$(json_get '" ".join(str(p) for p in sorted(d)) + " "' <<<"$out")" \
+                "ps --format json: the monitor and QEMU (guest ps: $table; the guest's sleep is $sleep_pid)"
 
         # update: the guest's cgroup gets the new limit, the host's stays the VM's size
         # (256 MiB of RAM for a 64 MiB limit, + 192 MiB for QEMU)
