@@ -199,7 +199,12 @@ static int launch(struct monitor *m, long long *deadline, struct vm_frame *f) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return log_error_errno(-errno, "socketpair");
         m->agent = sv[0];
-        int r = vm_launch(&m->plan, sc->id, sc->rootfs, sc->spec->root_readonly, sv[1], console, &m->qemu);
+        int r = sc->spec->root_readonly ? vm_make_mountpoints(sc->spec, sc->rootfs) : 0;
+        if (r < 0) {
+                close(sv[1]);
+                return r;
+        }
+        r = vm_launch(&m->plan, sc->id, sc->rootfs, sc->spec->root_readonly, sv[1], console, &m->qemu);
         close(sv[1]);
         if (r < 0)
                 return r;

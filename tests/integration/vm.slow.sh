@@ -182,12 +182,33 @@ test_vm_readonly_root_and_pids_limit() {
         # pids.limit 8 holds in the guest (busybox sh gives up at its failed
         # fork: exit 2), and QEMU's threads, on the host, got room on top
         make_bundle "$B" sh -c 'touch /x 2>/dev/null; echo "touch=$?"
+                                cat /data/deep/in /etc/extra.conf /link/sub/in
                                 i=0; while [ $i -lt 12 ]; do sleep 2 & i=$((i + 1)); done; wait; echo forked'
+        # bind mounts whose destinations are missing from the read-only root
+        # (docker run --read-only -v): the monitor makes them on the host,
+        # inside the rootfs (a symlink to a host path stays in it), before
+        # QEMU shares the root read-only; /dev/pts, below /dev's tmpfs, is
+        # made in the guest
+        mkdir -p "$T/vol"
+        echo from-volume >"$T/vol/in"
+        echo from-file >"$T/extra"
+        ln -s "$T/outside" "$B/rootfs/link"
         edit_config "$B" 'c["root"]["readonly"] = True' \
-                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}'
+                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}' \
+                "c['mounts'] += [{'destination': '/data/deep', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'ro']},
+                                 {'destination': '/etc/extra.conf', 'type': 'bind', 'source': '$T/extra', 'options': ['rbind']},
+                                 {'destination': '/link/sub', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind']}]"
         capture cocoon run --bundle "$B" "$(new_id)"
         assert_eq 2 "$rc" "exit code (stderr: $err)"
         assert_contains "$out" "touch=1" "a write to the read-only root"
+        assert_contains "$out" "from-volume
+from-file
+from-volume" "bind mounts on mount points missing from the read-only root"
+        [ -d "$B/rootfs/data/deep" ] && [ -f "$B/rootfs/etc/extra.conf" ] && [ ! -s "$B/rootfs/etc/extra.conf" ] ||
+                fail "the mount points in the rootfs: $(ls -la "$B/rootfs/data" "$B/rootfs/etc")"
+        [ -d "$B/rootfs$T/outside/sub" ] && [ ! -e "$T/outside" ] ||
+                fail "a mount point through a symlink to $T/outside was made outside the rootfs"
+        [ ! -e "$B/rootfs/dev/pts" ] || fail "/dev/pts was made in the rootfs, not in the guest's /dev"
         assert_contains "$err" "can't fork" "forks beyond pids.limit in the guest"
         assert_not_contains "$err" "QEMU of container" "the monitor's view"
 }
