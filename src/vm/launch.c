@@ -144,10 +144,10 @@ int vm_make_mountpoints(const struct oci_spec *spec, const char *rootfs) {
                 const struct oci_mount *m = &spec->mounts[i];
                 /* one below an earlier mount (/dev/pts below /dev's tmpfs) gets
                  * its mount point in that mount, in the guest */
-                bool nested = false;
+                bool nested = !m->destination;
                 for (size_t j = 0; j < i && !nested; j++)
-                        nested = below(m->destination, spec->mounts[j].destination);
-                if (nested || !m->destination)
+                        nested = spec->mounts[j].destination && below(m->destination, spec->mounts[j].destination);
+                if (nested)
                         continue;
                 struct stat st;
                 enum mnt_create how = m->bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
