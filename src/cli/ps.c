@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `ps`: the container's processes, as runc shows them (host ps filtered by
- * the container's cgroup); with --sandbox=vm the guest's, as the agent lists them. */
+ * the container's cgroup); with --sandbox=vm the guest's, as the agent lists them
+ * (--format json: the host pids that run the VM, for engines). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -102,7 +103,14 @@ static int run_ps(struct cocoon_ctx *ctx, int argc, char **argv) {
         _cleanup_free_ pid_t *pids = NULL;
         _cleanup_free_ char *table = NULL;
         size_t n = 0;
-        r = container_pids(ctx, argv[first], &pids, &n, &table);
+        /* json is for engines, which look the pids up on the host (docker
+         * top runs the host's ps -ef and keeps those pids' lines): host
+         * pids, so under vm the monitor's and QEMU's, never guest pids that
+         * name unrelated host processes */
+        if (!strcmp(format, "json"))
+                r = container_host_pids(ctx, argv[first], &pids, &n);
+        else
+                r = container_pids(ctx, argv[first], &pids, &n, &table);
         if (r < 0)
                 return r;
         if (!strcmp(format, "json")) {

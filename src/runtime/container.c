@@ -527,17 +527,16 @@ int container_delete(struct cocoon_ctx *ctx, const char *id, bool force) {
         return r < 0 ? r : ret;
 }
 
-int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n, char **ret_table) {
+static int pids_of(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n, char **ret_table) {
         _cleanup_(container_closep) struct container *c = NULL;
         int r = container_open(ctx, id, &c);
         if (r < 0)
                 return r;
-        *ret_table = NULL;
         const struct sandbox_ops *ops;
         r = sandbox_of(c, &ops);
         if (r < 0)
                 return r;
-        if (ops->ps) {
+        if (ops->ps && ret_table) {
                 if (container_status(c) == STATUS_STOPPED) {
                         /* nothing runs: as the host's empty cgroup would say */
                         *ret = NULL;
@@ -560,4 +559,13 @@ int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *
         if (r < 0)
                 return log_error_errno(r, "list processes of container \"%s\"", id);
         return workload_only(c->state, *ret, n);
+}
+
+int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n, char **ret_table) {
+        *ret_table = NULL;
+        return pids_of(ctx, id, ret, n, ret_table);
+}
+
+int container_host_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n) {
+        return pids_of(ctx, id, ret, n, NULL);
 }

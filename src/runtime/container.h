@@ -83,6 +83,12 @@ int container_list(struct cocoon_ctx *ctx, json_t **ret);
 /* The container's processes; *ret_table is NULL, or for a sandbox whose
  * processes are not the host's (vm) the lines `ps -ef` prints for them. */
 int container_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n, char **ret_table);
+/* The container's processes as host pids: the workload's, or for a
+ * sandbox whose processes are not the host's (vm) the host processes that
+ * run it (its cgroup: the monitor and QEMU), as Kata's shim gives the
+ * hypervisor's pid.  What `ps --format json` prints, for engines that look
+ * the pids up on the host (`docker top`). */
+int container_host_pids(struct cocoon_ctx *ctx, const char *id, pid_t **ret, size_t *n);
 
 struct exec_opts {
         const char *pid_file;

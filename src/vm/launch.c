@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "linux/mounts.h"
 #include "log.h"
 #include "util.h"
 #include "vm/vm.h"
@@ -114,6 +115,50 @@ static int shares(const struct oci_spec *spec, struct vm_plan *p) {
                 p->n_shares++;
                 if (!sh->host || !sh->guest)
                         return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Whether container path `dest` lies below `top` (lexically: "//a/" is "/a"). */
+static bool below(const char *dest, const char *top) {
+        for (;;) {
+                while (*dest == '/')
+                        dest++;
+                while (*top == '/')
+                        top++;
+                if (!*top)
+                        return *dest != 0;
+                size_t n = strcspn(top, "/");
+                if (strncmp(dest, top, n) != 0 || (dest[n] && dest[n] != '/'))
+                        return false;
+                dest += n;
+                top += n;
+        }
+}
+
+int vm_make_mountpoints(const struct oci_spec *spec, const char *rootfs) {
+        _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return log_error_errno(-errno, "open the rootfs %s", rootfs);
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct oci_mount *m = &spec->mounts[i];
+                /* one below an earlier mount (/dev/pts below /dev's tmpfs) gets
+                 * its mount point in that mount, in the guest */
+                bool nested = !m->destination;
+                for (size_t j = 0; j < i && !nested; j++)
+                        nested = spec->mounts[j].destination && below(m->destination, spec->mounts[j].destination);
+                if (nested)
+                        continue;
+                struct stat st;
+                enum mnt_create how = m->bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
+                                              ? MNT_CREATE_FILE
+                                              : MNT_CREATE_DIR;
+                int fd;
+                int r = mnt_open_in_root(rootfd, m->destination, how, 0, &fd);
+                if (r < 0)
+                        return log_error_errno(r, "config.json: mounts[%zu]: make the mount point \"%s\" in the "
+                                                  "read-only rootfs", i, m->destination);
+                close(fd);
         }
         return 0;
 }

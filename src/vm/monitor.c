@@ -199,7 +199,12 @@ static int launch(struct monitor *m, long long *deadline, struct vm_frame *f) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return log_error_errno(-errno, "socketpair");
         m->agent = sv[0];
-        int r = vm_launch(&m->plan, sc->id, sc->rootfs, sc->spec->root_readonly, sv[1], console, &m->qemu);
+        int r = sc->spec->root_readonly ? vm_make_mountpoints(sc->spec, sc->rootfs) : 0;
+        if (r < 0) {
+                close(sv[1]);
+                return r;
+        }
+        r = vm_launch(&m->plan, sc->id, sc->rootfs, sc->spec->root_readonly, sv[1], console, &m->qemu);
         close(sv[1]);
         if (r < 0)
                 return r;
@@ -811,5 +816,13 @@ _Noreturn void vm_monitor(const struct vm_monitor_args *args) {
         }
         close(m.report_fd);
         log_forward_to(-1);
+        /* With a terminal the workload's stdio is the pty, as a runc init's
+         * is: create's own stdout and stderr are not ours to keep.  An engine
+         * reads them to EOF before it counts create as done (containerd's
+         * shim, through go-runc), so holding them hung `docker run -t`. */
+        if (m.tty >= 0)
+                for (int fd = 0; fd <= 2; fd++)
+                        if (dup2(m.tty, fd) < 0)
+                                die(&m, "the monitor of container \"%s\": dup2: %s", sc->id, strerror(errno));
         run(&m);
 }

@@ -71,6 +71,15 @@ const char *vm_kernel_release_file(enum vm_kernel k); /* its `uname -r`, e.g. "k
 int vm_plan(const struct oci_spec *spec, struct vm_plan *ret);
 void vm_plan_free(struct vm_plan *p);
 
+/* With root.readonly the rootfs is shared read-only, so the guest cannot
+ * make a mount point that is missing (`docker run --read-only -v
+ * /host:/data`, a pod's /etc/resolv.conf): they are made here, on the host,
+ * as runc makes them before it remounts the root read-only, resolved inside
+ * the rootfs (linux/mounts.h).  A destination below an earlier mount's
+ * (/dev/pts below /dev) is left to the guest, where it lands in that mount.
+ * Logged. */
+int vm_make_mountpoints(const struct oci_spec *spec, const char *rootfs);
+
 /* Start QEMU as a child of the caller: `agent_fd` becomes its end of the
  * agent's virtio-serial port, `console_fd` its stdout/stderr and the guest's
  * serial console; the container rootfs is shared read-only when `ro`.

@@ -182,12 +182,33 @@ test_vm_readonly_root_and_pids_limit() {
         # pids.limit 8 holds in the guest (busybox sh gives up at its failed
         # fork: exit 2), and QEMU's threads, on the host, got room on top
         make_bundle "$B" sh -c 'touch /x 2>/dev/null; echo "touch=$?"
+                                cat /data/deep/in /etc/extra.conf /link/sub/in
                                 i=0; while [ $i -lt 12 ]; do sleep 2 & i=$((i + 1)); done; wait; echo forked'
+        # bind mounts whose destinations are missing from the read-only root
+        # (docker run --read-only -v): the monitor makes them on the host,
+        # inside the rootfs (a symlink to a host path stays in it), before
+        # QEMU shares the root read-only; /dev/pts, below /dev's tmpfs, is
+        # made in the guest
+        mkdir -p "$T/vol"
+        echo from-volume >"$T/vol/in"
+        echo from-file >"$T/extra"
+        ln -s "$T/outside" "$B/rootfs/link"
         edit_config "$B" 'c["root"]["readonly"] = True' \
-                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}'
+                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}' \
+                "c['mounts'] += [{'destination': '/data/deep', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'ro']},
+                                 {'destination': '/etc/extra.conf', 'type': 'bind', 'source': '$T/extra', 'options': ['rbind']},
+                                 {'destination': '/link/sub', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind']}]"
         capture cocoon run --bundle "$B" "$(new_id)"
         assert_eq 2 "$rc" "exit code (stderr: $err)"
         assert_contains "$out" "touch=1" "a write to the read-only root"
+        assert_contains "$out" "from-volume
+from-file
+from-volume" "bind mounts on mount points missing from the read-only root"
+        [ -d "$B/rootfs/data/deep" ] && [ -f "$B/rootfs/etc/extra.conf" ] && [ ! -s "$B/rootfs/etc/extra.conf" ] ||
+                fail "the mount points in the rootfs: $(ls -la "$B/rootfs/data" "$B/rootfs/etc")"
+        [ -d "$B/rootfs$T/outside/sub" ] && [ ! -e "$T/outside" ] ||
+                fail "a mount point through a symlink to $T/outside was made outside the rootfs"
+        [ ! -e "$B/rootfs/dev/pts" ] || fail "/dev/pts was made in the rootfs, not in the guest's /dev"
         assert_contains "$err" "can't fork" "forks beyond pids.limit in the guest"
         assert_not_contains "$err" "QEMU of container" "the monitor's view"
 }
@@ -199,7 +220,16 @@ test_vm_terminal_console_socket() {
         edit_config "$B" 'c["process"]["terminal"]=True' 'c["process"]["consoleSize"]={"height":33,"width":101}'
         id=$(new_id)
         console_receiver "$T/c.sock" "$T/c.out" 'some-input\n'
-        create_ctr "$B" "$id" --console-socket "$T/c.sock"
+        # create's stdout and stderr a pipe read to EOF, as containerd's shim
+        # reads them (go-runc) before it counts create as done: with a
+        # terminal the monitor must not keep them (`docker run -t` hung)
+        local st=0
+        # shellcheck disable=SC2016,SC2086
+        timeout 120 bash -c '"$@" 2>&1 | cat >"$0"' "$T/create.out" \
+                "$COCOON" $CC_GLOBAL create --bundle "$B" --console-socket "$T/c.sock" "$id" || st=$?
+        [ -z "$(pid_of "$id" 2>/dev/null)" ] || track_pid "$(pid_of "$id")"
+        assert_eq 0 "$st" "create with its output a pipe read to EOF (124: it never ended): $(cat "$T/create.out")"
+        assert_eq created "$(status_of "$id")" "status after create"
         assert_ok cocoon start "$id"
         wait_status "$id" stopped 60
         wait_pid_gone "$console_pid"
@@ -496,11 +526,17 @@ test_vm_stats_ps_update_pause() {
         assert_contains "$table" "sleep 1000" "ps"
         assert_contains "$(head -1 <<<"$table")" "PID" "ps header"
         assert_not_contains "$table" "qemu" "ps"
-        local sleep_pid
+        # --format json is for engines, which look the pids up on the host
+        # (docker top): the host processes that run the VM, the monitor and
+        # QEMU, as Kata's shim gives the hypervisor's pid; never guest pids,
+        # which name unrelated host processes
+        local sleep_pid qemu
         sleep_pid=$(awk '$8 == "sleep" && $9 == "1000" {print $2}' <<<"$table")
+        qemu=$(qemu_pid "$id")
         assert_ok cocoon ps --format json "$id"
-        json_get "$sleep_pid in d and $mon not in d" <<<"$out" | grep -qx true ||
-                fail "ps --format json [$out]: wanted the guest's $sleep_pid (ps: $table), not the monitor $mon"
+        assert_eq "$(printf '%s\n' "$mon" "$qemu" | sort -n | tr '\n' ' ')" \
+                "$(json_get '" ".join(str(p) for p in sorted(d)) + " "' <<<"$out")" \
+                "ps --format json: the monitor and QEMU (guest ps: $table; the guest's sleep is $sleep_pid)"
 
         # update: the guest's cgroup gets the new limit, the host's stays the VM's size
         # (256 MiB of RAM for a 64 MiB limit, + 192 MiB for QEMU)
