@@ -26,6 +26,7 @@
 
 #include "cleanup.h"
 #include "linux/cgroup_knob.h"
+#include "linux/mounts.h"
 #include "linux/terminal.h"
 #include "log.h"
 #include "runtime/sandbox.h"
@@ -75,6 +76,64 @@ static int validate(const struct sandbox_create *sc) {
         if (spec->has_linux && spec->linux.seccomp && json_is_string(json_object_get(spec->linux.seccomp, "listenerPath")))
                 return log_fail(-EOPNOTSUPP, "config.json: linux.seccomp.listenerPath: a host socket cannot be "
                                              "reached from inside a VM (--sandbox=vm)");
+        return 0;
+}
+
+/* Whether container path `path` is `dir` or below it, component by
+ * component ("/dev//pts" is below "/dev/"; "/devx" is not). */
+static bool path_within(const char *path, const char *dir) {
+        for (;;) {
+                dir += strspn(dir, "/");
+                path += strspn(path, "/");
+                size_t ld = strcspn(dir, "/"), lp = strcspn(path, "/");
+                if (ld == 0)
+                        return true;
+                if (ld != lp || memcmp(dir, path, ld) != 0)
+                        return false;
+                dir += ld;
+                path += lp;
+        }
+}
+
+/*
+ * A read-only root is shared read-only by QEMU (the guest cannot write to
+ * it at all, which is the guarantee), so the guest cannot make a mount
+ * point that is missing from it, as runc does before it remounts the root
+ * read-only (a Kubernetes pause container's /etc/resolv.conf).  They are
+ * made here, on the host, before QEMU: each destination that lands in the
+ * rootfs itself (not below an earlier mount, e.g. /dev/pts in /dev's
+ * tmpfs), resolved inside the rootfs (mnt_open_in_root: symlinks and ".."
+ * stay in it), an empty file for a bind mount of a file, else a directory.
+ */
+static int mount_points(const struct sandbox_create *sc) {
+        const struct oci_spec *spec = sc->spec;
+        if (!spec->root_readonly || !spec->n_mounts)
+                return 0;
+        _cleanup_close_ int rootfd = open(sc->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return log_error_errno(-errno, "open the rootfs %s", sc->rootfs);
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct oci_mount *om = &spec->mounts[i];
+                if (!om->destination || !*om->destination)
+                        continue; /* the guest refuses it with its line */
+                bool nested = false;
+                for (size_t j = 0; j < i && !nested; j++)
+                        nested = spec->mounts[j].destination && path_within(om->destination, spec->mounts[j].destination);
+                if (nested)
+                        continue;
+                enum mnt_create how = MNT_CREATE_DIR;
+                struct stat st;
+                if ((om->bind || (om->type && !strcmp(om->type, "bind"))) && om->source &&
+                    stat(om->source, &st) == 0 && !S_ISDIR(st.st_mode))
+                        how = MNT_CREATE_FILE;
+                int fd = -1;
+                int r = mnt_open_in_root(rootfd, om->destination, how, 0, &fd);
+                if (r < 0)
+                        return log_error_errno(r, "config.json: mounts[%zu]: make the mount point \"%s\" in the "
+                                                  "read-only rootfs %s",
+                                               i, om->destination, sc->rootfs);
+                close(fd);
+        }
         return 0;
 }
 
@@ -155,6 +214,8 @@ static void monitor_main(int report_fd, void *arg) {
 
 static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         int r = validate(sc);
+        if (r == 0)
+                r = mount_points(sc);
         if (r < 0)
                 return r;
         struct vm_plan plan;

@@ -181,13 +181,29 @@ test_vm_readonly_root_and_pids_limit() {
         local B=$T/b
         # pids.limit 8 holds in the guest (busybox sh gives up at its failed
         # fork: exit 2), and QEMU's threads, on the host, got room on top
-        make_bundle "$B" sh -c 'touch /x 2>/dev/null; echo "touch=$?"
+        make_bundle "$B" sh -c 'touch /x 2>/dev/null; echo "touch=$?"; cat /etc/pod/resolv.conf /esc/f; ls -d /run/d
                                 i=0; while [ $i -lt 12 ]; do sleep 2 & i=$((i + 1)); done; wait; echo forked'
+        # bind mounts onto mount points the read-only root lacks (a pod's
+        # pause container and its /etc/resolv.conf): made on the host before
+        # boot, inside the rootfs, even through a symlink that points out of it
+        echo "nameserver 10.0.0.53" >"$T/resolv.conf"
+        echo escaped >"$T/f"
+        mkdir -p "$T/dir"
+        ln -s "/../../../../../../../../$T/outside" "$B/rootfs/esc"
         edit_config "$B" 'c["root"]["readonly"] = True' \
-                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}'
+                'c["linux"].setdefault("resources", {})["pids"] = {"limit": 8}' \
+                'c["mounts"].append({"destination":"/etc/pod/resolv.conf","type":"bind","source":"'"$T/resolv.conf"'","options":["bind","ro"]})' \
+                'c["mounts"].append({"destination":"/esc/f","type":"bind","source":"'"$T/f"'","options":["bind","ro"]})' \
+                'c["mounts"].append({"destination":"/run/d","type":"bind","source":"'"$T/dir"'","options":["rbind","ro"]})'
         capture cocoon run --bundle "$B" "$(new_id)"
         assert_eq 2 "$rc" "exit code (stderr: $err)"
         assert_contains "$out" "touch=1" "a write to the read-only root"
+        assert_contains "$out" "nameserver 10.0.0.53
+escaped
+/run/d" "the bind mounts onto mount points made for the read-only root"
+        [ ! -e "$T/outside" ] || fail "a mount point was made outside the rootfs, through its symlink"
+        [ -f "$B/rootfs/$T/outside/f" ] || fail "the mount point behind the symlink is not in the rootfs"
+        [ -f "$B/rootfs/etc/pod/resolv.conf" ] || fail "no mount point /etc/pod/resolv.conf in the rootfs"
         assert_contains "$err" "can't fork" "forks beyond pids.limit in the guest"
         assert_not_contains "$err" "QEMU of container" "the monitor's view"
 }
