@@ -39,7 +39,7 @@
 
 /* What this first version cannot carry into the guest: refused with one
  * line before anything exists, never silently dropped. */
-static int validate(const struct sandbox_create *sc) {
+static int validate(const struct sandbox_create *sc, bool pod_member) {
         const struct oci_spec *spec = sc->spec;
         /* the others run on the host (the monitor's pid and network
          * namespace stand for the container's, docs/vm.md) */
@@ -50,15 +50,16 @@ static int validate(const struct sandbox_create *sc) {
                                         "config.json: hooks.%s: these run in the container's namespaces, which are "
                                         "inside the VM: not supported with --sandbox=vm",
                                         oci_hook_kind_name(in_guest[k]));
-        /* a network namespace is wired into the guest (src/vm/net.c) */
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+        /* a network namespace is wired into the guest (src/vm/net.c); a pod's
+         * container joins its pod's namespaces inside the VM (vm_pod.c) */
+        for (size_t i = 0; i < spec->linux.n_namespaces && !pod_member; i++)
                 if (spec->linux.namespaces[i].path && spec->linux.namespaces[i].type != CLONE_NEWNET)
                         return log_fail(-EOPNOTSUPP,
                                         "config.json: linux.namespaces[%zu].path: a host namespace cannot be joined "
                                         "from inside a VM (--sandbox=vm)",
                                         i);
         const struct oci_namespace *net = oci_spec_namespace(spec, CLONE_NEWNET);
-        if (net && net->path) {
+        if (net && net->path && !pod_member) {
                 /* its interfaces are taken away from it into the guest: never the host's own */
                 struct stat ns, self;
                 if (stat(net->path, &ns) < 0)
@@ -213,7 +214,15 @@ static void monitor_main(int report_fd, void *arg) {
 }
 
 static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
-        int r = validate(sc);
+        const char *pod = vm_pod_sandbox_of(sc->spec);
+        int r = validate(sc, pod != NULL);
+        if (r == 0 && pod)
+                r = mount_points(sc);
+        if (r < 0)
+                return r;
+        if (pod)
+                return vm_pod_create(sc, pod, ret_pid);
+        r = 0;
         if (r == 0)
                 r = mount_points(sc);
         if (r < 0)
@@ -225,6 +234,8 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         r = host_limits(sc, &plan);
         if (r == 0)
                 r = save_guest_size(sc, &plan);
+        if (r == 0 && vm_pod_is_sandbox(sc->spec))
+                r = vm_pod_share(sc, &plan);
         if (r < 0) {
                 vm_plan_free(&plan);
                 return r;
@@ -337,9 +348,10 @@ static int exec_pty(const struct sandbox_exec *se, int *ret_slave) {
 
 /* The EXEC request with the process's stdio, and the monitor's answer. */
 static int exec_request(const struct sandbox_exec *se, int conn, const char *text, int slave) {
-        size_t len = strlen(text);
+        /* the target (protocol.h): this container, by id */
+        size_t idlen = strlen(se->c->id) + 1, len = strlen(text);
         uint8_t h[VM_FRAME_HEADER];
-        vm_frame_header(h, VM_EXEC, VM_STREAM_UNASSIGNED, (uint32_t) len);
+        vm_frame_header(h, VM_EXEC, VM_STREAM_UNASSIGNED, (uint32_t) (idlen + len));
         int fds[3] = {0, 1, 2};
         if (slave >= 0)
                 fds[0] = fds[1] = fds[2] = slave;
@@ -347,8 +359,8 @@ static int exec_request(const struct sandbox_exec *se, int conn, const char *tex
                 struct cmsghdr h;
                 char b[CMSG_SPACE(sizeof fds)];
         } cm = {0};
-        struct iovec iov[2] = {{h, sizeof h}, {(void *) text, len}};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+        struct iovec iov[3] = {{h, sizeof h}, {(void *) se->c->id, idlen}, {(void *) text, len}};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
@@ -390,7 +402,7 @@ static int vm_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         _cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         if (!text)
                 return log_error_errno(-ENOMEM, "process.json for the guest");
-        if (strlen(text) > VM_FRAME_MAX_PAYLOAD)
+        if (strlen(c->id) + 1 + strlen(text) > VM_FRAME_MAX_PAYLOAD)
                 return log_fail(-E2BIG, "exec in container \"%s\": the process is larger than %u bytes as JSON", c->id,
                                 VM_FRAME_MAX_PAYLOAD);
         _cleanup_close_ int conn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -450,8 +462,7 @@ static int vm_kill(const struct container *c, int sig, bool all) {
 /* QEMU follows the monitor through its parent-death signal; should it
  * still be there (the signal is asynchronous), it is killed and waited for
  * here.  The record names its start time: a recycled pid is left alone. */
-static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
-        (void) ctx;
+static int kill_qemu(const struct container *c) {
         /* the interfaces of a namespace given by path lose our redirects
          * (the taps go with QEMU's fds; a namespace of the monitor's own
          * went with it) */
@@ -478,6 +489,16 @@ static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
         }
         close(pidfd);
         return 0;
+}
+
+static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
+        (void) ctx;
+        /* a pod's container: its mounts under the pod's share */
+        vm_pod_member_remove(c->dirfd);
+        int r = kill_qemu(c);
+        /* a pod's sandbox: whatever is left under its share, once QEMU is gone */
+        vm_pod_share_remove(c->dirfd);
+        return r;
 }
 
 const struct sandbox_ops sandbox_vm_ops = {
