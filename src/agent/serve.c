@@ -374,6 +374,14 @@ static int write_pod_bundle(struct agent *a, const char *id, const char *config,
         return r < 0 ? log_error_errno(r, "write the bundle of container \"%s\"", id) : 0;
 }
 
+static void remove_bundle(const char *id) {
+        _cleanup_close_ int dir = open(AGENT_POD_BUNDLES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char cfg[600];
+        snprintf(cfg, sizeof cfg, "%s/config.json", id);
+        if (dir >= 0 && unlinkat(dir, cfg, 0) == 0)
+                (void) unlinkat(dir, id, AT_REMOVEDIR);
+}
+
 /* ADD: a container of the pod (Kata's model: a pod is one VM), made by
  * the same code as the VM's own, its init waiting for START on its stream. */
 static int add_container(struct agent *a, const struct vm_frame *f) {
@@ -415,8 +423,10 @@ static int add_container(struct agent *a, const struct vm_frame *f) {
         struct proc p;
         proc_init(&p, f->stream);
         r = stdio_end(&s, r, &p, "the container");
-        if (r < 0)
+        if (r < 0) {
+                remove_bundle(id);
                 return r;
+        }
         memcpy(p.cid, id, idlen + 1);
         p.pid = pid;
         *slot = p;
@@ -430,11 +440,7 @@ static void remove_container(struct agent *a, const char *id) {
                 take_error(a, -EIO, msg, sizeof msg);
                 fprintf(stderr, "cocoon-agent: delete container %s: %s\n", id, msg);
         }
-        _cleanup_close_ int dir = open(AGENT_POD_BUNDLES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        char cfg[600];
-        snprintf(cfg, sizeof cfg, "%s/config.json", id);
-        if (dir >= 0 && unlinkat(dir, cfg, 0) == 0)
-                (void) unlinkat(dir, id, AT_REMOVEDIR);
+        remove_bundle(id);
 }
 
 /* EXEC: the process runs in the container by the same code as `cocoon exec`

@@ -261,11 +261,19 @@ static int add(struct member *m, int conn) {
                 ;
         if (n < 0)
                 return log_error_errno(-errno, "vm: send container \"%s\" to its pod's monitor", id);
+        /* as long as a boot may take: the agent answers once the container exists */
+        struct timeval tv = {.tv_sec = 180};
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         static uint8_t buf[VM_FRAME_HEADER + 4 + LOG_FORWARD_MAX];
         while ((n = recv(conn, buf, sizeof buf, 0)) < 0 && errno == EINTR)
                 ;
+        tv.tv_sec = 0;
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         struct vm_frame f;
         size_t used;
+        if (n < 0 && errno == EAGAIN)
+                return log_fail(-ETIMEDOUT, "vm: the pod's VM did not make container \"%s\" within %ld s", id,
+                                (long) 180);
         if (n <= 0)
                 return log_fail(-ESRCH, "vm: the pod of container \"%s\" stopped", id);
         if (vm_frame_parse(buf, (size_t) n, &f, &used) != 1 || (f.type != VM_CREATED && f.type != VM_ERROR))
@@ -388,11 +396,18 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_
                                         "config.json: hooks.%s: not supported for a container of a pod's VM "
                                         "(--sandbox=vm)",
                                         oci_hook_kind_name((enum oci_hook_kind) k));
+        _cleanup_free_ char *there = strdup_printf("%s/%s", sc->ctx->root, sbid);
+        if (!there)
+                return -ENOMEM;
+        if (!container_id_valid(sbid) || access(there, F_OK) < 0)
+                return log_fail(-ENOENT,
+                                "vm: container \"%s\" belongs to pod sandbox \"%s\", which is not a container of "
+                                "this --root: a host namespace cannot be joined from inside a VM (--sandbox=vm)",
+                                sc->id, sbid);
         _cleanup_(container_closep) struct container *pause = NULL;
         int r = container_open(sc->ctx, sbid, &pause);
         if (r < 0)
-                return log_fail(r, "vm: the pod's sandbox container \"%s\" of container \"%s\" is not there", sbid,
-                                sc->id);
+                return r;
         enum container_status st = container_status(pause);
         if (!pause->state->sandbox || strcmp(pause->state->sandbox, "vm") ||
             (st != STATUS_RUNNING && st != STATUS_CREATED))

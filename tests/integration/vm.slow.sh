@@ -677,6 +677,13 @@ marker=1" "$out" "the exec'd process's view (the app's rootfs, the pod's hostnam
         assert_ne 0 "$rc" "create with another network namespace"
         assert_contains "$err" "is not a namespace of the pod's sandbox container" "the refusal"
         [ ! -e "$ROOT/$bad" ] && [ -z "$(ls "$ROOT/$S/pod")" ] || fail "a refused member left state or mounts"
+        # so is a pod sandbox that is not there
+        edit_config "$T/bad" 'c["annotations"]["io.kubernetes.cri.sandbox-id"] = "no-such-pod"'
+        capture cocoon create --bundle "$T/bad" "$bad"
+        assert_ne 0 "$rc" "create in a pod that is not there"
+        assert_contains "$err" 'pod sandbox "no-such-pod", which is not a container of this --root' "the refusal"
+        assert_eq 1 "$(grep -c . <<<"$err")" "lines of the refusal: [$err]"
+        [ ! -e "$ROOT/$bad" ] || fail "a refused member left state"
 
         # the pod goes: its VM, and nothing under its share
         assert_ok cocoon kill "$S" KILL
