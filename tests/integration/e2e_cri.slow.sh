@@ -142,6 +142,12 @@ pod_lifecycle() {
         assert_eq CONTAINER_RUNNING "$(container_state "$APP")" "app state after StartContainer"
         # (the runtime's container exists from StartContainer on)
         assert_eq "$sandbox" "$(json_get 'd["sandbox"]' "$CTD/runc/$NS/$APP/state.json")" "sandbox of the app container"
+        # (cocoon-vm: in the pod's VM, no QEMU of its own; its rootfs reaches
+        # the guest through the pod's share)
+        if [ "$sandbox" = vm ]; then
+                [ ! -e "$CTD/runc/$NS/$APP/qemu.pid" ] || fail "the app has a VM of its own"
+                grep -q " $CTD/runc/$NS/$POD/pod/$APP/rootfs " /proc/self/mountinfo || fail "the app's rootfs is not in the pod's share"
+        fi
         capture $CRI exec "$APP" sh -c 'echo exec in $(hostname); exit 5'
         assert_eq 5 "$rc" "ExecSync exit code (stderr: $err)"
         assert_eq "exec in hello" "$out" "ExecSync stdout"
@@ -188,6 +194,7 @@ stopping" "$out" "the app's log"
         local left
         left=$(ls "$CTD/runc/$NS" 2>/dev/null || true)
         assert_eq "" "$left" "cocoon's containers left in the shim's root"
+        ! grep -q " $CTD/runc/" /proc/self/mountinfo || fail "mounts left in the shim's root: $(grep " $CTD/runc/" /proc/self/mountinfo)"
 }
 
 test_cri_pod_lifecycle_cocoon_none() { pod_lifecycle cocoon-none none; }
