@@ -627,7 +627,7 @@ from-host" "$(tail -n +5 <<<"$out")" "the job's hostname, rootfs and volume"
         assert_eq from-job "$(cat "$T/data/out")" "the file the job wrote to its volume"
         [ -z "$(ls "$ROOT/$S/pod")" ] || fail "the job's mounts are left in the pod's share: $(ls "$ROOT/$S/pod")"
 
-        # a long-running container: exec in it, stats, kill TERM, delete
+        # a long-running container: exec in it, stats, ps, pause, kill --all, delete
         pod_member "$T/app" "$S" "$sp" sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
         edit_config "$T/app" 'c["linux"].setdefault("resources", {}).update({"memory": {"limit": 67108864}, "pids": {"limit": 30}})'
         create_ctr "$T/app" "$B"
@@ -644,7 +644,17 @@ marker=1" "$out" "the exec'd process's view (the app's rootfs, the pod's hostnam
         assert_eq 67108864 "$(json_get 'd["data"]["memory"]["usage"]["limit"]' <<<"$out")" "the app's memory limit in its stats"
         assert_eq 30 "$(json_get 'd["data"]["pids"]["limit"]' <<<"$out")" "the app's pids limit in its stats"
         [ "$(json_get 'd["data"]["pids"]["current"]' <<<"$out")" -ge 2 ] || fail "the app's processes in its stats: $out"
-        assert_ok cocoon kill "$B" TERM
+        capture cocoon ps "$B"
+        assert_eq 0 "$rc" "ps of the app (stderr: $err)"
+        assert_contains "$out" "while :" "the app's processes (the guest's)"
+        assert_not_contains "$out" "sleep 100000" "the app's processes (not the sandbox's)"
+        assert_ok cocoon pause "$B"
+        assert_eq paused "$(status_of "$B")" "the app's state after pause"
+        assert_eq running "$(status_of "$S")" "the sandbox's state while the app is paused"
+        assert_ok cocoon resume "$B"
+        assert_eq running "$(status_of "$B")" "the app's state after resume"
+        # kill --all: TERM to each of its processes, its trap exits 0
+        assert_ok cocoon kill --all "$B" TERM
         wait_status "$B" stopped 60
         assert_ok cocoon delete "$B"
         [ ! -e "$ROOT/$B" ] || fail "the app's state is left"
