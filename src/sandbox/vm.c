@@ -320,12 +320,11 @@ static _Noreturn void standin(int conn, int slave, const char *id) {
 /* process.terminal: a pty of ours, its master to --console-socket as from
  * any runtime, its raw slave the process's stdio on the host; the process
  * has a pty of its own in the guest (line discipline, echo happen there). */
-static int exec_pty(const struct sandbox_exec *se, int *ret_slave) {
-        const struct oci_process *p = se->process;
+int vm_host_pty(const struct oci_process *p, int console_fd, const char *id, int *ret_slave) {
         _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
         char name[64];
         if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name))
-                return log_error_errno(-errno, "open a pty for exec in container \"%s\"", se->c->id);
+                return log_error_errno(-errno, "open a pty for a process of container \"%s\"", id);
         _cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0)
                 return log_error_errno(-errno, "open %s", name);
@@ -339,9 +338,9 @@ static int exec_pty(const struct sandbox_exec *se, int *ret_slave) {
                                      .ws_col = (unsigned short) p->console_width};
                 ioctl(master, TIOCSWINSZ, &ws);
         }
-        int r = fd_send(se->console_fd, master, name);
+        int r = fd_send(console_fd, master, name);
         if (r < 0)
-                return log_error_errno(r, "send the pty of the exec'd process to the console socket");
+                return log_error_errno(r, "send the pty of a process of container \"%s\" to the console socket", id);
         *ret_slave = TAKE_FD(slave);
         return 0;
 }
@@ -416,7 +415,7 @@ static int vm_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
                 return log_error_errno(-errno, "connect to the monitor of container \"%s\"", c->id);
         }
         _cleanup_close_ int slave = -1;
-        int r = se->process->terminal ? exec_pty(se, &slave) : 0;
+        int r = se->process->terminal ? vm_host_pty(se->process, se->console_fd, c->id, &slave) : 0;
         if (r == 0)
                 r = exec_request(se, conn, text, slave);
         if (r < 0)

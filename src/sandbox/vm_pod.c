@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -161,6 +163,7 @@ struct member {
         const struct sandbox_create *sc;
         int pause_dirfd; /* O_PATH: its vmexec.sock */
         char *config;    /* the ADD payload's config.json */
+        int tty;         /* process.terminal: the raw slave of our pty (its master went to the console socket) */
 };
 
 /* The namespaces a member gives by path must be the pause's: the agent
@@ -243,8 +246,10 @@ static int add(struct member *m, int conn) {
                                 VM_FRAME_MAX_PAYLOAD - 4 - (unsigned) idlen);
         uint8_t h[VM_FRAME_HEADER], flags[4];
         vm_frame_header(h, VM_ADD, VM_STREAM_UNASSIGNED, (uint32_t) (4 + idlen + clen));
-        vm_put_u32(flags, 0);
+        vm_put_u32(flags, m->tty >= 0 ? VM_CREATE_TERMINAL : 0);
         int fds[3] = {0, 1, 2};
+        if (m->tty >= 0)
+                fds[0] = fds[1] = fds[2] = m->tty;
         union {
                 struct cmsghdr h;
                 char b[CMSG_SPACE(sizeof fds)];
@@ -327,7 +332,16 @@ static void member_main(int report_fd, void *arg) {
         for (int i = 0; i < 3 && null >= 0; i++)
                 dup2(null, i);
         int listen_fd = sc->exec_listen_fd, start_conn = -1;
-        int keep[] = {report_fd, conn, sigfd, listen_fd, log_get_fd()};
+        /* our pty's slave is our controlling terminal: the engine's resize
+         * of its master reaches us as SIGWINCH, the guest as RESIZE */
+        bool resize = false;
+        if (m->tty >= 0) {
+                if (setsid() < 0 || ioctl(m->tty, TIOCSCTTY, 0) < 0)
+                        log_warn("vm: the terminal of container \"%s\": %s; resizes will not reach it", sc->id,
+                                 strerror(errno));
+                resize = true;
+        }
+        int keep[] = {report_fd, conn, sigfd, listen_fd, m->tty, log_get_fd()};
         if (null >= 0)
                 close(null);
         if (sentry_close_fds_except(3, keep, ELEMENTSOF(keep)) < 0)
@@ -338,6 +352,12 @@ static void member_main(int report_fd, void *arg) {
         close(report_fd);
         log_forward_to(-1);
         for (;;) {
+                if (resize) {
+                        struct winsize ws;
+                        if (ioctl(m->tty, TIOCGWINSZ, &ws) == 0)
+                                (void) vm_send_u32s(conn, VM_RESIZE, VM_STREAM_UNASSIGNED, ws.ws_row, ws.ws_col, 2);
+                        resize = false;
+                }
                 struct pollfd pf[3] = {{.fd = conn, .events = POLLIN},
                                        {.fd = sigfd, .events = POLLIN},
                                        {.fd = listen_fd, .events = POLLIN}};
@@ -346,7 +366,9 @@ static void member_main(int report_fd, void *arg) {
                 if (pf[1].revents) {
                         struct signalfd_siginfo si;
                         while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si)
-                                if (si.ssi_signo != SIGCHLD)
+                                if (si.ssi_signo == SIGWINCH && m->tty >= 0)
+                                        resize = true;
+                                else if (si.ssi_signo != SIGCHLD)
                                         (void) vm_send_u32s(conn, VM_SIGNAL, VM_STREAM_UNASSIGNED, si.ssi_signo,
                                                             si.ssi_code == SI_QUEUE && si.ssi_int == VM_SIGVAL_ALL
                                                                     ? VM_SIGNAL_ALL
@@ -387,9 +409,6 @@ static void member_main(int report_fd, void *arg) {
 }
 
 int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_pid) {
-        if (sc->spec->process->terminal)
-                return log_fail(-EOPNOTSUPP, "process.terminal: a terminal for a container of a pod's VM is not "
-                                             "supported with --sandbox=vm yet");
         for (int k = 0; k < OCI_HOOK_KIND_MAX; k++)
                 if (sc->spec->n_hooks[k] && k != OCI_HOOK_POSTSTART && k != OCI_HOOK_POSTSTOP)
                         return log_fail(-EOPNOTSUPP,
@@ -439,7 +458,7 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_
         r = write_file_atomic_at(sc->lock_fds[0], VM_POD_MEMBER_FILE, rec, strlen(rec), 0600);
         if (r < 0)
                 return log_error_errno(r, "write %s of container \"%s\"", VM_POD_MEMBER_FILE, sc->id);
-        struct member m = {.sc = sc};
+        struct member m = {.sc = sc, .tty = -1};
         _cleanup_free_ char *config = NULL;
         r = share_member(sc, dir, &config);
         if (r == 0 && symlinkat(sock, sc->lock_fds[0], VM_EXEC_SOCK) < 0)
@@ -449,7 +468,11 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_
                 r = log_error_errno(-errno, "open the state of pod sandbox \"%s\"", sbid);
         /* the pause's lock is not needed to talk to its monitor */
         container_close(TAKE_PTR(pause));
+        _cleanup_close_ int tty = -1;
+        if (r == 0 && sc->spec->process->terminal)
+                r = vm_host_pty(sc->spec->process, sc->console_fd, sc->id, &tty);
         if (r == 0) {
+                m.tty = tty;
                 m.pause_dirfd = pause_fd;
                 m.config = config;
                 pid_t pid = -1;

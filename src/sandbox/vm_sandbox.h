@@ -28,6 +28,12 @@
 int vm_host_knob(const struct cgroup *cg, const char *controller, const char *v2_file, const char *v1_file,
                  const char *value);
 
+/* process.terminal of a process in the guest: a pty of ours, its master
+ * sent to the console socket, its raw slave (*ret_slave) the process's
+ * stdio on the host, relayed to the pty it has in the guest. */
+struct oci_process;
+int vm_host_pty(const struct oci_process *p, int console_fd, const char *id, int *ret_slave);
+
 int vm_stats(int dirfd, const char *id, json_t **ret);
 int vm_ps(const struct container *c, pid_t **ret_pids, size_t *n, char **ret_table);
 int vm_update(const struct container *c, json_t *res);

@@ -627,6 +627,24 @@ from-host" "$(tail -n +5 <<<"$out")" "the job's hostname, rootfs and volume"
         assert_eq from-job "$(cat "$T/data/out")" "the file the job wrote to its volume"
         [ -z "$(ls "$ROOT/$S/pod")" ] || fail "the job's mounts are left in the pod's share: $(ls "$ROOT/$S/pod")"
 
+        # a terminal (kubectl run -it): the master of a pty on the console
+        # socket, the container's own pty in the guest
+        local D o
+        D=$(new_id tty)
+        pod_member "$T/tty" "$S" "$sp" sh -c 'test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; stty size; hostname; read line; echo "got:$line"'
+        edit_config "$T/tty" 'c["process"]["terminal"] = True' 'c["process"]["consoleSize"] = {"height": 33, "width": 101}'
+        console_receiver "$T/c.sock" "$T/c.out" 'some-input\n'
+        create_ctr "$T/tty" "$D" --console-socket "$T/c.sock"
+        assert_ok cocoon start "$D"
+        wait_status "$D" stopped 60
+        wait_pid_gone "$console_pid"
+        o=$(tr -d '\r' <"$T/c.out")
+        assert_contains "$o" "ALL-TTY
+33 101
+podhost" "the pod container's terminal"
+        assert_contains "$o" "got:some-input" "input on the pod container's terminal"
+        assert_ok cocoon delete "$D"
+
         # a long-running container: exec in it, stats, ps, pause, kill --all, delete
         pod_member "$T/app" "$S" "$sp" sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
         edit_config "$T/app" 'c["linux"].setdefault("resources", {}).update({"memory": {"limit": 67108864}, "pids": {"limit": 30}})'
