@@ -493,7 +493,7 @@ static int kill_qemu(const struct container *c) {
 static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
         (void) ctx;
         /* a pod's container: its mounts under the pod's share */
-        vm_pod_member_remove(c->dirfd);
+        vm_pod_member_remove(c->dirfd, c->id);
         int r = kill_qemu(c);
         /* a pod's sandbox: whatever is left under its share, once QEMU is gone */
         vm_pod_share_remove(c->dirfd);

@@ -81,81 +81,115 @@ int vm_pod_share(const struct sandbox_create *sc, struct vm_plan *plan) {
         return 0;
 }
 
-/* A member's directory of the share, its mounts undone: each entry is a
- * mount point of ours (rootfs, m<i>), detached, then removed. */
-static void member_dir_remove(const char *dir) {
-        _cleanup_closedir_ DIR *d = opendir(dir);
-        if (!d)
+/*
+ * The guest can write to the share (the pod's containers' volumes are in
+ * it), so it can make or swap entries of the share's own directories at
+ * any time: every path below the share is walked here from a directory fd
+ * of ours, never through a symlink (O_NOFOLLOW), and mount(2) and
+ * umount2(2) are pointed at /proc/self/fd/N of what was opened, as
+ * src/linux/mounts.c does in a rootfs.
+ */
+
+/* A member's directory of the share (`name` below `share`), its mounts
+ * undone: each entry is a mount point of ours (rootfs, m<i>), detached,
+ * then removed; whatever else the guest left is removed when empty (the
+ * state directory's removal takes the rest). */
+static void member_dir_remove(int share, const char *name) {
+        _cleanup_close_ int dir = openat(share, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
                 return;
+        int dup_fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        _cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                return;
+        }
         struct dirent *e;
         while ((e = readdir(d))) {
                 if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                         continue;
-                _cleanup_free_ char *p = strdup_printf("%s/%s", dir, e->d_name);
-                if (!p)
-                        continue;
+                char p[64 + sizeof e->d_name];
+                snprintf(p, sizeof p, "/proc/self/fd/%d/%s", dir, e->d_name);
                 while (umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
                         ; /* (a bind over a bind: each layer) */
-                if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno == EISDIR)
-                        (void) unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+                if (unlinkat(dir, e->d_name, 0) < 0 && errno == EISDIR)
+                        (void) unlinkat(dir, e->d_name, AT_REMOVEDIR);
         }
-        if (rmdir(dir) < 0 && errno != ENOENT)
-                log_warn("vm: remove %s: %s", dir, strerror(errno));
+        if (unlinkat(share, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                log_warn("vm: remove %s of the pod's share: %s", name, strerror(errno));
 }
 
 void vm_pod_share_remove(int dirfd) {
-        char self[64];
-        snprintf(self, sizeof self, "/proc/self/fd/%d", dirfd);
-        _cleanup_free_ char *state = realpath(self, NULL);
-        _cleanup_free_ char *share = state ? strdup_printf("%s/%s", state, VM_POD_SHARE) : NULL;
-        if (!share)
+        _cleanup_close_ int share = openat(dirfd, VM_POD_SHARE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (share < 0)
                 return;
-        _cleanup_closedir_ DIR *d = opendir(share);
-        if (!d)
+        int dup_fd = fcntl(share, F_DUPFD_CLOEXEC, 3);
+        _cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
                 return;
+        }
         struct dirent *e;
         while ((e = readdir(d)))
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                        _cleanup_free_ char *m = strdup_printf("%s/%s", share, e->d_name);
-                        if (m)
-                                member_dir_remove(m);
-                }
-        (void) rmdir(share);
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                        member_dir_remove(share, e->d_name);
+        (void) unlinkat(dirfd, VM_POD_SHARE, AT_REMOVEDIR);
 }
 
-void vm_pod_member_remove(int dirfd) {
+/* The record is the pod sandbox's state directory (written by create below). */
+static int open_share_of(const char *pause_dir) {
+        _cleanup_close_ int pause = open(pause_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return pause < 0 ? -1 : openat(pause, VM_POD_SHARE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void vm_pod_member_remove(int dirfd, const char *id) {
         _cleanup_free_ char *rec = NULL;
         size_t len;
         if (read_file_at(dirfd, VM_POD_MEMBER_FILE, &rec, &len) < 0)
                 return;
         rec[strcspn(rec, "\n")] = 0;
-        /* ours (written by create below): a directory of a pod's share, nothing else */
-        const char *slash = strrchr(rec, '/');
-        if (rec[0] != '/' || !slash || slash - rec < 5 || strncmp(slash - 4, "/" VM_POD_SHARE, 4))
-                return;
-        member_dir_remove(rec);
+        _cleanup_close_ int share = rec[0] == '/' ? open_share_of(rec) : -1;
+        if (share >= 0)
+                member_dir_remove(share, id);
         (void) unlinkat(dirfd, VM_POD_MEMBER_FILE, 0);
 }
 
-/* `what` bind-mounted on `target` (made: a directory, or an empty file for
- * a file), recursively when asked, read-only when asked. */
-static int bind_into(const char *what, const char *target, bool rec, bool ro, const char *name) {
-        struct stat st;
+/* `what` bind-mounted on `name` below `dir` (made: a directory, or an empty
+ * file for a file), recursively when asked, read-only when asked. */
+static int bind_into(const char *what, int dir, const char *name, bool rec, bool ro, const char *field) {
+        struct stat st, made;
         if (stat(what, &st) < 0)
-                return log_error_errno(-errno, "%s: %s", name, what);
+                return log_error_errno(-errno, "%s: %s", field, what);
         if (S_ISDIR(st.st_mode)) {
-                if (mkdir(target, 0755) < 0)
-                        return log_error_errno(-errno, "mkdir %s", target);
+                if (mkdirat(dir, name, 0755) < 0)
+                        return log_error_errno(-errno, "%s: mkdir %s in the pod's share", field, name);
         } else {
-                int fd = open(target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+                int fd = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (fd < 0)
-                        return log_error_errno(-errno, "create %s", target);
+                        return log_error_errno(-errno, "%s: create %s in the pod's share", field, name);
                 close(fd);
         }
-        if (mount(what, target, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
-                return log_error_errno(-errno, "%s: bind %s on %s", name, what, target);
-        if (ro && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-                return log_error_errno(-errno, "%s: make %s read-only", name, target);
+        _cleanup_close_ int target = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0 || fstat(target, &made) < 0)
+                return log_error_errno(-errno, "%s: open %s in the pod's share", field, name);
+        if (S_ISDIR(made.st_mode) != S_ISDIR(st.st_mode) || S_ISLNK(made.st_mode))
+                return log_fail(-EXDEV, "%s: %s in the pod's share changed under us", field, name);
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", target);
+        if (mount(what, p, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
+                return log_error_errno(-errno, "%s: bind %s into the pod's share", field, what);
+        if (!ro)
+                return 0;
+        /* the mount's root now: a mount point cannot be renamed or removed
+         * (EBUSY), so the name holds it */
+        _cleanup_close_ int root = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0)
+                return log_error_errno(-errno, "%s: open %s in the pod's share", field, name);
+        snprintf(p, sizeof p, "/proc/self/fd/%d", root);
+        if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+                return log_error_errno(-errno, "%s: make %s read-only", field, what);
         return 0;
 }
 
@@ -202,14 +236,14 @@ static int check_namespaces(const struct sandbox_create *sc, const char *sbid, p
 }
 
 /* The member's mounts under <share>/<id>, and the config the agent gets. */
-static int share_member(const struct sandbox_create *sc, const char *dir, char **ret_config) {
+static int share_member(const struct sandbox_create *sc, int share, char **ret_config) {
         const struct oci_spec *spec = sc->spec;
-        if (mkdir(dir, 0755) < 0)
-                return log_error_errno(-errno, "mkdir %s", dir);
-        _cleanup_free_ char *root = strdup_printf("%s/rootfs", dir);
-        if (!root)
-                return -ENOMEM;
-        int r = bind_into(sc->rootfs, root, true, spec->root_readonly, "root.path");
+        if (mkdirat(share, sc->id, 0755) < 0)
+                return log_error_errno(-errno, "mkdir %s in the pod's share", sc->id);
+        _cleanup_close_ int dir = openat(share, sc->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return log_error_errno(-errno, "open %s in the pod's share", sc->id);
+        int r = bind_into(sc->rootfs, dir, "rootfs", true, spec->root_readonly, "root.path");
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *doc = json_deep_copy(spec->json);
@@ -220,15 +254,13 @@ static int share_member(const struct sandbox_create *sc, const char *dir, char *
                 const struct oci_mount *om = &spec->mounts[i];
                 if (!(om->bind || (om->type && !strcmp(om->type, "bind"))) || !om->source)
                         continue;
-                char name[64], guest[PATH_MAX];
-                snprintf(name, sizeof name, "mounts[%zu]", i);
-                _cleanup_free_ char *target = strdup_printf("%s/m%zu", dir, i);
-                if (!target)
-                        return -ENOMEM;
-                r = bind_into(om->source, target, om->flags & MS_REC, om->flags & MS_RDONLY, name);
+                char field[64], name[32], guest[PATH_MAX];
+                snprintf(field, sizeof field, "mounts[%zu]", i);
+                snprintf(name, sizeof name, "m%zu", i);
+                r = bind_into(om->source, dir, name, om->flags & MS_REC, om->flags & MS_RDONLY, field);
                 if (r < 0)
                         return r;
-                snprintf(guest, sizeof guest, "/run/pod/%s/m%zu", sc->id, i);
+                snprintf(guest, sizeof guest, "/run/pod/%s/%s", sc->id, name);
                 json_object_set_new(json_array_get(mounts, i), "source", json_string(guest));
         }
         /* they ran on the host, or are refused (vm.c) */
@@ -447,12 +479,14 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_
         char self[64];
         snprintf(self, sizeof self, "/proc/self/fd/%d", pause->dirfd);
         _cleanup_free_ char *pause_dir = realpath(self, NULL);
-        _cleanup_free_ char *dir = pause_dir ? strdup_printf("%s/%s/%s", pause_dir, VM_POD_SHARE, sc->id) : NULL;
         _cleanup_free_ char *sock = pause_dir ? strdup_printf("%s/%s", pause_dir, VM_EXEC_SOCK) : NULL;
-        if (!dir || !sock)
+        if (!sock)
                 return -ENOMEM;
+        _cleanup_close_ int share = openat(pause->dirfd, VM_POD_SHARE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (share < 0)
+                return log_error_errno(-errno, "vm: the share of pod sandbox \"%s\"", sbid);
         /* delete's record first: whatever is made below is undone by it */
-        _cleanup_free_ char *rec = strdup_printf("%s\n", dir);
+        _cleanup_free_ char *rec = strdup_printf("%s\n", pause_dir);
         if (!rec)
                 return -ENOMEM;
         r = write_file_atomic_at(sc->lock_fds[0], VM_POD_MEMBER_FILE, rec, strlen(rec), 0600);
@@ -460,7 +494,7 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_
                 return log_error_errno(r, "write %s of container \"%s\"", VM_POD_MEMBER_FILE, sc->id);
         struct member m = {.sc = sc, .tty = -1};
         _cleanup_free_ char *config = NULL;
-        r = share_member(sc, dir, &config);
+        r = share_member(sc, share, &config);
         if (r == 0 && symlinkat(sock, sc->lock_fds[0], VM_EXEC_SOCK) < 0)
                 r = log_error_errno(-errno, "symlink %s of container \"%s\"", VM_EXEC_SOCK, sc->id);
         _cleanup_close_ int pause_fd = r == 0 ? openat(pause->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -481,6 +515,6 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sbid, pid_t *ret_
                         *ret_pid = pid;
         }
         if (r < 0)
-                vm_pod_member_remove(sc->lock_fds[0]);
+                vm_pod_member_remove(sc->lock_fds[0], sc->id);
         return r;
 }

@@ -45,7 +45,8 @@ int vm_freeze(const struct container *c, bool frozen);
  * VM_POD_SHARE of its state directory with its guest; a container of the
  * pod ("container", with the sandbox's id) is made inside that VM, its
  * rootfs and volumes bind-mounted under VM_POD_SHARE/<id> (recorded in its
- * own state directory as VM_POD_MEMBER_FILE, for delete).
+ * own state directory as VM_POD_MEMBER_FILE: the sandbox's state
+ * directory, for delete).
  */
 #define VM_POD_SHARE "pod"
 #define VM_POD_MEMBER_FILE "pod-member"
@@ -62,4 +63,4 @@ int vm_pod_create(const struct sandbox_create *sc, const char *sandbox_id, pid_t
 /* delete: the mounts under the share undone (the sandbox's: all of them;
  * a member's: its own), given the container's state directory. */
 void vm_pod_share_remove(int dirfd);
-void vm_pod_member_remove(int dirfd);
+void vm_pod_member_remove(int dirfd, const char *id);
