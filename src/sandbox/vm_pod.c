@@ -96,8 +96,12 @@ int vm_pod_share(const struct sandbox_create *sc, struct vm_plan *plan) {
  * state directory's removal takes the rest). */
 static void member_dir_remove(int share, const char *name) {
         _cleanup_close_ int dir = openat(share, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir < 0)
+        if (dir < 0) {
+                /* not a directory of ours: the guest's, removed itself, never followed */
+                if (errno == ELOOP || errno == ENOTDIR)
+                        (void) unlinkat(share, name, 0);
                 return;
+        }
         int dup_fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
         _cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
         if (!d) {

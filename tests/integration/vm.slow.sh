@@ -713,6 +713,15 @@ marker=1" "$out" "the exec'd process's view (the app's rootfs, the pod's hostnam
         assert_eq 1 "$(grep -c . <<<"$err")" "lines of the refusal: [$err]"
         [ ! -e "$ROOT/$bad" ] || fail "a refused member left state"
 
+        # the guest can write to the share: what it plants there (as a
+        # symlink out of it, here made on the host as QEMU would) must not
+        # steer the clean-up (no unmount, no removal through it)
+        mkdir -p "$T/canary/mnt"
+        echo keep >"$T/canary/file"
+        mount -t tmpfs cocoon-canary "$T/canary/mnt"
+        ln -s "$T/canary" "$ROOT/$S/pod/planted"
+        mkdir "$ROOT/$S/pod/dir" && ln -s "$T/canary" "$ROOT/$S/pod/dir/link"
+
         # the pod goes: its VM, and nothing under its share
         assert_ok cocoon kill "$S" KILL
         wait_status "$S" stopped 60
@@ -720,4 +729,7 @@ marker=1" "$out" "the exec'd process's view (the app's rootfs, the pod's hostnam
         wait_pid_gone "$qp"
         ! grep -q "$ROOT/$S" /proc/self/mountinfo || fail "mounts left: $(grep "$ROOT/$S" /proc/self/mountinfo)"
         [ ! -e "$ROOT/$S" ] || fail "the pod's state is left"
+        mountpoint -q "$T/canary/mnt" || fail "the clean-up unmounted through a symlink the guest could plant"
+        assert_eq keep "$(cat "$T/canary/file" 2>/dev/null)" "a file behind a planted symlink"
+        umount "$T/canary/mnt"
 }
