@@ -12,6 +12,12 @@
 #define AGENT_ROOTFS "/run/rootfs"
 #define AGENT_STATE_ROOT "/run/cocoon"
 #define AGENT_BUNDLE "/run/bundle"
+/* The containers of a pod that ADD makes (docs/vm.md, "Pods"): their
+ * rootfs and bind mounts under AGENT_POD_DIR/<id>/ (the host's per-pod
+ * share, tagged AGENT_POD_TAG), their bundles under AGENT_POD_BUNDLES/<id>. */
+#define AGENT_POD_TAG "pod"
+#define AGENT_POD_DIR "/run/pod"
+#define AGENT_POD_BUNDLES "/run/bundles"
 
 /* boot.c: kernel filesystems, modules, a tmpfs root, the shared rootfs */
 int agent_boot(void);

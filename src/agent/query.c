@@ -200,7 +200,10 @@ static int ps(struct cocoon_ctx *ctx, const char *id, json_t **ret) {
 
 static int update(struct cocoon_ctx *ctx, const char *id, const struct vm_frame *f) {
         json_error_t jerr;
-        _cleanup_(json_decrefp) json_t *res = json_loadb((const char *) f->payload, f->len, 0, &jerr);
+        const uint8_t *text;
+        uint32_t len;
+        (void) vm_target(f->payload, f->len, &text, &len);
+        _cleanup_(json_decrefp) json_t *res = json_loadb((const char *) text, len, 0, &jerr);
         if (!res)
                 return log_fail(-EINVAL, "linux.resources from the host: %s", jerr.text);
         return container_update(ctx, id, res);

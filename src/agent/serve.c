@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,11 +47,13 @@
 /* the init and the exec'd processes alive at once */
 #define MAX_PROCS 64
 
-/* A process the host knows by its stream: the init (stream 0, procs[0]) or
- * one it asked for with EXEC. */
+/* A process the host knows by its stream: the init (stream 0, procs[0]),
+ * one it asked for with EXEC, or the init of a container of the pod that
+ * ADD made (cid set). */
 struct proc {
         bool used;
         uint32_t stream;
+        char cid[256]; /* ADD: the container's id ("" for the others) */
         pid_t pid;   /* -1 once its EXIT was sent (the init's slot stays: the container is there) */
         int status;  /* its wait status, once exited */
         bool exited;
@@ -69,6 +72,7 @@ struct agent {
         char id[256];
         struct proc procs[MAX_PROCS];
         int capture[2]; /* the library's one error line, as a set-up child forwards it */
+        bool pod_mounted; /* the pod's share, at the first ADD */
         int sigfd;
 };
 
@@ -291,11 +295,162 @@ static int create_container(struct agent *a, const struct vm_frame *f) {
         return 0;
 }
 
+/* The container a targeted frame (protocol.h) is about: the VM's own for
+ * "" or its id, else a container of the pod that ADD made and that is
+ * still there; NULL when none. */
+static const char *target_of(struct agent *a, const struct vm_frame *f, const uint8_t **rest, uint32_t *rest_len) {
+        const char *t = vm_target(f->payload, f->len, rest, rest_len);
+        if (!a->procs[0].used)
+                return NULL;
+        if (!*t || !strcmp(t, a->id))
+                return a->id;
+        for (size_t i = 1; i < MAX_PROCS; i++)
+                if (a->procs[i].used && a->procs[i].cid[0] && a->procs[i].pid > 0 && !strcmp(a->procs[i].cid, t))
+                        return a->procs[i].cid;
+        return NULL;
+}
+
+/* The pod's share (src/sandbox/vm_pod.c): mounted at the first ADD. */
+static int mount_pod_share(struct agent *a) {
+        if (a->pod_mounted)
+                return 0;
+        int r = mkdir_p(AGENT_POD_DIR, 0755);
+        if (r < 0)
+                return log_error_errno(r, "mkdir %s", AGENT_POD_DIR);
+        if (mount(AGENT_POD_TAG, AGENT_POD_DIR, "9p", 0,
+                  "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client") < 0)
+                return log_error_errno(-errno, "mount the pod's share %s on %s", AGENT_POD_TAG, AGENT_POD_DIR);
+        a->pod_mounted = true;
+        return 0;
+}
+
+/*
+ * ADD's config.json: the root at the container's directory of the pod's
+ * share, and every namespace the host gave by path (it checked that each
+ * is the VM's own container's, the pod's pause container) joined as the
+ * guest has it: that container's init's.
+ */
+static int write_pod_bundle(struct agent *a, const char *id, const char *config, size_t len, const char *bundle) {
+        json_error_t jerr;
+        _cleanup_(json_decrefp) json_t *doc = json_loadb(config, len, 0, &jerr);
+        if (!doc || !json_is_object(doc))
+                return log_fail(-EINVAL, "config.json of container \"%s\" from the host: %s", id, jerr.text);
+        json_t *root = json_object_get(doc, "root");
+        if (!json_is_object(root)) {
+                root = json_object();
+                json_object_set_new(doc, "root", root);
+        }
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s/rootfs", AGENT_POD_DIR, id);
+        json_object_set_new(root, "path", json_string(path));
+        json_object_del(doc, VM_NET_CONFIG_KEY);
+        static const struct {
+                const char *type, *ns;
+        } joinable[] = {{"ipc", "ipc"}, {"uts", "uts"}, {"network", "net"}, {"pid", "pid"}};
+        size_t i;
+        json_t *ns;
+        json_array_foreach(json_object_get(json_object_get(doc, "linux"), "namespaces"), i, ns) {
+                if (!json_object_get(ns, "path"))
+                        continue;
+                const char *type = json_string_value(json_object_get(ns, "type"));
+                size_t k = 0;
+                while (k < ELEMENTSOF(joinable) && (!type || strcmp(type, joinable[k].type)))
+                        k++;
+                if (k == ELEMENTSOF(joinable))
+                        return log_fail(-EOPNOTSUPP, "container \"%s\": linux.namespaces[%zu] (%s) cannot be joined "
+                                                     "from the pod's VM",
+                                        id, i, type ? type : "?");
+                snprintf(path, sizeof path, "/proc/%d/ns/%s", (int) a->procs[0].pid, joinable[k].ns);
+                json_object_set_new(ns, "path", json_string(path));
+        }
+        _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
+        if (!text)
+                return -ENOMEM;
+        int r = mkdir_p(bundle, 0700);
+        if (r == 0) {
+                snprintf(path, sizeof path, "%s/config.json", bundle);
+                r = write_file_at(AT_FDCWD, path, text, strlen(text), O_CREAT | O_TRUNC | O_WRONLY);
+        }
+        return r < 0 ? log_error_errno(r, "write the bundle of container \"%s\"", id) : 0;
+}
+
+static void remove_bundle(const char *id) {
+        _cleanup_close_ int dir = open(AGENT_POD_BUNDLES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char cfg[600];
+        snprintf(cfg, sizeof cfg, "%s/config.json", id);
+        if (dir >= 0 && unlinkat(dir, cfg, 0) == 0)
+                (void) unlinkat(dir, id, AT_REMOVEDIR);
+}
+
+/* ADD: a container of the pod (Kata's model: a pod is one VM), made by
+ * the same code as the VM's own, its init waiting for START on its stream. */
+static int add_container(struct agent *a, const struct vm_frame *f) {
+        if (!a->procs[0].used || a->procs[0].pid <= 0)
+                return log_fail(-ENOENT, "the pod's own container is not running in the guest");
+        if (proc_of(a, f->stream))
+                return log_fail(-EEXIST, "ADD on stream %u: that stream is in use", f->stream);
+        const char *id = (const char *) f->payload + 4;
+        size_t idlen = strlen(id);
+        if (idlen == 0 || idlen >= sizeof a->procs[0].cid || strchr(id, '/') || id[0] == '.')
+                return log_fail(-EINVAL, "ADD: invalid container id");
+        if (!strcmp(id, a->id))
+                return log_fail(-EEXIST, "container \"%s\" exists in the guest", id);
+        struct proc *slot = NULL;
+        for (size_t i = 1; i < MAX_PROCS; i++) {
+                if (a->procs[i].used && !strcmp(a->procs[i].cid, id))
+                        return log_fail(-EEXIST, "container \"%s\" exists in the guest", id);
+                if (!a->procs[i].used && !slot)
+                        slot = &a->procs[i];
+        }
+        if (!slot)
+                return log_fail(-EMFILE, "the guest holds %d processes already", MAX_PROCS);
+        int r = mount_pod_share(a);
+        if (r < 0)
+                return r;
+        char bundle[512];
+        snprintf(bundle, sizeof bundle, "%s/%s", AGENT_POD_BUNDLES, id);
+        const char *config = id + idlen + 1;
+        r = write_pod_bundle(a, id, config, f->len - 4 - idlen - 1, bundle);
+        if (r < 0)
+                return r;
+        struct stdio_swap s;
+        r = stdio_begin(&s, vm_get_u32(f->payload) & VM_CREATE_TERMINAL);
+        if (r < 0)
+                return r;
+        struct create_opts o = {.bundle = bundle, .console_fd = s.cs[1]};
+        pid_t pid = 0;
+        r = container_create(&a->ctx, id, &o, &pid);
+        struct proc p;
+        proc_init(&p, f->stream);
+        r = stdio_end(&s, r, &p, "the container");
+        if (r < 0) {
+                remove_bundle(id);
+                return r;
+        }
+        memcpy(p.cid, id, idlen + 1);
+        p.pid = pid;
+        *slot = p;
+        return 0;
+}
+
+/* After a pod container's EXIT: gone from the guest, as `delete` would. */
+static void remove_container(struct agent *a, const char *id) {
+        if (container_delete(&a->ctx, id, true) < 0) {
+                char msg[LOG_FORWARD_MAX];
+                take_error(a, -EIO, msg, sizeof msg);
+                fprintf(stderr, "cocoon-agent: delete container %s: %s\n", id, msg);
+        }
+        remove_bundle(id);
+}
+
 /* EXEC: the process runs in the container by the same code as `cocoon exec`
  * with the none sandbox (setns, cgroup, user, caps, seccomp, ...). */
 static int exec_process(struct agent *a, const struct vm_frame *f) {
-        if (!a->procs[0].used)
-                return log_fail(-ENOENT, "no container to exec in");
+        const uint8_t *text;
+        uint32_t len;
+        const char *id = target_of(a, f, &text, &len);
+        if (!id)
+                return log_fail(-ENOENT, "no container \"%s\" to exec in", (const char *) f->payload);
         if (proc_of(a, f->stream))
                 return log_fail(-EEXIST, "EXEC on stream %u: that stream is in use", f->stream);
         struct proc *slot = NULL;
@@ -303,10 +458,10 @@ static int exec_process(struct agent *a, const struct vm_frame *f) {
                 if (!a->procs[i].used)
                         slot = &a->procs[i];
         if (!slot)
-                return log_fail(-EMFILE, "container \"%s\": more than %d exec'd processes at once", a->id,
+                return log_fail(-EMFILE, "container \"%s\": more than %d exec'd processes at once", id,
                                 MAX_PROCS - 1);
         json_error_t jerr;
-        _cleanup_(json_decrefp) json_t *doc = json_loadb((const char *) f->payload, f->len, 0, &jerr);
+        _cleanup_(json_decrefp) json_t *doc = json_loadb((const char *) text, len, 0, &jerr);
         if (!doc)
                 return log_fail(-EINVAL, "process.json from the host: %s", jerr.text);
         _cleanup_(oci_process_freep) struct oci_process *proc = NULL;
@@ -319,7 +474,7 @@ static int exec_process(struct agent *a, const struct vm_frame *f) {
                 return r;
         struct exec_opts o = {.console_fd = s.cs[1]};
         pid_t pid = 0;
-        r = container_exec(&a->ctx, a->id, proc, &o, &pid);
+        r = container_exec(&a->ctx, id, proc, &o, &pid);
         struct proc p;
         proc_init(&p, f->stream);
         r = stdio_end(&s, r, &p, "the exec'd process");
@@ -395,6 +550,8 @@ static int signal_proc(struct agent *a, uint32_t stream, uint32_t sig, uint32_t 
                 return log_fail(-EINVAL, "invalid signal %u", sig);
         if (stream == VM_STREAM_INIT)
                 return container_kill(&a->ctx, a->id, (int) sig, flags & VM_SIGNAL_ALL);
+        if (p->cid[0])
+                return container_kill(&a->ctx, p->cid, (int) sig, flags & VM_SIGNAL_ALL);
         /* an exec'd process is our child: its pid cannot have been recycled before we reaped it */
         if (flags & VM_SIGNAL_ALL)
                 return log_fail(-EINVAL, "SIGNAL to every process applies to the init's stream only");
@@ -404,7 +561,9 @@ static int signal_proc(struct agent *a, uint32_t stream, uint32_t sig, uint32_t 
 /* A query is answered on its own stream, once (query.c). */
 static int answer_query(struct agent *a, const struct vm_frame *f) {
         _cleanup_free_ char *json = NULL;
-        int r = agent_query(&a->ctx, a->procs[0].used ? a->id : NULL, f, &json);
+        const uint8_t *rest;
+        uint32_t rest_len;
+        int r = agent_query(&a->ctx, target_of(a, f, &rest, &rest_len), f, &json);
         if (r < 0 || !json)
                 return reply(a, f->stream, r, VM_OK);
         return vm_frame_send(a->port, f->type == VM_STATS ? VM_STATS_REPLY : VM_PS_REPLY, f->stream, json,
@@ -420,10 +579,16 @@ static int handle(struct agent *a, const struct vm_frame *f) {
                 r = create_container(a, f);
                 return reply(a, f->stream, r, VM_CREATED);
         case VM_START:
-                r = f->stream == VM_STREAM_INIT && a->procs[0].used && a->procs[0].pid > 0
-                            ? container_start(&a->ctx, a->id)
-                            : log_fail(-ENOENT, "no container to start");
+                if (f->stream == VM_STREAM_INIT && a->procs[0].used && a->procs[0].pid > 0)
+                        r = container_start(&a->ctx, a->id);
+                else if (p && p->cid[0] && p->pid > 0 && !p->exited)
+                        r = container_start(&a->ctx, p->cid);
+                else
+                        r = log_fail(-ENOENT, "no container to start");
                 return reply(a, f->stream, r, VM_STARTED);
+        case VM_ADD:
+                r = add_container(a, f);
+                return reply(a, f->stream, r, VM_CREATED);
         case VM_EXEC:
                 r = exec_process(a, f);
                 return reply(a, f->stream, r, VM_STARTED);
@@ -507,6 +672,8 @@ static int report_exits(struct agent *a, long long *next_deadline) {
                 p->pid = -1;
                 if (p->stream == VM_STREAM_INIT)
                         continue; /* reported: the container stays until SHUTDOWN (or the host's kill) */
+                if (p->cid[0])
+                        remove_container(a, p->cid);
                 proc_release(p);
         }
         return 0;

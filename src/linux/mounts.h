@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to the rootfs module (rootfs.c, mounts.c, devices.c).
+ * Private to the rootfs module (rootfs.c, mounts.c, devices.c), and to the
+ * vm sandbox, which makes a read-only root's missing mount points on the
+ * host with mnt_open_in_root (src/sandbox/vm.c).
  *
  * The rootfs is tenant-controlled: any directory in it may be a symlink, and
  * a process outside the container that shares a volume with it may swap one

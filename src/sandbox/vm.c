@@ -26,6 +26,7 @@
 
 #include "cleanup.h"
 #include "linux/cgroup_knob.h"
+#include "linux/mounts.h"
 #include "linux/terminal.h"
 #include "log.h"
 #include "runtime/sandbox.h"
@@ -38,7 +39,7 @@
 
 /* What this first version cannot carry into the guest: refused with one
  * line before anything exists, never silently dropped. */
-static int validate(const struct sandbox_create *sc) {
+static int validate(const struct sandbox_create *sc, bool pod_member) {
         const struct oci_spec *spec = sc->spec;
         /* the others run on the host (the monitor's pid and network
          * namespace stand for the container's, docs/vm.md) */
@@ -49,15 +50,16 @@ static int validate(const struct sandbox_create *sc) {
                                         "config.json: hooks.%s: these run in the container's namespaces, which are "
                                         "inside the VM: not supported with --sandbox=vm",
                                         oci_hook_kind_name(in_guest[k]));
-        /* a network namespace is wired into the guest (src/vm/net.c) */
-        for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+        /* a network namespace is wired into the guest (src/vm/net.c); a pod's
+         * container joins its pod's namespaces inside the VM (vm_pod.c) */
+        for (size_t i = 0; i < spec->linux.n_namespaces && !pod_member; i++)
                 if (spec->linux.namespaces[i].path && spec->linux.namespaces[i].type != CLONE_NEWNET)
                         return log_fail(-EOPNOTSUPP,
                                         "config.json: linux.namespaces[%zu].path: a host namespace cannot be joined "
                                         "from inside a VM (--sandbox=vm)",
                                         i);
         const struct oci_namespace *net = oci_spec_namespace(spec, CLONE_NEWNET);
-        if (net && net->path) {
+        if (net && net->path && !pod_member) {
                 /* its interfaces are taken away from it into the guest: never the host's own */
                 struct stat ns, self;
                 if (stat(net->path, &ns) < 0)
@@ -154,9 +156,15 @@ static void monitor_main(int report_fd, void *arg) {
 }
 
 static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
-        int r = validate(sc);
+        const char *pod = vm_pod_sandbox_of(sc->spec);
+        int r = validate(sc, pod != NULL);
+        /* (a pod's container has no monitor of its own to make them) */
+        if (r == 0 && pod && sc->spec->root_readonly)
+                r = vm_make_mountpoints(sc->spec, sc->rootfs);
         if (r < 0)
                 return r;
+        if (pod)
+                return vm_pod_create(sc, pod, ret_pid);
         struct vm_plan plan;
         r = vm_plan(sc->spec, &plan);
         if (r < 0)
@@ -164,6 +172,8 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         r = host_limits(sc, &plan);
         if (r == 0)
                 r = save_guest_size(sc, &plan);
+        if (r == 0 && vm_pod_is_sandbox(sc->spec))
+                r = vm_pod_share(sc, &plan);
         if (r < 0) {
                 vm_plan_free(&plan);
                 return r;
@@ -248,12 +258,11 @@ static _Noreturn void standin(int conn, int slave, const char *id) {
 /* process.terminal: a pty of ours, its master to --console-socket as from
  * any runtime, its raw slave the process's stdio on the host; the process
  * has a pty of its own in the guest (line discipline, echo happen there). */
-static int exec_pty(const struct sandbox_exec *se, int *ret_slave) {
-        const struct oci_process *p = se->process;
+int vm_host_pty(const struct oci_process *p, int console_fd, const char *id, int *ret_slave) {
         _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
         char name[64];
         if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name))
-                return log_error_errno(-errno, "open a pty for exec in container \"%s\"", se->c->id);
+                return log_error_errno(-errno, "open a pty for a process of container \"%s\"", id);
         _cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0)
                 return log_error_errno(-errno, "open %s", name);
@@ -267,18 +276,19 @@ static int exec_pty(const struct sandbox_exec *se, int *ret_slave) {
                                      .ws_col = (unsigned short) p->console_width};
                 ioctl(master, TIOCSWINSZ, &ws);
         }
-        int r = fd_send(se->console_fd, master, name);
+        int r = fd_send(console_fd, master, name);
         if (r < 0)
-                return log_error_errno(r, "send the pty of the exec'd process to the console socket");
+                return log_error_errno(r, "send the pty of a process of container \"%s\" to the console socket", id);
         *ret_slave = TAKE_FD(slave);
         return 0;
 }
 
 /* The EXEC request with the process's stdio, and the monitor's answer. */
 static int exec_request(const struct sandbox_exec *se, int conn, const char *text, int slave) {
-        size_t len = strlen(text);
+        /* the target (protocol.h): this container, by id */
+        size_t idlen = strlen(se->c->id) + 1, len = strlen(text);
         uint8_t h[VM_FRAME_HEADER];
-        vm_frame_header(h, VM_EXEC, VM_STREAM_UNASSIGNED, (uint32_t) len);
+        vm_frame_header(h, VM_EXEC, VM_STREAM_UNASSIGNED, (uint32_t) (idlen + len));
         int fds[3] = {0, 1, 2};
         if (slave >= 0)
                 fds[0] = fds[1] = fds[2] = slave;
@@ -286,8 +296,8 @@ static int exec_request(const struct sandbox_exec *se, int conn, const char *tex
                 struct cmsghdr h;
                 char b[CMSG_SPACE(sizeof fds)];
         } cm = {0};
-        struct iovec iov[2] = {{h, sizeof h}, {(void *) text, len}};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+        struct iovec iov[3] = {{h, sizeof h}, {(void *) se->c->id, idlen}, {(void *) text, len}};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
@@ -329,7 +339,7 @@ static int vm_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
         _cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         if (!text)
                 return log_error_errno(-ENOMEM, "process.json for the guest");
-        if (strlen(text) > VM_FRAME_MAX_PAYLOAD)
+        if (strlen(c->id) + 1 + strlen(text) > VM_FRAME_MAX_PAYLOAD)
                 return log_fail(-E2BIG, "exec in container \"%s\": the process is larger than %u bytes as JSON", c->id,
                                 VM_FRAME_MAX_PAYLOAD);
         _cleanup_close_ int conn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -343,7 +353,7 @@ static int vm_exec(const struct sandbox_exec *se, pid_t *ret_pid) {
                 return log_error_errno(-errno, "connect to the monitor of container \"%s\"", c->id);
         }
         _cleanup_close_ int slave = -1;
-        int r = se->process->terminal ? exec_pty(se, &slave) : 0;
+        int r = se->process->terminal ? vm_host_pty(se->process, se->console_fd, c->id, &slave) : 0;
         if (r == 0)
                 r = exec_request(se, conn, text, slave);
         if (r < 0)
@@ -389,8 +399,7 @@ static int vm_kill(const struct container *c, int sig, bool all) {
 /* QEMU follows the monitor through its parent-death signal; should it
  * still be there (the signal is asynchronous), it is killed and waited for
  * here.  The record names its start time: a recycled pid is left alone. */
-static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
-        (void) ctx;
+static int kill_qemu(const struct container *c) {
         /* the interfaces of a namespace given by path lose our redirects
          * (the taps go with QEMU's fds; a namespace of the monitor's own
          * went with it) */
@@ -417,6 +426,16 @@ static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
         }
         close(pidfd);
         return 0;
+}
+
+static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
+        (void) ctx;
+        /* a pod's container: its mounts under the pod's share */
+        vm_pod_member_remove(c->dirfd, c->id);
+        int r = kill_qemu(c);
+        /* a pod's sandbox: whatever is left under its share, once QEMU is gone */
+        vm_pod_share_remove(c->dirfd);
+        return r;
 }
 
 const struct sandbox_ops sandbox_vm_ops = {

@@ -46,8 +46,19 @@ static int query(int dirfd, const char *id, enum vm_frame_type type, const char 
         }
         struct timeval tv = {.tv_sec = QUERY_TIMEOUT_S};
         setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        size_t len = payload ? strlen(payload) : 0;
-        int r = vm_frame_send(conn, type, VM_STREAM_UNASSIGNED, payload, len);
+        /* the target (protocol.h): this container, by id, which the agent
+         * tells from the other containers of its pod */
+        size_t idlen = strlen(id), len = payload ? strlen(payload) : 0;
+        if (idlen + 1 + len > VM_FRAME_MAX_PAYLOAD)
+                return log_fail(-E2BIG, "%s for container \"%s\": larger than %u bytes", vm_frame_type_name(type), id,
+                                VM_FRAME_MAX_PAYLOAD);
+        _cleanup_free_ char *msg = malloc(idlen + 1 + len + 1);
+        if (!msg)
+                return -ENOMEM;
+        memcpy(msg, id, idlen + 1);
+        if (len)
+                memcpy(msg + idlen + 1, payload, len);
+        int r = vm_frame_send(conn, type, VM_STREAM_UNASSIGNED, msg, idlen + 1 + len);
         if (r < 0)
                 return log_error_errno(r, "send %s to the monitor of container \"%s\"", vm_frame_type_name(type), id);
         _cleanup_free_ uint8_t *buf = malloc(VM_FRAME_HEADER + VM_FRAME_MAX_PAYLOAD);

@@ -81,6 +81,8 @@ void vm_plan_free(struct vm_plan *p) {
                 free(p->shares[i].guest);
         }
         p->n_shares = 0;
+        free(p->pod_dir);
+        p->pod_dir = NULL;
 }
 
 /* Each bind mount's source, shared read-only when the mount is. */
@@ -364,8 +366,8 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
                 "-device", "virtserialport,bus=serial0.0,chardev=agent,name=cocoon.agent",
                 "-fsdev", fsdev, "-device", "virtio-9p-pci,fsdev=root,mount_tag=rootfs",
         };
-        const char *argv[ELEMENTSOF(fixed) + 4 * VM_MAX_SHARES + 4 * VM_MAX_NICS + 1];
-        char *owned[2 * VM_MAX_SHARES + 2 * VM_MAX_NICS] = {0};
+        const char *argv[ELEMENTSOF(fixed) + 4 * VM_MAX_SHARES + 4 * VM_MAX_NICS + 4 + 1];
+        char *owned[2 * VM_MAX_SHARES + 2 * VM_MAX_NICS + 1] = {0};
         size_t n = 0, k = 0;
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 argv[n++] = fixed[i];
@@ -385,6 +387,21 @@ int vm_launch(const struct vm_plan *p, const char *id, const char *rootfs, bool 
                 argv[n++] = dev;
                 argv[n++] = "-device";
                 argv[n++] = pci;
+        }
+        if (r == 0 && p->pod_dir) {
+                /* the pod's share (docs/vm.md, "Pods"): its containers' rootfs
+                 * and volumes are bind-mounted below it later, so inodes of
+                 * several host filesystems meet in it (multidevs=remap) */
+                _cleanup_free_ char *e = qemu_escape(p->pod_dir);
+                char *dev = e ? strdup_printf("local,id=pod,path=%s,security_model=passthrough,multidevs=remap", e)
+                              : NULL;
+                owned[k++] = dev;
+                if (!dev)
+                        r = -ENOMEM;
+                argv[n++] = "-fsdev";
+                argv[n++] = dev;
+                argv[n++] = "-device";
+                argv[n++] = "virtio-9p-pci,fsdev=pod,mount_tag=pod";
         }
         if (r == 0)
                 r = nic_args(p, argv, &n, owned, &k);

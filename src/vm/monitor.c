@@ -64,6 +64,10 @@ struct exec_stream {
         int in, out, err;
         bool tty;
         bool started; /* the agent said STARTED: stdin flows */
+        /* ADD: a container of the pod (docs/vm.md, "Pods"), its host stand-in on conn */
+        bool container;
+        bool created;       /* the agent said CREATED: there is a container to kill */
+        bool start_pending; /* START relayed, its STARTED or ERROR goes to conn */
 };
 
 /* A query of a cocoon command, relayed to the agent on a stream of its own. */
@@ -510,7 +514,7 @@ static void exec_accept(struct monitor *m) {
                 query_start(m, c, &f);
                 return;
         }
-        bool ok = whole && nfds == 3 && f.type == VM_EXEC;
+        bool ok = whole && nfds == 3 && (f.type == VM_EXEC || f.type == VM_ADD);
         struct exec_stream *e = exec_of(m, 0);
         if (!ok || !e) {
                 for (size_t i = 0; i < nfds; i++)
@@ -521,16 +525,36 @@ static void exec_accept(struct monitor *m) {
                         exec_refuse(c, -EMFILE, "vm: too many exec'd processes at once");
                 return;
         }
-        json_t *doc = json_loadb((const char *) f.payload, f.len, 0, NULL);
-        bool tty = json_is_true(json_object_get(doc, "terminal"));
-        json_decref(doc);
-        *e = (struct exec_stream){
-                .stream = next_stream(m), .conn = c, .in = fds[0], .out = fds[1], .err = fds[2], .tty = tty};
-        agent_send(m, vm_frame_send(m->agent, VM_EXEC, e->stream, f.payload, f.len));
+        bool tty;
+        if (f.type == VM_ADD)
+                tty = vm_get_u32(f.payload) & VM_CREATE_TERMINAL;
+        else {
+                const uint8_t *text;
+                uint32_t tlen;
+                (void) vm_target(f.payload, f.len, &text, &tlen);
+                json_t *doc = json_loadb((const char *) text, tlen, 0, NULL);
+                tty = json_is_true(json_object_get(doc, "terminal"));
+                json_decref(doc);
+        }
+        *e = (struct exec_stream){.stream = next_stream(m),
+                                  .conn = c,
+                                  .in = fds[0],
+                                  .out = fds[1],
+                                  .err = fds[2],
+                                  .tty = tty,
+                                  .container = f.type == VM_ADD};
+        agent_send(m, vm_frame_send(m->agent, (enum vm_frame_type) f.type, e->stream, f.payload, f.len));
 }
 
-/* A packet from a stand-in: SIGNAL and RESIZE are relayed; anything else, or
- * EOF, means it is gone, and its process with it. */
+/* The process of a stream whose stand-in went away: a pod's container is
+ * killed whole, as its stand-in's SIGKILL would have it (kill --all). */
+static void exec_kill(struct monitor *m, struct exec_stream *e) {
+        agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, SIGKILL, e->container ? VM_SIGNAL_ALL : 0, 2));
+}
+
+/* A packet from a stand-in: SIGNAL and RESIZE are relayed (and START for a
+ * pod's container); anything else, or EOF, means it is gone, and its
+ * process with it. */
 static void exec_from_standin(struct monitor *m, struct exec_stream *e) {
         uint8_t buf[64];
         ssize_t n = recv(e->conn, buf, sizeof buf, MSG_DONTWAIT);
@@ -539,18 +563,22 @@ static void exec_from_standin(struct monitor *m, struct exec_stream *e) {
         struct vm_frame f;
         size_t used = 0;
         if (n > 0 && vm_frame_parse(buf, (size_t) n, &f, &used) == 1 && used == (size_t) n &&
-            (f.type == VM_SIGNAL || f.type == VM_RESIZE)) {
-                if (f.type == VM_SIGNAL)
-                        agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, vm_get_u32(f.payload), 0, 2));
+            (f.type == VM_SIGNAL || f.type == VM_RESIZE || (f.type == VM_START && e->container && e->created))) {
+                if (f.type == VM_START) {
+                        e->start_pending = true;
+                        agent_send(m, vm_frame_send(m->agent, VM_START, e->stream, NULL, 0));
+                } else if (f.type == VM_SIGNAL)
+                        agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, vm_get_u32(f.payload),
+                                                   e->container ? vm_get_u32(f.payload + 4) & VM_SIGNAL_ALL : 0, 2));
                 else
                         agent_send(m, vm_frame_send(m->agent, VM_RESIZE, e->stream, f.payload, f.len));
                 return;
         }
         close(e->conn);
         e->conn = -1;
-        /* before STARTED the agent has no process to signal yet: done on STARTED */
-        if (e->started)
-                agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, SIGKILL, 0, 2));
+        /* before STARTED (CREATED) the agent has no process to signal yet: done then */
+        if (e->started || e->created)
+                exec_kill(m, e);
 }
 
 static void exec_stdin(struct monitor *m, struct exec_stream *e) {
@@ -580,13 +608,28 @@ static void exec_frame(struct monitor *m, const struct vm_frame *f) {
                     vm_frame_type_name(f->type), f->stream);
         }
         switch (f->type) {
+        case VM_CREATED:
+                if (!e->container)
+                        break;
+                e->created = true;
+                if (e->conn < 0 || vm_frame_send(e->conn, VM_CREATED, VM_STREAM_UNASSIGNED, NULL, 0) < 0)
+                        exec_kill(m, e);
+                return;
         case VM_STARTED:
                 e->started = true;
+                e->start_pending = false;
                 if (e->conn < 0 || vm_frame_send(e->conn, VM_STARTED, VM_STREAM_UNASSIGNED, NULL, 0) < 0)
-                        agent_send(m, vm_send_u32s(m->agent, VM_SIGNAL, e->stream, SIGKILL, 0, 2));
+                        exec_kill(m, e);
                 return;
         case VM_ERROR:
-                if (e->started)
+                if (e->start_pending) {
+                        /* a pod container's START failed: its stand-in prints the line */
+                        e->start_pending = false;
+                        if (e->conn >= 0)
+                                (void) vm_frame_send(e->conn, VM_ERROR, VM_STREAM_UNASSIGNED, f->payload, f->len);
+                        return;
+                }
+                if (e->started || e->created)
                         return; /* a SIGNAL to a process on its way out: its EXIT follows */
                 if (e->conn >= 0)
                         (void) vm_frame_send(e->conn, VM_ERROR, VM_STREAM_UNASSIGNED, f->payload, f->len);
@@ -612,8 +655,9 @@ static void exec_frame(struct monitor *m, const struct vm_frame *f) {
                 return;
         }
         default:
-                die(m, "the agent of container \"%s\" sent %s", m->sc->id, vm_frame_type_name(f->type));
+                break;
         }
+        die(m, "the agent of container \"%s\" sent %s", m->sc->id, vm_frame_type_name(f->type));
 }
 
 /* Steps 2 and 3. */
@@ -634,7 +678,9 @@ static _Noreturn void run(struct monitor *m) {
                 for (size_t i = 0; i < MAX_EXECS; i++) {
                         struct exec_stream *e = &m->execs[i];
                         pf[5 + 2 * i] = (struct pollfd){.fd = e->stream ? e->conn : -1, .events = POLLIN};
-                        pf[6 + 2 * i] = (struct pollfd){.fd = e->stream && e->started ? e->in : -1, .events = POLLIN};
+                        /* (a pod's container has its stdin from CREATED on, as an init has) */
+                        pf[6 + 2 * i] = (struct pollfd){.fd = e->stream && (e->started || e->created) ? e->in : -1,
+                                                        .events = POLLIN};
                 }
                 if (!vm_reader_buffered(&m->rd) && poll(pf, ELEMENTSOF(pf), -1) < 0) {
                         if (errno == EINTR)

@@ -33,18 +33,19 @@ static const struct {
         [VM_SIGNAL] = {"SIGNAL", 8, true, false},
         [VM_SHUTDOWN] = {"SHUTDOWN", 0, true, false},
         [VM_RESIZE] = {"RESIZE", 8, true, false},
-        [VM_EXEC] = {"EXEC", 2, false, false}, /* "{}" */
-        [VM_STATS] = {"STATS", 0, true, false},
-        [VM_PS] = {"PS", 0, true, false},
-        [VM_UPDATE] = {"UPDATE", 2, false, false},
-        [VM_PAUSE] = {"PAUSE", 0, true, false},
-        [VM_RESUME] = {"RESUME", 0, true, false},
+        [VM_EXEC] = {"EXEC", 3, false, false}, /* the target's NUL, "{}" */
+        [VM_ADD] = {"ADD", 6, false, false},   /* as CREATE */
+        [VM_STATS] = {"STATS", 1, false, false}, /* the target's NUL */
+        [VM_PS] = {"PS", 1, false, false},
+        [VM_UPDATE] = {"UPDATE", 3, false, false},
+        [VM_PAUSE] = {"PAUSE", 1, false, false},
+        [VM_RESUME] = {"RESUME", 1, false, false},
 };
 
 /* The frames that start a process or belong to a query have streams of
  * their own: the init's stream carries neither. */
 static bool own_stream(unsigned type) {
-        return type == VM_EXEC || (type >= VM_STATS_REPLY && type <= VM_PS_REPLY) ||
+        return type == VM_EXEC || type == VM_ADD || (type >= VM_STATS_REPLY && type <= VM_PS_REPLY) ||
                (type >= VM_STATS && type <= VM_RESUME);
 }
 
@@ -83,7 +84,10 @@ int vm_frame_parse(const uint8_t *buf, size_t n, struct vm_frame *f, size_t *ret
                 return 0;
         const uint8_t *p = buf + VM_FRAME_HEADER;
         /* CREATE: the id is NUL-terminated inside the payload */
-        if (type == VM_CREATE && !memchr(p + 4, 0, len - 4))
+        if ((type == VM_CREATE || type == VM_ADD) && !memchr(p + 4, 0, len - 4))
+                return -EBADMSG;
+        /* EXEC and the queries: their target is NUL-terminated inside the payload */
+        if ((type == VM_EXEC || (type >= VM_STATS && type <= VM_RESUME)) && !memchr(p, 0, len))
                 return -EBADMSG;
         *f = (struct vm_frame){.type = (uint8_t) type, .stream = vm_get_u32(buf + 4), .len = len, .payload = p};
         *ret_used = VM_FRAME_HEADER + len;

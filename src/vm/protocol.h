@@ -13,9 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define VM_PROTO_MAGIC 0x4376u /* "vC" on the wire */
-#define VM_PROTO_VERSION 3
+#define VM_PROTO_VERSION 4
 #define VM_FRAME_HEADER 12
 #define VM_FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -44,15 +45,30 @@ enum vm_frame_type {
         VM_SIGNAL,      /* u32 signal, u32 flags (VM_SIGNAL_ALL) */
         VM_SHUTDOWN,    /* empty: the agent powers the guest off */
         VM_RESIZE,      /* u32 rows, u32 columns: the terminal's new size */
-        VM_EXEC,        /* process.json (text): run it in the container, on a new stream */
+        VM_EXEC,        /* target, process.json (text): run it in the container, on a new stream */
+        VM_ADD,         /* version 4: u32 flags, NUL-terminated id, config.json: one more container
+                         * in the guest (a Kubernetes pod's), on a stream of its own */
         /* host -> agent, version 3: queries about the container, each on a
          * stream of its own (never the init's), answered there once */
-        VM_STATS = 48, /* empty: STATS_REPLY */
-        VM_PS,         /* empty: PS_REPLY */
-        VM_UPDATE,     /* linux.resources (JSON): OK or ERROR */
-        VM_PAUSE,      /* empty: freeze the container's cgroup in the guest; OK or ERROR */
-        VM_RESUME,     /* empty: thaw it; OK or ERROR */
+        VM_STATS = 48, /* target: STATS_REPLY */
+        VM_PS,         /* target: PS_REPLY */
+        VM_UPDATE,     /* target, linux.resources (JSON): OK or ERROR */
+        VM_PAUSE,      /* target: freeze the container's cgroup in the guest; OK or ERROR */
+        VM_RESUME,     /* target: thaw it; OK or ERROR */
 };
+
+/* Version 4: EXEC and the queries begin with their target, the id of the
+ * container they are about and a NUL ("" = the container the VM was booted
+ * for; another id names a container ADD made).  The decoder checks the NUL;
+ * this splits the payload into the target and what follows it. */
+static inline const char *vm_target(const uint8_t *payload, uint32_t len, const uint8_t **ret_rest,
+                                    uint32_t *ret_len) {
+        const char *id = (const char *) payload;
+        size_t n = strnlen(id, len);
+        *ret_rest = payload + n + 1;
+        *ret_len = len - (uint32_t) n - 1;
+        return id;
+}
 
 #define VM_SIGNAL_ALL 1u
 #define VM_CREATE_TERMINAL 1u /* CREATE's flags: process.terminal (output is STDOUT only) */

@@ -48,6 +48,9 @@ struct vm_plan {
         /* the container's interfaces (the monitor fills them in, net.c) */
         struct vm_tap taps[VM_MAX_NICS];
         size_t n_taps;
+        /* a pod's sandbox container: the directory shared as tag "pod", where
+         * the pod's other containers' rootfs and volumes appear (docs/vm.md, "Pods") */
+        char *pod_dir;
 };
 
 /* The directory of the guest assets (vmlinux, initramfs.cpio), first of:

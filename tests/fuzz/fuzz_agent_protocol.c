@@ -9,7 +9,9 @@
  *  - the header re-encoded with vm_frame_header() is the input's header;
  *  - no strict prefix of a frame the decoder accepts is refused (a reader
  *    that has part of a valid frame must wait, not drop the connection);
- *  - after a refusal (-EBADMSG) nothing else is returned.
+ *  - after a refusal (-EBADMSG) nothing else is returned;
+ *  - a targeted frame's target (EXEC, the queries) and a CREATE's or ADD's
+ *    id end with a NUL inside the payload.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -42,6 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 vm_frame_header(h, (enum vm_frame_type) f.type, f.stream, f.len);
                 FUZZ_CHECK(memcmp(h, data + off, VM_FRAME_HEADER) == 0);
                 FUZZ_CHECK(vm_frame_type_name(f.type) != NULL);
+                /* a targeted frame (version 4): its target ends inside the payload */
+                if (f.type == VM_EXEC || (f.type >= VM_STATS && f.type <= VM_RESUME)) {
+                        const uint8_t *rest;
+                        uint32_t rest_len;
+                        const char *t = vm_target(f.payload, f.len, &rest, &rest_len);
+                        FUZZ_CHECK(strnlen(t, f.len) < f.len);
+                        FUZZ_CHECK(rest + rest_len == f.payload + f.len);
+                }
+                /* CREATE and ADD: the id's NUL inside the payload, after the flags */
+                if (f.type == VM_CREATE || f.type == VM_ADD)
+                        FUZZ_CHECK(f.len > 4 && memchr(f.payload + 4, 0, f.len - 4) != NULL);
                 /* every strict prefix: wait for more, never refuse */
                 for (size_t k = 0; k < used; k += 1 + used / 64) {
                         struct vm_frame g;

@@ -588,3 +588,168 @@ test_vm_stats_ps_update_pause() {
         wait_status "$id" stopped 60
         assert_ok cocoon delete "$id"
 }
+
+# pod_member BUNDLE SANDBOX-ID SANDBOX-PID CMD...: a container of a pod, as
+# containerd's CRI writes it (docs/vm.md, "Pods"): its annotations, and the
+# pod's IPC, UTS and network namespaces by path (the sandbox's pid).
+pod_member() {
+        local b=$1 sb=$2 sp=$3
+        shift 3
+        make_bundle "$b" "$@"
+        edit_config "$b" 'c.pop("hostname", None)' \
+                'c.setdefault("annotations", {}).update({"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-id": "'"$sb"'"})' \
+                'c["linux"]["namespaces"] = [dict(n, path="/proc/'"$sp"'/ns/" + {"ipc": "ipc", "uts": "uts", "network": "net"}[n["type"]]) if n["type"] in ("ipc", "uts", "network") else n for n in c["linux"]["namespaces"]]'
+}
+
+# ns_ids: the namespaces' ids of the shell that runs it
+NS_IDS='for n in ipc uts net mnt; do readlink /proc/self/ns/$n; done'
+
+# A Kubernetes pod with cocoon alone, Kata's model: the pod's sandbox
+# container boots the VM, its other containers are made inside that VM
+# (joining its IPC, UTS and network namespaces, on their own rootfs), each
+# with a host pid of its own that exits as its init did.
+test_vm_pod_containers_in_the_sandbox_vm() {
+        vm_ready
+        local S A B C sp qp
+        S=$(new_id pod) A=$(new_id job) B=$(new_id app) C=$(new_id killed)
+        echo "nameserver 10.0.0.53" >"$T/resolv.conf"
+        # the pause container: a read-only root without /etc/resolv.conf, as the CRI's
+        make_bundle "$T/pause" sh -c 'exec sleep 100000'
+        edit_config "$T/pause" 'c["hostname"] = "podhost"' 'c["root"]["readonly"] = True' \
+                'c.setdefault("annotations", {}).update({"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "'"$S"'"})' \
+                'c["mounts"].append({"destination":"/etc/resolv.conf","type":"bind","source":"'"$T/resolv.conf"'","options":["rbind","ro"]})'
+        rm -f "$T/pause/rootfs/etc/resolv.conf"
+        create_ctr "$T/pause" "$S"
+        assert_ok cocoon start "$S"
+        sp=$(pid_of "$S")
+        qp=$(qemu_pid "$S")
+        capture cocoon exec "$S" sh -c "$NS_IDS; cat /etc/resolv.conf"
+        assert_eq 0 "$rc" "exec in the pod's sandbox (stderr: $err)"
+        local pod_ns=$out
+        [ "$(wc -l <<<"$pod_ns")" = 5 ] || fail "the sandbox's namespaces: [$pod_ns]"
+
+        # a job: the pod's namespaces but its own mount namespace and rootfs,
+        # a volume, its output and exit status
+        mkdir -p "$T/data"
+        echo from-host >"$T/data/in"
+        pod_member "$T/job" "$S" "$sp" sh -c "$NS_IDS; hostname; cat /marker /data/in; echo from-job >/data/out; exit 5"
+        echo job-root >"$T/job/rootfs/marker"
+        edit_config "$T/job" 'c["mounts"].append({"destination":"/data","type":"bind","source":"'"$T/data"'","options":["rbind","rw"]})'
+        capture cocoon run --bundle "$T/job" "$A"
+        assert_eq 5 "$rc" "exit code of the pod's job (stderr: $err)"
+        local job_ns
+        job_ns=$(head -4 <<<"$out")
+        assert_eq "$(head -3 <<<"$pod_ns")" "$(head -3 <<<"$job_ns")" "the job's IPC, UTS and network namespaces (the pod's)"
+        assert_ne "$(sed -n 4p <<<"$pod_ns")" "$(sed -n 4p <<<"$job_ns")" "the job's mount namespace"
+        assert_eq "podhost
+job-root
+from-host" "$(tail -n +5 <<<"$out")" "the job's hostname, rootfs and volume"
+        assert_eq from-job "$(cat "$T/data/out")" "the file the job wrote to its volume"
+        [ -z "$(ls "$ROOT/$S/pod")" ] || fail "the job's mounts are left in the pod's share: $(ls "$ROOT/$S/pod")"
+
+        # a terminal (kubectl run -it): the master of a pty on the console
+        # socket, the container's own pty in the guest
+        local D o
+        D=$(new_id tty)
+        pod_member "$T/tty" "$S" "$sp" sh -c 'test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; stty size; hostname; read line; echo "got:$line"'
+        edit_config "$T/tty" 'c["process"]["terminal"] = True' 'c["process"]["consoleSize"] = {"height": 33, "width": 101}'
+        console_receiver "$T/c.sock" "$T/c.out" 'some-input\n'
+        create_ctr "$T/tty" "$D" --console-socket "$T/c.sock"
+        assert_ok cocoon start "$D"
+        wait_status "$D" stopped 60
+        wait_pid_gone "$console_pid"
+        o=$(tr -d '\r' <"$T/c.out")
+        assert_contains "$o" "ALL-TTY
+33 101
+podhost" "the pod container's terminal"
+        assert_contains "$o" "got:some-input" "input on the pod container's terminal"
+        assert_ok cocoon delete "$D"
+
+        # a long-running container: exec in it, stats, ps, pause, kill --all, delete
+        pod_member "$T/app" "$S" "$sp" sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
+        edit_config "$T/app" 'c["linux"].setdefault("resources", {}).update({"memory": {"limit": 67108864}, "pids": {"limit": 30}})'
+        create_ctr "$T/app" "$B"
+        assert_eq created "$(status_of "$B")" "the app's state after create"
+        assert_ok cocoon start "$B"
+        assert_eq running "$(status_of "$B")" "the app's state after start"
+        capture cocoon exec "$B" sh -c 'hostname; test -e /marker; echo "marker=$?"; exit 3'
+        assert_eq 3 "$rc" "exit code of an exec in the app (stderr: $err)"
+        assert_eq "podhost
+marker=1" "$out" "the exec'd process's view (the app's rootfs, the pod's hostname)"
+        capture cocoon events --stats "$B"
+        assert_eq 0 "$rc" "events --stats of the app (stderr: $err)"
+        # (its own cgroup in the guest, with its own limits)
+        assert_eq 67108864 "$(json_get 'd["data"]["memory"]["usage"]["limit"]' <<<"$out")" "the app's memory limit in its stats"
+        assert_eq 30 "$(json_get 'd["data"]["pids"]["limit"]' <<<"$out")" "the app's pids limit in its stats"
+        [ "$(json_get 'd["data"]["pids"]["current"]' <<<"$out")" -ge 2 ] || fail "the app's processes in its stats: $out"
+        capture cocoon ps "$B"
+        assert_eq 0 "$rc" "ps of the app (stderr: $err)"
+        assert_contains "$out" "while :" "the app's processes (the guest's)"
+        assert_not_contains "$out" "sleep 100000" "the app's processes (not the sandbox's)"
+        assert_ok cocoon pause "$B"
+        assert_eq paused "$(status_of "$B")" "the app's state after pause"
+        assert_eq running "$(status_of "$S")" "the sandbox's state while the app is paused"
+        assert_ok cocoon resume "$B"
+        assert_eq running "$(status_of "$B")" "the app's state after resume"
+        # kill --all: TERM to each of its processes, its trap exits 0
+        assert_ok cocoon kill --all "$B" TERM
+        wait_status "$B" stopped 60
+        assert_ok cocoon delete "$B"
+        [ ! -e "$ROOT/$B" ] || fail "the app's state is left"
+
+        # shareProcessNamespace (the pod's pid namespace too): the sandbox
+        # sees the member's process; SIGKILL to the member's host pid ends
+        # it in the guest as well
+        pod_member "$T/killed" "$S" "$sp" sh -c 'exec sleep 424242'
+        edit_config "$T/killed" 'c["linux"]["namespaces"] = [dict(n, path="/proc/'"$sp"'/ns/pid") if n["type"] == "pid" else n for n in c["linux"]["namespaces"]]'
+        create_ctr "$T/killed" "$C"
+        assert_ok cocoon start "$C"
+        capture cocoon exec "$S" ps -o args
+        assert_contains "$out" "sleep 424242" "the member's process, seen from the pod's pid namespace"
+        assert_ok cocoon kill "$C" KILL
+        wait_status "$C" stopped 60
+        assert_ok cocoon delete "$C"
+        local i=0
+        while capture cocoon exec "$S" ps -o args && [[ "$out" == *"sleep 424242"* ]]; do
+                i=$((i + 1))
+                [ "$i" -lt 20 ] || fail "the killed member's process lives on in the guest: $out"
+                sleep 0.5
+        done
+
+        # a namespace that is not the pod's is refused, and leaves nothing
+        pod_member "$T/bad" "$S" "$sp" true
+        edit_config "$T/bad" 'c["linux"]["namespaces"] = [dict(n, path="/proc/self/ns/net") if n["type"] == "network" else n for n in c["linux"]["namespaces"]]'
+        local bad
+        bad=$(new_id bad)
+        capture cocoon create --bundle "$T/bad" "$bad"
+        assert_ne 0 "$rc" "create with another network namespace"
+        assert_contains "$err" "is not a namespace of the pod's sandbox container" "the refusal"
+        [ ! -e "$ROOT/$bad" ] && [ -z "$(ls "$ROOT/$S/pod")" ] || fail "a refused member left state or mounts"
+        # so is a pod sandbox that is not there
+        edit_config "$T/bad" 'c["annotations"]["io.kubernetes.cri.sandbox-id"] = "no-such-pod"'
+        capture cocoon create --bundle "$T/bad" "$bad"
+        assert_ne 0 "$rc" "create in a pod that is not there"
+        assert_contains "$err" 'pod sandbox "no-such-pod", which is not a container of this --root' "the refusal"
+        assert_eq 1 "$(grep -c . <<<"$err")" "lines of the refusal: [$err]"
+        [ ! -e "$ROOT/$bad" ] || fail "a refused member left state"
+
+        # the guest can write to the share: what it plants there (as a
+        # symlink out of it, here made on the host as QEMU would) must not
+        # steer the clean-up (no unmount, no removal through it)
+        mkdir -p "$T/canary/mnt"
+        echo keep >"$T/canary/file"
+        mount -t tmpfs cocoon-canary "$T/canary/mnt"
+        ln -s "$T/canary" "$ROOT/$S/pod/planted"
+        mkdir "$ROOT/$S/pod/dir" && ln -s "$T/canary" "$ROOT/$S/pod/dir/link"
+
+        # the pod goes: its VM, and nothing under its share
+        assert_ok cocoon kill "$S" KILL
+        wait_status "$S" stopped 60
+        assert_ok cocoon delete "$S"
+        wait_pid_gone "$qp"
+        ! grep -q "$ROOT/$S" /proc/self/mountinfo || fail "mounts left: $(grep "$ROOT/$S" /proc/self/mountinfo)"
+        [ ! -e "$ROOT/$S" ] || fail "the pod's state is left"
+        mountpoint -q "$T/canary/mnt" || fail "the clean-up unmounted through a symlink the guest could plant"
+        assert_eq keep "$(cat "$T/canary/file" 2>/dev/null)" "a file behind a planted symlink"
+        umount "$T/canary/mnt"
+}

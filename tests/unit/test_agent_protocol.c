@@ -66,15 +66,34 @@ static void test_malformed(void) {
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
         n = frame(buf, VM_CREATE, 0, "\0\0\0\0a\0{}", 8);
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
-        /* EXEC: a process object at least, on a stream of its own (not the init's) */
-        n = frame(buf, VM_EXEC, 0, "{}", 2);
+        /* EXEC: its target's NUL and a process object at least, on a stream
+         * of its own (not the init's) */
+        n = frame(buf, VM_EXEC, 0, "\0{}", 3);
         CHECK_INT_EQ(vm_frame_parse(buf, VM_FRAME_HEADER, &f, &used), -EBADMSG);
-        n = frame(buf, VM_EXEC, 3, "{", 1);
+        n = frame(buf, VM_EXEC, 3, "\0{", 2);
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
-        n = frame(buf, VM_EXEC, 3, "{}", 2);
+        n = frame(buf, VM_EXEC, 3, "{}}", 3); /* no target */
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        n = frame(buf, VM_EXEC, 3, "\0{}", 3);
         CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
         CHECK(f.type == VM_EXEC && f.stream == 3 && used == n);
         CHECK_INT_EQ(vm_frame_parse(buf, n - 1, &f, &used), 0);
+        n = frame(buf, VM_EXEC, 3, "c2\0{}", 5);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+        const uint8_t *rest;
+        uint32_t rest_len;
+        CHECK(!strcmp(vm_target(f.payload, f.len, &rest, &rest_len), "c2") && rest_len == 2 && !memcmp(rest, "{}", 2));
+        /* ADD (version 4): as CREATE, on a stream of its own */
+        n = frame(buf, VM_ADD, 4, "\0\0\0\0c2\0{}", 9);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+        CHECK(f.type == VM_ADD && f.stream == 4 && used == n);
+        CHECK(!strcmp(vm_frame_type_name(VM_ADD), "ADD"));
+        n = frame(buf, VM_ADD, 0, "\0\0\0\0c2\0{}", 9);
+        CHECK_INT_EQ(vm_frame_parse(buf, VM_FRAME_HEADER, &f, &used), -EBADMSG);
+        n = frame(buf, VM_ADD, 4, "\0\0\0\0abcdef", 10);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        n = frame(buf, VM_ADD, 4, "\0\0\0\0a", 5);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
         /* every byte value in every header position: no crash, and only
          * complete valid frames are accepted */
         for (int pos = 0; pos < VM_FRAME_HEADER; pos++)
@@ -127,8 +146,8 @@ static void test_reader(void) {
 static void test_exec_streams(void) {
         int sv[2];
         CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-        const char *proc = "{\"args\":[\"sh\"],\"cwd\":\"/\"}";
-        CHECK_INT_EQ(vm_frame_send(sv[0], VM_EXEC, 1, proc, strlen(proc)), 0);
+        static const char proc[] = "c1\0{\"args\":[\"sh\"],\"cwd\":\"/\"}";
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_EXEC, 1, proc, sizeof proc - 1), 0);
         CHECK_INT_EQ(vm_frame_send(sv[0], VM_STARTED, 1, NULL, 0), 0);
         CHECK_INT_EQ(vm_frame_send(sv[0], VM_STDOUT, 0, "init", 4), 0);
         CHECK_INT_EQ(vm_frame_send(sv[0], VM_STDOUT, 1, "exec", 4), 0);
@@ -137,7 +156,7 @@ static void test_exec_streams(void) {
         static struct vm_reader r;
         struct vm_frame f;
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
-        CHECK(f.type == VM_EXEC && f.stream == 1 && f.len == strlen(proc) && !memcmp(f.payload, proc, f.len));
+        CHECK(f.type == VM_EXEC && f.stream == 1 && f.len == sizeof proc - 1 && !memcmp(f.payload, proc, f.len));
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
         CHECK(f.type == VM_STARTED && f.stream == 1);
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
@@ -152,24 +171,38 @@ static void test_exec_streams(void) {
 }
 
 /* Version 3's queries: each on a stream of its own, answered there once;
- * fixed sizes where there is nothing to carry, JSON at least "{}" else. */
+ * since version 4 each begins with its target (a container id and a NUL),
+ * then JSON at least "{}" where there is something to carry. */
 static void test_queries(void) {
         uint8_t buf[64];
         struct vm_frame f;
         size_t used, n;
         const unsigned empty[] = {VM_STATS, VM_PS, VM_PAUSE, VM_RESUME};
         for (size_t i = 0; i < ELEMENTSOF(empty); i++) {
-                n = frame(buf, empty[i], 5, NULL, 0);
+                n = frame(buf, empty[i], 5, "\0", 1);
                 CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
                 CHECK(f.type == empty[i] && f.stream == 5 && used == n);
+                n = frame(buf, empty[i], 5, "pod-c\0", 6);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+                const uint8_t *rest;
+                uint32_t rest_len;
+                CHECK(!strcmp(vm_target(f.payload, f.len, &rest, &rest_len), "pod-c") && rest_len == 0);
                 /* never on the init's stream, refused from the header */
-                n = frame(buf, empty[i], 0, NULL, 0);
+                n = frame(buf, empty[i], 0, "\0", 1);
                 CHECK_INT_EQ(vm_frame_parse(buf, VM_FRAME_HEADER, &f, &used), -EBADMSG);
-                /* no payload where none belongs */
+                /* a target, NUL-terminated */
+                n = frame(buf, empty[i], 5, NULL, 0);
+                CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
                 n = frame(buf, empty[i], 5, "x", 1);
                 CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
         }
-        const unsigned json[] = {VM_UPDATE, VM_STATS_REPLY, VM_PS_REPLY};
+        n = frame(buf, VM_UPDATE, 9, "\0{}", 3);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
+        n = frame(buf, VM_UPDATE, 9, "{}}", 3);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        n = frame(buf, VM_UPDATE, 9, "\0{", 2);
+        CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
+        const unsigned json[] = {VM_STATS_REPLY, VM_PS_REPLY};
         for (size_t i = 0; i < ELEMENTSOF(json); i++) {
                 n = frame(buf, json[i], 9, "{}", 2);
                 CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), 1);
@@ -180,7 +213,7 @@ static void test_queries(void) {
                 CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
         }
         /* the types between the ranges stay unknown */
-        const unsigned unknown[] = {VM_OK + 1, VM_PS_REPLY + 1, VM_EXEC + 1, VM_RESUME + 1};
+        const unsigned unknown[] = {VM_OK + 1, VM_PS_REPLY + 1, VM_ADD + 1, VM_RESUME + 1};
         for (size_t i = 0; i < ELEMENTSOF(unknown); i++) {
                 n = frame(buf, unknown[i], 9, NULL, 0);
                 CHECK_INT_EQ(vm_frame_parse(buf, n, &f, &used), -EBADMSG);
@@ -189,20 +222,20 @@ static void test_queries(void) {
         /* a whole exchange, as the monitor relays it */
         int sv[2];
         CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-        const char *res = "{\"memory\":{\"limit\":67108864}}";
+        static const char res[] = "\0{\"memory\":{\"limit\":67108864}}";
         const char *stats = "{\"memory\":{\"usage\":{\"usage\":4096}}}";
-        CHECK_INT_EQ(vm_frame_send(sv[0], VM_UPDATE, 2, res, strlen(res)), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_UPDATE, 2, res, sizeof res - 1), 0);
         CHECK_INT_EQ(vm_frame_send(sv[0], VM_OK, 2, NULL, 0), 0);
-        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STATS, 3, NULL, 0), 0);
+        CHECK_INT_EQ(vm_frame_send(sv[0], VM_STATS, 3, "\0", 1), 0);
         CHECK_INT_EQ(vm_frame_send(sv[0], VM_STATS_REPLY, 3, stats, strlen(stats)), 0);
         close(sv[0]);
         static struct vm_reader r;
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
-        CHECK(f.type == VM_UPDATE && f.stream == 2 && f.len == strlen(res) && !memcmp(f.payload, res, f.len));
+        CHECK(f.type == VM_UPDATE && f.stream == 2 && f.len == sizeof res - 1 && !memcmp(f.payload, res, f.len));
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
         CHECK(f.type == VM_OK && f.stream == 2);
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
-        CHECK(f.type == VM_STATS && f.stream == 3 && f.len == 0);
+        CHECK(f.type == VM_STATS && f.stream == 3 && f.len == 1);
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 1);
         CHECK(f.type == VM_STATS_REPLY && f.len == strlen(stats) && !memcmp(f.payload, stats, f.len));
         CHECK_INT_EQ(vm_reader_next(&r, sv[1], &f), 0);
