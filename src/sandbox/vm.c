@@ -143,6 +143,8 @@ static int save_guest_size(const struct sandbox_create *sc, const struct vm_plan
         return r < 0 ? log_error_errno(r, "write %s of container \"%s\"", VM_GUEST_FILE, sc->id) : 0;
 }
 
+static void vm_remains(int dirfd);
+
 struct monitor_arg {
         const struct sandbox_create *sc;
         const struct vm_plan *plan;
@@ -175,6 +177,8 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         pid_t pid = -1;
         r = sandbox_keeper_spawn(sc, "the VM's monitor", monitor_main, &ma, &pid, NULL);
         if (r < 0) {
+                /* a monitor that was killed undid nothing itself */
+                vm_remains(sc->lock_fds[0]);
                 vm_plan_free(&plan);
                 return r;
         }
@@ -386,18 +390,22 @@ static int vm_kill(const struct container *c, int sig, bool all) {
         return r;
 }
 
+/* The interfaces of a namespace given by path lose our redirects (the
+ * taps go with QEMU's fds; a namespace of the monitor's own went with it).
+ * The record outlives a monitor killed before it could undo them itself. */
+static void vm_remains(int dirfd) {
+        _cleanup_free_ char *net = NULL;
+        size_t len;
+        if (read_file_at(dirfd, VM_NET_FILE, &net, &len) == 0)
+                (void) vm_net_unwire_recorded(net);
+}
+
 /* QEMU follows the monitor through its parent-death signal; should it
  * still be there (the signal is asynchronous), it is killed and waited for
  * here.  The record names its start time: a recycled pid is left alone. */
 static int vm_destroy(struct cocoon_ctx *ctx, const struct container *c) {
         (void) ctx;
-        /* the interfaces of a namespace given by path lose our redirects
-         * (the taps go with QEMU's fds; a namespace of the monitor's own
-         * went with it) */
-        _cleanup_free_ char *net = NULL;
-        size_t net_len;
-        if (read_file_at(c->dirfd, VM_NET_FILE, &net, &net_len) == 0)
-                (void) vm_net_unwire_recorded(net);
+        vm_remains(c->dirfd);
         _cleanup_free_ char *rec = NULL;
         size_t len;
         if (read_file_at(c->dirfd, VM_QEMU_PID_FILE, &rec, &len) < 0)
@@ -425,6 +433,7 @@ const struct sandbox_ops sandbox_vm_ops = {
         .exec = vm_exec,
         .kill = vm_kill,
         .destroy = vm_destroy,
+        .remains = vm_remains,
         .stats = vm_stats,
         .ps = vm_ps,
         .update = vm_update,
