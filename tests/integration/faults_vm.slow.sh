@@ -241,9 +241,13 @@ test_vm_fault_start_exec() {
         wait_status "$id" running
         assert_state_truthful "$id"
 
-        # cocoon exec killed before, while and after the guest started the process
-        local i=0
-        for delay in 0 0.05 0.3 2; do
+        # cocoon exec killed before, while and after the guest started the
+        # process.  Once started, the process lives on with its stand-in (as
+        # the none sandbox's exec'd process outlives a killed `cocoon exec`):
+        # then the stand-in is killed, which has the agent kill the process.
+        # Either way no process is left in the guest that nothing waits for.
+        local i=0 standin
+        for delay in 0 0.05 0.3 3; do
                 i=$((i + 1))
                 bg c cc exec "$id" /bin/sleep "90$i"
                 sleep "$delay"
@@ -251,11 +255,21 @@ test_vm_fault_start_exec() {
                 reap "$c"
                 assert_eq 137 "$bgrc" "status of exec killed after ${delay}s"
                 assert_eq running "$(cc state "$id" | json_get 'd["status"]')" "state after a killed exec"
+                standin=$(pgrep -f -- " exec $id /bin/sleep 90$i\$" || true)
+                if [ -n "$standin" ]; then
+                        track_pid "$standin"
+                        assert_eq cocoon-vm-exec "$(cat "/proc/$standin/comm")" "what is left of exec killed after ${delay}s"
+                        assert_contains "$(cc ps "$id")" "sleep 90$i" "the guest's processes"
+                        kill -KILL "$standin"
+                        note "exec killed after ${delay}s: its stand-in was left, then killed"
+                else
+                        note "exec killed after ${delay}s: no stand-in, the process never ran or was killed"
+                fi
                 wait_long 60 lacks_guest_proc "$id" "sleep 90$i"
         done
-        # the stand-in (exec -d's pid) killed: its process goes too
+        [ -n "$standin" ] || fail "exec killed 3 s after it began left no stand-in: was the process started?"
+        # the stand-in of exec -d (its pid file) killed: its process goes too
         assert_ok cc exec -d --pid-file "$T/standin" "$id" /bin/sleep 2000
-        local standin
         standin=$(cat "$T/standin")
         track_pid "$standin"
         assert_contains "$(cc ps "$id")" "sleep 2000" "the guest's processes"
@@ -341,6 +355,7 @@ init" "$out" "PID 1 of the guest (the agent) before and after kill -9 1"
         wait_status "$id" stopped 60
         wait_pid_gone "$Q"
         assert_state_truthful "$id"
+        note "the monitor: $(errors "$T/create.err")"
         assert_one_line "$(errors "$T/create.err")" "the monitor's stderr"
         assert_contains "$(cat "$T/create.err")" "QEMU of container \"$id\" exited" "the monitor's line"
         assert_contains "$(cat "$ROOT/$id/console.log")" "Kernel panic" "the guest's console"
@@ -382,6 +397,9 @@ test_vm_fault_delete() {
         kill -KILL "$c" 2>/dev/null || true # (it may have finished)
         reap "$c"
         note "delete --force killed with QEMU: exited $bgrc"
+        # the monitor follows its QEMU (one line, then SIGKILL): settled, the state can tell
+        wait_pid_gone "$Q"
+        wait_long 30 pid_gone "$S"
         if ! half_state "$id" "delete killed" "$S" "$Q"; then
                 assert_state_truthful "$id"
                 delete_clean "$id" "$S" "$Q"

@@ -76,7 +76,8 @@ reap() {
 # under none and vm, where S is the monitor), G (the Gofer, under sentry)
 # and Q (QEMU, under vm) of a created container, tracked.
 container_pids() {
-        S=$(pid_of "$1") W=$S G="" Q=""
+        S=$(json_get 'd["pid"]' <<<"$(cc state "$1")") # (cc: $ROOT may have changed since common.sh)
+        W=$S G="" Q=""
         track_pid "$S"
         if [ "$SB" = sentry ]; then sentry_pids "$1"; fi
         if [ "$SB" = vm ]; then
