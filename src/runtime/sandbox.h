@@ -100,9 +100,10 @@ struct sandbox_ops {
         int (*destroy)(struct cocoon_ctx *ctx, const struct container *c);
         /* Optional: release what the sandbox recorded in the state directory
          * `dirfd` apart from state.json (vm: the redirects of a network
-         * namespace given by path), for `delete --force` of a container whose
-         * state.json is missing or corrupt, after its cgroup was emptied.  A
-         * directory without such records is left alone. */
+         * namespace given by path), once the container's processes are gone,
+         * for a create that failed and for `delete --force` of a container
+         * whose state.json is missing or corrupt.  A directory without such
+         * records is left alone. */
         void (*remains)(int dirfd);
         /*
          * Optional, for a sandbox whose workload is not among the host's

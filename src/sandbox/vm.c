@@ -143,8 +143,6 @@ static int save_guest_size(const struct sandbox_create *sc, const struct vm_plan
         return r < 0 ? log_error_errno(r, "write %s of container \"%s\"", VM_GUEST_FILE, sc->id) : 0;
 }
 
-static void vm_remains(int dirfd);
-
 struct monitor_arg {
         const struct sandbox_create *sc;
         const struct vm_plan *plan;
@@ -177,8 +175,6 @@ static int vm_create(const struct sandbox_create *sc, pid_t *ret_pid) {
         pid_t pid = -1;
         r = sandbox_keeper_spawn(sc, "the VM's monitor", monitor_main, &ma, &pid, NULL);
         if (r < 0) {
-                /* a monitor that was killed undid nothing itself */
-                vm_remains(sc->lock_fds[0]);
                 vm_plan_free(&plan);
                 return r;
         }
@@ -392,7 +388,8 @@ static int vm_kill(const struct container *c, int sig, bool all) {
 
 /* The interfaces of a namespace given by path lose our redirects (the
  * taps go with QEMU's fds; a namespace of the monitor's own went with it).
- * The record outlives a monitor killed before it could undo them itself. */
+ * The record outlives a monitor killed before it could undo them itself
+ * (create kills it when it fails, even during the monitor's own unwinding). */
 static void vm_remains(int dirfd) {
         _cleanup_free_ char *net = NULL;
         size_t len;

@@ -82,8 +82,9 @@ assert_net_as_before() {
 # ------------------------------------------------------------ create
 
 # cocoon create killed, QEMU killed and the monitor killed at each step of
-# create, the boot included; with a network namespace given by path, whose
-# interface the monitor redirects to QEMU's tap before QEMU starts.
+# create, the boot included, and create failing after the boot; with a
+# network namespace given by path, whose interface the monitor redirects to
+# QEMU's tap before QEMU starts.
 test_vm_fault_create() {
         vm_assets
         local id c m kind
@@ -168,6 +169,17 @@ test_vm_fault_create() {
                 fi
                 assert_net_as_before "after $what was killed during the boot"
         done
+
+        # create failing once the guest is up (its --pid-file cannot be
+        # written): create kills the monitor, which undoes nothing itself
+        id=$(new_id p)
+        local rc=0
+        cc create --bundle "$B" --pid-file "$T/missing/pid" "$id" </dev/null >/dev/null 2>"$T/p.err" || rc=$?
+        [ "$rc" != 0 ] || fail "create succeeded with a pid file in a missing directory"
+        assert_one_line "$(errors "$T/p.err")" "stderr of create"
+        assert_contains "$(cat "$T/p.err")" "$T/missing/pid"
+        assert_gone "$id"
+        assert_net_as_before "after a create that failed once the guest was up"
 }
 
 # ------------------------------------------------------------ created, running
