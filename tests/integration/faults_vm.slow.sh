@@ -50,7 +50,8 @@ pid_gone() { ! pid_alive "$1"; }
 with_netns() {
         local n=$((RANDOM % 200 + 20))
         NS=cocoon-$TOKEN HV=cf$((RANDOM))
-        trap 'ip netns del "$NS" 2>/dev/null; ip link del "$HV" 2>/dev/null; true' EXIT
+        # (errexit holds in the trap: deleting the namespace may have taken the veth already)
+        trap 'ip netns del "$NS" 2>/dev/null || true; ip link del "$HV" 2>/dev/null || true' EXIT
         ip netns add "$NS"
         ip link add "$HV" type veth peer name eth0 netns "$NS"
         ip addr add "10.202.$n.1/24" dev "$HV"
