@@ -109,10 +109,10 @@ test_vm_fault_create() {
                         # the monitor follows create (parent-death signal)
                         wait_pid_gone "$m"
                         release_hook
-                        half_state "$id" "create killed in $kind" "$m" || {
+                        if ! half_state "$id" "create killed in $kind" "$m"; then
                                 assert_state_truthful "$id"
                                 delete_clean "$id" "$m"
-                        }
+                        fi
                 else
                         kill -KILL "$m"
                         release_hook
