@@ -435,6 +435,12 @@ static int delete_remains(struct cocoon_ctx *ctx, const char *id, int dirfd, con
         int r = destroy_intelrdt(dirfd, id);
         if (r < 0 && ret == 0)
                 ret = r;
+        /* which sandbox made it is in the state that cannot be read */
+        for (enum sandbox_kind k = SANDBOX_NONE; k <= SANDBOX_VM; k++) {
+                const struct sandbox_ops *ops;
+                if (sandbox_lookup(k, &ops) == 0 && ops->remains)
+                        ops->remains(dirfd);
+        }
         r = remove_state_dir(ctx, id);
         return r < 0 ? r : ret;
 }

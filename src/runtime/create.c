@@ -309,6 +309,9 @@ fail:
         if (cg)
                 cgroup_destroy(cg);
         intelrdt_destroy(spec->linux.intel_rdt, id);
+        /* what a keeper made and recorded, it had no chance to undo (killed above, or before) */
+        if (spawned && ops->remains)
+                ops->remains(dirfd);
         if (spawned)
                 poststop_after_failure(spec, &s);
         json_decref(s.cgroup);

@@ -98,6 +98,13 @@ struct sandbox_ops {
         int (*kill)(const struct container *c, int sig, bool all);
         /* Release sandbox resources after the container's processes are gone. */
         int (*destroy)(struct cocoon_ctx *ctx, const struct container *c);
+        /* Optional: release what the sandbox recorded in the state directory
+         * `dirfd` apart from state.json (vm: the redirects of a network
+         * namespace given by path), once the container's processes are gone,
+         * for a create that failed and for `delete --force` of a container
+         * whose state.json is missing or corrupt.  A directory without such
+         * records is left alone. */
+        void (*remains)(int dirfd);
         /*
          * Optional, for a sandbox whose workload is not among the host's
          * processes (vm: it is in the guest, reached through the monitor).

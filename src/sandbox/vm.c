@@ -396,17 +396,22 @@ static int vm_kill(const struct container *c, int sig, bool all) {
         return r;
 }
 
+/* The interfaces of a namespace given by path lose our redirects (the
+ * taps go with QEMU's fds; a namespace of the monitor's own went with it).
+ * The record outlives a monitor killed before it could undo them itself
+ * (create kills it when it fails, even during the monitor's own unwinding). */
+static void vm_remains(int dirfd) {
+        _cleanup_free_ char *net = NULL;
+        size_t len;
+        if (read_file_at(dirfd, VM_NET_FILE, &net, &len) == 0)
+                (void) vm_net_unwire_recorded(net);
+}
+
 /* QEMU follows the monitor through its parent-death signal; should it
  * still be there (the signal is asynchronous), it is killed and waited for
  * here.  The record names its start time: a recycled pid is left alone. */
 static int kill_qemu(const struct container *c) {
-        /* the interfaces of a namespace given by path lose our redirects
-         * (the taps go with QEMU's fds; a namespace of the monitor's own
-         * went with it) */
-        _cleanup_free_ char *net = NULL;
-        size_t net_len;
-        if (read_file_at(c->dirfd, VM_NET_FILE, &net, &net_len) == 0)
-                (void) vm_net_unwire_recorded(net);
+        vm_remains(c->dirfd);
         _cleanup_free_ char *rec = NULL;
         size_t len;
         if (read_file_at(c->dirfd, VM_QEMU_PID_FILE, &rec, &len) < 0)
@@ -444,6 +449,7 @@ const struct sandbox_ops sandbox_vm_ops = {
         .exec = vm_exec,
         .kill = vm_kill,
         .destroy = vm_destroy,
+        .remains = vm_remains,
         .stats = vm_stats,
         .ps = vm_ps,
         .update = vm_update,

@@ -9,9 +9,9 @@
 #
 # A step is reached deterministically: a hook of that step stalls (it
 # touches a file and waits for a release file) and the test kills while it
-# waits. The `vm` sandbox (QEMU, agent) does not exist yet: no tests for it.
-# Killing a running container's Sentry or Gofer is in sentry.sh
-# (test_sentry_killed_*).
+# waits. Killing a running container's Sentry or Gofer is in sentry.sh
+# (test_sentry_killed_*); the vm sandbox's faults (QEMU, the monitor, the
+# agent) are in faults_vm.slow.sh.
 
 # shellcheck source=tests/lib/faults.sh
 source "$TESTS_DIR/lib/faults.sh"

@@ -52,12 +52,16 @@ bg() {
         track_pid "$!"
 }
 
+# errors FILE: FILE without the warning of a host where /dev/kvm opens but
+# QEMU cannot use it (vm: the guest is booted again under TCG, docs/vm.md)
+errors() { grep -v "QEMU could not run the guest with KVM" "$1" || true; }
+
 # assert_failed_setup_lines: stderr of a create that failed because a
 # process died half-way is one line naming the death (under sentry the
 # supervisor's line about the init, not a second one about itself).
 assert_failed_setup_lines() {
         local e
-        e=$(cat "$T/bg.err")
+        e=$(errors "$T/bg.err")
         assert_one_line "$e" "stderr of create"
         assert_contains "$e" "died during set-up" "stderr of create"
 }
@@ -69,12 +73,23 @@ reap() {
 }
 
 # container_pids ID: S (the state's pid), W (the workload's init: S itself
-# under none) and G (the Gofer, under sentry) of a created container, tracked.
+# under none and vm, where S is the monitor), G (the Gofer, under sentry)
+# and Q (QEMU, under vm) of a created container, tracked.
 container_pids() {
-        S=$(pid_of "$1") W=$S G=""
+        S=$(json_get 'd["pid"]' <<<"$(cc state "$1")") # (cc: $ROOT may have changed since common.sh)
+        W=$S G="" Q=""
         track_pid "$S"
         if [ "$SB" = sentry ]; then sentry_pids "$1"; fi
+        if [ "$SB" = vm ]; then
+                Q=$(qemu_of "$1")
+                track_pid "$Q"
+        fi
+        return 0
 }
+
+# qemu_of ID: the pid of the container's QEMU, as its monitor recorded it
+# (vm; empty before QEMU started).
+qemu_of() { cut -d' ' -f1 "$ROOT/$1/qemu.pid" 2>/dev/null || true; }
 
 # sentry_pids ID: S, W, G of a created container (from state.json and /proc).
 sentry_pids() {
@@ -141,6 +156,10 @@ assert_gone() {
                 [ -n "$p" ] && [ "$p" != 0 ] || continue
                 wait_pid_gone "$p"
         done
+        # a QEMU of the container that no pid given names (vm: `-name cocoon-ID`)
+        local q
+        q=$(pgrep -f "^qemu-system-[^ ]* -name cocoon-$id( |$)" || true)
+        [ -z "$q" ] || fail "QEMU of $id left: pid $q"
         local cg
         cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)
         [ -z "$cg" ] || fail "cgroup left: $cg"
