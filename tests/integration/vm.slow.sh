@@ -192,6 +192,23 @@ test_vm_readonly_root_and_pids_limit() {
         assert_not_contains "$err" "QEMU of container" "the monitor's view"
 }
 
+# A user namespace in the guest: the container's init, root mapped to
+# 200000, chdirs to the agent's copy of the bundle (relative bind sources),
+# which must be searchable by that uid (it was 0700: every user-namespaced
+# container failed with "chdir /run/bundle: Permission denied").
+test_vm_user_namespace() {
+        vm_ready
+        local B=$T/b
+        make_bundle "$B" sh -c 'echo "uid=$(id -u)"; cat /proc/self/uid_map'
+        edit_config "$B" 'c["linux"]["namespaces"].append({"type": "user"})' \
+                'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]' \
+                'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "exit code (stderr: $err)"
+        assert_contains "$out" "uid=0" "the workload's uid"
+        assert_match "$out" '0 +200000 +65536' "the guest's uid_map"
+}
+
 test_vm_terminal_console_socket() {
         vm_ready
         local B=$T/b id
