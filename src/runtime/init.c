@@ -290,6 +290,15 @@ static int namespaces_ready(void *arg) {
         return hooks_run(cs->a->spec, OCI_HOOK_CREATE_CONTAINER, cs->state);
 }
 
+/* The mask survives execve: the workload starts with none blocked, whatever
+ * its runtime blocked (the vm agent blocks SIGCHLD for its signalfd, and a
+ * shell with SIGCHLD blocked never returns from `wait`). */
+static void unblock_signals(void) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* After `start` released us, before execve, as the container's user (runc's point). */
 static int start_container_hooks(const struct create_step *cs) {
         if (!cs->a->spec->n_hooks[OCI_HOOK_START_CONTAINER])
@@ -370,6 +379,7 @@ int init_container(void *arg, int sync_fd) {
         log_forward_to(conn);
         if (start_container_hooks(&cs) < 0)
                 _exit(127);
+        unblock_signals();
         execve(path, p->args, env);
         process_exec_error(-errno, "exec: \"%s\"", path);
         _exit(127);
@@ -397,6 +407,7 @@ int init_exec(void *arg, int sync_fd) {
         if (a->sentry && sync_expect(sync_fd, SYNC_GO, NULL) < 0)
                 _exit(1);
         /* sync_fd is close-on-exec: the parent reads EOF when execve succeeds */
+        unblock_signals();
         execve(path, p->args, env);
         process_exec_error(-errno, "exec: \"%s\"", path);
         _exit(127);

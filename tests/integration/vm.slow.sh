@@ -209,6 +209,24 @@ test_vm_user_namespace() {
         assert_match "$out" '0 +200000 +65536' "the guest's uid_map"
 }
 
+# The agent blocks SIGCHLD (its signalfd); the mask survives fork and
+# execve, and a workload started with SIGCHLD blocked hangs in a shell's
+# `wait` (a fork bomb's shells stalled that way): the init and an exec'd
+# process start with nothing blocked.
+test_vm_workload_signal_mask() {
+        vm_ready
+        local B=$T/b id
+        make_bundle "$B" sh -c 'grep -E "^SigBlk" /proc/self/status; sleep 100'
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" >"$T/init.out" || fail "create"
+        assert_ok cocoon start "$id"
+        wait_for grep -q SigBlk "$T/init.out"
+        assert_eq "SigBlk:	0000000000000000" "$(cat "$T/init.out")" "the init's blocked signals"
+        capture cocoon exec "$id" /bin/grep -E '^SigBlk' /proc/self/status
+        assert_eq "SigBlk:	0000000000000000" "$out" "an exec'd process's blocked signals"
+        cocoon delete --force "$id"
+}
+
 test_vm_terminal_console_socket() {
         vm_ready
         local B=$T/b id
