@@ -96,7 +96,11 @@ bad_row() {
         local -a argv
         eval "argv=($args)"
         want=$(eval "echo \"$want\"")
-        capture timeout 20 "$COCOON" --sandbox "$SB" "${argv[@]}"
+        # (a row that boots a VM takes 10 to 40 s under TCG on a loaded host,
+        # and the guest's own timeout is 180 s)
+        local tmo=20
+        [ "$SB" != vm ] || tmo=240
+        capture timeout "$tmo" "$COCOON" --sandbox "$SB" "${argv[@]}"
         local m
         for m in "${RO_MOUNTS[@]}"; do umount "$m"; done
         [ "$rc" != 124 ] || fail "hung"
