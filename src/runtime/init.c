@@ -234,9 +234,20 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         return 0;
 }
 
+/* The mask survives execve: the workload starts with none blocked, whatever
+ * its runtime blocked (the vm agent blocks SIGCHLD for its signalfd, and a
+ * shell with SIGCHLD blocked never returns from `wait`). */
+static void unblock_signals(void) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Everything after the filesystem, then tell the parent we are ready. */
 static int finish_and_report(const struct init_args *a, const struct oci_process *p, int sync_fd, char **ret_path,
                              char ***ret_env) {
+        /* before the seccomp filter, which need not allow rt_sigprocmask */
+        unblock_signals();
         /* the environment first: the seccomp filter is loaded at the end of finish_process */
         *ret_env = build_env(p, a->listen_fds);
         if (!*ret_env)
@@ -288,15 +299,6 @@ static int namespaces_ready(void *arg) {
         if (chdir(cs->a->rootfs) < 0)
                 return log_error_errno(-errno, "chdir %s", cs->a->rootfs);
         return hooks_run(cs->a->spec, OCI_HOOK_CREATE_CONTAINER, cs->state);
-}
-
-/* The mask survives execve: the workload starts with none blocked, whatever
- * its runtime blocked (the vm agent blocks SIGCHLD for its signalfd, and a
- * shell with SIGCHLD blocked never returns from `wait`). */
-static void unblock_signals(void) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* After `start` released us, before execve, as the container's user (runc's point). */
@@ -379,7 +381,6 @@ int init_container(void *arg, int sync_fd) {
         log_forward_to(conn);
         if (start_container_hooks(&cs) < 0)
                 _exit(127);
-        unblock_signals();
         execve(path, p->args, env);
         process_exec_error(-errno, "exec: \"%s\"", path);
         _exit(127);
@@ -407,7 +408,6 @@ int init_exec(void *arg, int sync_fd) {
         if (a->sentry && sync_expect(sync_fd, SYNC_GO, NULL) < 0)
                 _exit(1);
         /* sync_fd is close-on-exec: the parent reads EOF when execve succeeds */
-        unblock_signals();
         execve(path, p->args, env);
         process_exec_error(-errno, "exec: \"%s\"", path);
         _exit(127);
