@@ -6,6 +6,7 @@
 #
 #   bash bench/neighbour.sh
 #   RUNTIMES=sentry K=40 bash bench/neighbour.sh
+#   RUNTIMES=vm K=8 bash bench/neighbour.sh   (each container boots a VM)
 #
 # Attacks (each in a fresh attacker container, its program started by `run -d`):
 #   fork-bomb   pids.limit 96, every shell forks two more, again and again
@@ -46,8 +47,8 @@ bench_multi_setup neighbour bin/sleep
 rt_cmd() {
         case $1 in
         runc) echo "$RUNC --root $work/root-runc" ;;
-        none | sentry) echo "$COCOON --root $work/root-$1 --sandbox $1" ;;
-        *) bench_die "unknown runtime $1 (none, sentry or runc)" ;;
+        none | sentry | vm) echo "$COCOON --root $work/root-$1 --sandbox $1" ;;
+        *) bench_die "unknown runtime $1 (none, sentry, vm or runc)" ;;
         esac
 }
 

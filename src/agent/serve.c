@@ -175,7 +175,9 @@ static int write_bundle(const char *config, size_t len, json_t **ret_net) {
         json_decref(doc);
         if (!text)
                 return -ENOMEM;
-        r = mkdir_p(AGENT_BUNDLE, 0700);
+        /* searchable by the container's init, which chdirs here (relative bind
+         * sources) as whatever uid a user namespace maps root to */
+        r = mkdir_p(AGENT_BUNDLE, 0755);
         if (r == 0)
                 r = write_file_at(AT_FDCWD, AGENT_BUNDLE "/config.json", text, strlen(text),
                                   O_CREAT | O_TRUNC | O_WRONLY);

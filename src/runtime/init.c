@@ -234,9 +234,20 @@ static int finish_process(const struct init_args *a, const struct oci_process *p
         return 0;
 }
 
+/* The mask survives execve: the workload starts with none blocked, whatever
+ * its runtime blocked (the vm agent blocks SIGCHLD for its signalfd, and a
+ * shell with SIGCHLD blocked never returns from `wait`). */
+static void unblock_signals(void) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Everything after the filesystem, then tell the parent we are ready. */
 static int finish_and_report(const struct init_args *a, const struct oci_process *p, int sync_fd, char **ret_path,
                              char ***ret_env) {
+        /* before the seccomp filter, which need not allow rt_sigprocmask */
+        unblock_signals();
         /* the environment first: the seccomp filter is loaded at the end of finish_process */
         *ret_env = build_env(p, a->listen_fds);
         if (!*ret_env)

@@ -378,7 +378,16 @@ static void start_reply(struct monitor *m, const struct vm_frame *f) {
         if (f->type == VM_ERROR) {
                 /* `cocoon start` reads sync records on this socket (runtime/start.c) */
                 struct sync_msg msg = {.type = SYNC_ERROR, .value = (int32_t) vm_get_u32(f->payload)};
-                snprintf(msg.msg, sizeof msg.msg, "%.*s", (int) (f->len - 4), (const char *) f->payload + 4);
+                const char *text = (const char *) f->payload + 4;
+                size_t len = f->len - 4;
+                /* the guest's container_start named the container in its line, and
+                 * `cocoon start` names it again: one prefix, not two */
+                _cleanup_free_ char *prefix = strdup_printf("start container \"%s\": ", m->sc->id);
+                if (prefix && len >= strlen(prefix) && !strncmp(text, prefix, strlen(prefix))) {
+                        text += strlen(prefix);
+                        len -= strlen(prefix);
+                }
+                snprintf(msg.msg, sizeof msg.msg, "%.*s", (int) len, text);
                 (void) !write(m->start_conn, &msg, sizeof msg);
         }
         close(m->start_conn); /* EOF: started */

@@ -1,14 +1,18 @@
 # shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
 # Resource exhaustion from inside a container (issue 8, item 2), under the
-# sandboxes `none` and `sentry`: a fork bomb under pids.limit, a memory bomb
+# sandboxes `none`, `sentry` and `vm`: a fork bomb under pids.limit, a memory bomb
 # under a memory limit, a full tmpfs, fd exhaustion under RLIMIT_NOFILE and a
 # CPU spinner under a CFS quota.  Each time the limit is enforced on the
 # attacker, and the container survives as it would under runc: its init
 # still runs, the Sentry (the state's pid), the workload's init and the Gofer
 # are the same processes as before, and a later `cocoon exec` works.
+# Under vm the workload's limits are the guest's (docs/vm.md, "Cgroup"): the
+# guest's counters are read with `cocoon events --stats`, the host cgroup
+# (the monitor and QEMU) must not hit its own limits, and the monitor and
+# QEMU are the processes that must survive.
 # The neighbour's latency during an attack is measured in bench/neighbour.sh
 # (a timing has no place in a timed test).
-# test-timeout: 150
+# test-timeout: 300
 
 # ex_cocoon SANDBOX ARGS...: cocoon with the given sandbox (later commands
 # read the sandbox from the state anyway).
@@ -39,8 +43,12 @@ ex_bundle() {
 # ex_start SANDBOX BUNDLE: create + start; sets $id and $procs ("pid:starttime"
 # of the init, and for sentry of the supervisor and the Gofer).
 ex_start() {
-        local sb=$1 bundle=$2 w s g
+        local sb=$1 bundle=$2 w s g q
         id=$(new_id "$sb")
+        ex_sb=$sb
+        if [ "$sb" = vm ]; then
+                [ -s "$TESTS_DIR/../build/guest/vmlinux" ] || fail "no guest assets in build/guest: run make"
+        fi
         assert_ok ex_cocoon "$sb" create --bundle "$bundle" "$id"
         assert_ok ex_cocoon "$sb" start "$id"
         s=$(pid_of "$id")
@@ -52,6 +60,12 @@ ex_start() {
                 track_pid "$g"
                 assert_eq cocoon-sentry "$(cat "/proc/$s/comm")" "comm of the supervisor"
                 procs="init:$w:$(ex_start_time "$w") sentry:$s:$(ex_start_time "$s") gofer:$g:$(ex_start_time "$g")"
+        elif [ "$sb" = vm ]; then
+                # the guest's init is out of the host's reach: the monitor
+                # and QEMU stand for the container (its init's death ends both)
+                q=$(cut -d' ' -f1 "$ROOT/$id/qemu.pid")
+                track_pid "$q"
+                procs="monitor:$s:$(ex_start_time "$s") qemu:$q:$(ex_start_time "$q")"
         else
                 procs="init:$s:$(ex_start_time "$s")"
         fi
@@ -116,10 +130,39 @@ ex_survived() {
 files" "$out" "output of exec after the attack"
 }
 
+# ex_guest_pids: pids.current of the workload's cgroup in the guest (vm),
+# zombies and threads included; without a pids limit (no pids controller
+# there) the number of its processes.
+ex_guest_pids() {
+        local n
+        n=$(timeout 60 "$COCOON" --root "$ROOT" events --stats "$id" | json_get 'd["data"]["pids"].get("current", "")') || return 1
+        [ -n "$n" ] || n=$(timeout 60 "$COCOON" --root "$ROOT" ps --format json "$id" | json_get 'len(d)') || return 1
+        echo "$n"
+}
+
+# ex_guest_quiet N: wait until the guest's container holds at most N tasks.
+ex_guest_quiet() {
+        local cur
+        for _ in $(seq 1 120); do
+                cur=$(ex_guest_pids) && [ "$cur" -le "$1" ] && return 0
+                sleep 0.5
+        done
+        fail "the guest's pids.current is still $cur (want <= $1)"
+}
+
 # ex_kill_attackers: SIGKILL every process of the container's cgroup but the
 # init and the sandbox's own, until none is left (a fork bomb refills).
+# Under vm the processes are the guest's: `kill -9 -1` from inside reaches
+# every one but the container's init (a pid namespace's init ignores it)
+# and the caller.
 ex_kill_attackers() {
         local dir keep victims
+        if [ "$ex_sb" = vm ]; then
+                capture timeout 60 "$COCOON" --root "$ROOT" exec "$id" /bin/sh -c 'kill -KILL -1; exit 0'
+                [ "$rc" = 0 ] || fail "exec of kill -1 in the guest failed (rc=$rc): $err"
+                ex_guest_quiet 1
+                return 0
+        fi
         dir=$(ex_cgdir pids)
         keep=$(ex_keep_pids | tr '\n' ' ')
         for _ in $(seq 1 200); do
@@ -193,6 +236,66 @@ ex_fork_bomb() {
 test_fork_bomb_none() { ex_fork_bomb none; }
 test_fork_bomb_sentry() { ex_fork_bomb sentry; }
 
+# ex_host_pids_untouched: the host cgroup of a vm container (the monitor and
+# QEMU) never had a fork refused: the guest enforced the limit alone.
+ex_host_pids_untouched() {
+        local dir max
+        dir=$(ex_cgdir pids)
+        max=$(awk '$1 == "max" {print $2}' "$dir/pids.events")
+        assert_eq 0 "${max:-0}" "refused forks in the host cgroup (pids.events; pids.max $(cat "$dir/pids.max"))"
+}
+
+# Under vm the bomb fills the guest's cgroup; the host's pids.max is the
+# limit plus QEMU's threads (docs/vm.md) and must never be reached. The
+# attackers cannot be killed from the host (their pids are the guest's) nor
+# from inside while the bomb holds every pid (an exec needs a fork, which
+# the bomb wins).
+
+# ex_vm_bomb_full: wait until the bomb holds every pid of the guest's
+# container. (It once froze a pid or two short, its shells hung in `wait`
+# beside dead children: the agent's blocked SIGCHLD was inherited.)
+ex_vm_bomb_full() {
+        for _ in $(seq 1 240); do
+                cur=$(ex_guest_pids) || fail "events --stats during the bomb"
+                [ "$cur" -ge 96 ] && break
+                sleep 0.5
+        done
+        assert_eq 96 "$cur" "the guest's pids.current under the bomb"
+}
+
+# ex_stop_bomb_vm BUNDLE: each shell of the bomb stops at the file
+# /tmp/stop-bomb, written on the host into the rootfs the guest shares over
+# 9p, and the bomb drains by itself (each shell ends once its children did).
+ex_stop_bomb_vm() {
+        touch "$1/rootfs/tmp/stop-bomb"
+        ex_guest_quiet 1
+        rm "$1/rootfs/tmp/stop-bomb"
+}
+
+test_fork_bomb_vm() {
+        local B=$T/b cur
+        ex_bundle "$B" "{'pids': {'limit': 96}}"
+        ex_start vm "$B"
+        ex_exec_bg 'b() { while [ ! -e /tmp/stop-bomb ]; do b & b & wait; sleep 0.2; done; }; b'
+        ex_vm_bomb_full
+        for _ in $(seq 1 100); do
+                grep -q "can't fork" "$T/attack.err" && break
+                sleep 0.1
+        done
+        assert_contains "$(head -c 4000 "$T/attack.err")" "can't fork" "stderr of the bomb"
+        sleep 1
+        cur=$(ex_guest_pids)
+        if [ "$cur" -lt 64 ] || [ "$cur" -gt 96 ]; then fail "the guest's pids.current 1 s later: $cur"; fi
+        ex_alive
+        ex_host_pids_untouched
+        note "host cgroup during the bomb: pids.current $(cat "$(ex_cgdir pids)/pids.current") of $(cat "$(ex_cgdir pids)/pids.max")"
+        ex_stop_bomb_vm "$B"
+        wait "$attacker" || true
+        ex_host_pids_untouched
+        ex_survived
+        destroy "$id"
+}
+
 # While a fork bomb holds every pid of the container, a process that is
 # already running creates, writes and reads files (shell builtins only: no
 # fork).  Linux needs no new task for that; under sentry a Sentry worker's
@@ -265,6 +368,46 @@ echo "ok $ok" >/tmp/writer.out' <&8
 test_files_during_fork_bomb_none() { ex_files_during_fork_bomb none; }
 test_files_during_fork_bomb_sentry() { ex_files_during_fork_bomb sentry; }
 
+# Under vm the files are the guest kernel's 9p client talking to QEMU's 9p
+# server on the host, whose worker threads count in the host cgroup (room
+# for them is what the host's pids.max adds): no file call may fail while
+# the bomb holds every pid of the guest's container. The writer waits for
+# /tmp/go (written on the host, seen over 9p) with shell builtins only.
+test_files_during_fork_bomb_vm() {
+        local B=$T/b cur
+        ex_bundle "$B" "{'pids': {'limit': 96}}"
+        ex_start vm "$B"
+        mkfifo "$B/rootfs/tmp/tick" # (a pipe of the guest's: the writer's idle wait)
+        # shellcheck disable=SC2016
+        capture timeout 60 "$COCOON" --root "$ROOT" exec -d "$id" /bin/sh -c '
+while [ ! -e /tmp/go ]; do read -r -t 1 x <>/tmp/tick; done
+exec 2>/tmp/writer.err
+i=0; ok=0
+while [ $i -lt 100 ]; do
+        if echo "$i" >/tmp/f$i && read -r x </tmp/f$i && [ "$x" = "$i" ]; then ok=$((ok + 1)); fi
+        i=$((i + 1))
+done
+echo "ok $ok" >/tmp/writer.out'
+        [ "$rc" = 0 ] || fail "exec -d of the writer: $err"
+        ex_exec_bg 'b() { while [ ! -e /tmp/stop-bomb ]; do b & b & wait; sleep 0.2; done; }; b'
+        ex_vm_bomb_full
+        touch "$B/rootfs/tmp/go"
+        for _ in $(seq 1 240); do
+                [ -s "$B/rootfs/tmp/writer.out" ] && break
+                sleep 0.5
+        done
+        cur=$(ex_guest_pids)
+        # (the bomb refills as its shells die of failed forks, as on a host)
+        [ "$cur" -ge 64 ] || fail "the bomb let go while the writer wrote (pids.current $cur): proves nothing"
+        ex_alive
+        assert_eq "ok 100" "$(cat "$B/rootfs/tmp/writer.out" 2>/dev/null)" "files written and read under the bomb (errors: $(head -c 300 "$B/rootfs/tmp/writer.err" 2>/dev/null))"
+        ex_host_pids_untouched
+        ex_stop_bomb_vm "$B"
+        wait "$attacker" || true
+        ex_survived
+        destroy "$id"
+}
+
 # -------------------------------------------------------------- memory bomb
 
 # 64 MiB of memory (and of memory+swap where the host accounts swap) against a
@@ -279,11 +422,22 @@ ex_memory_bomb() {
         ex_start "$sb" "$B"
         dir=$(ex_cgdir memory)
         # shellcheck disable=SC2016  # expanded by the container's shell
-        capture timeout 60 "$COCOON" --root "$ROOT" exec "$id" /bin/sh -c \
+        capture timeout 120 "$COCOON" --root "$ROOT" exec "$id" /bin/sh -c \
                 'x=$(head -c 256000000 /dev/zero | tr "\0" a); echo survived ${#x}'
         assert_not_contains "$out" survived "output of the memory bomb"
         assert_eq 137 "$rc" "exit status of the memory bomb (SIGKILL by the OOM killer)"
-        if [ -e "$dir/memory.oom_control" ]; then
+        if [ "$sb" = vm ]; then
+                # the guest's OOM killer, in the guest's cgroup; the host's
+                # (QEMU's limit is the guest's RAM + 192 MiB) never fired
+                # (no cgroup namespace: /sys/fs/cgroup is the guest's whole hierarchy)
+                # shellcheck disable=SC2016
+                assert_ok timeout 60 "$COCOON" --root "$ROOT" exec "$id" /bin/sh -c \
+                        'cat "/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.events"'
+                assert_match "$out" 'oom_kill [1-9]' "the guest's memory.events"
+                local ev=$dir/memory.events
+                [ -e "$dir/memory.oom_control" ] && ev=$dir/memory.oom_control # (v1)
+                assert_eq 0 "$(awk '$1 == "oom_kill" {print $2}' "$ev")" "oom_kill of the host cgroup's ${ev##*/}"
+        elif [ -e "$dir/memory.oom_control" ]; then
                 assert_match "$(cat "$dir/memory.oom_control")" 'oom_kill [1-9]' "memory.oom_control"
         else
                 assert_match "$(cat "$dir/memory.events")" 'oom_kill [1-9]' "memory.events"
@@ -295,6 +449,7 @@ ex_memory_bomb() {
 
 test_memory_bomb_none() { ex_memory_bomb none; }
 test_memory_bomb_sentry() { ex_memory_bomb sentry; }
+test_memory_bomb_vm() { ex_memory_bomb vm; }
 
 # ---------------------------------------------------------------- tmpfs fill
 
@@ -322,6 +477,7 @@ again" "the tmpfs after rm"
 
 test_tmpfs_fill_none() { ex_tmpfs_fill none; }
 test_tmpfs_fill_sentry() { ex_tmpfs_fill sentry; }
+test_tmpfs_fill_vm() { ex_tmpfs_fill vm; }
 
 # ------------------------------------------------------------ fd exhaustion
 
@@ -364,16 +520,29 @@ sleep 100000'
 
 test_fd_exhaustion_none() { ex_fd_exhaustion none; }
 test_fd_exhaustion_sentry() { ex_fd_exhaustion sentry; }
+test_fd_exhaustion_vm() { ex_fd_exhaustion vm; }
 
 # ---------------------------------------------------------------- CPU spinner
 
 # A quota of 0.2 CPU (20 ms per 100 ms period): a busy loop is throttled to
 # it, and the container (under sentry: the Sentry shares that quota) still
 # runs a new process.
+#
+# Under vm the quota is the host cgroup's, where QEMU's vCPU thread runs
+# (docs/vm.md): it bounds the whole VM, the guest's kernel and agent with
+# the spinner. The VM boots with 1 CPU and gets 0.2 by `update` once it
+# runs: the boot is charged to the quota too, and under TCG 0.2 CPU made
+# an 8 s boot take 29 s (docs/security.md, "Exhaustion").
 ex_cpu_spinner() {
         local sb=$1 B=$T/b dir u0 u1 used thr
-        ex_bundle "$B" "{'cpu': {'quota': 20000, 'period': 100000}}"
-        ex_start "$sb" "$B"
+        if [ "$sb" = vm ]; then
+                ex_bundle "$B" "{'cpu': {'quota': 100000, 'period': 100000}}"
+                ex_start "$sb" "$B"
+                assert_ok timeout 60 "$COCOON" --root "$ROOT" update --cpu-quota 20000 --cpu-period 100000 "$id"
+        else
+                ex_bundle "$B" "{'cpu': {'quota': 20000, 'period': 100000}}"
+                ex_start "$sb" "$B"
+        fi
         dir=$(ex_cgdir cpuacct)
         # shellcheck disable=SC2016
         ex_exec_bg 'while :; do :; done'
@@ -406,3 +575,4 @@ ex_cpu_spinner() {
 
 test_cpu_spinner_none() { ex_cpu_spinner none; }
 test_cpu_spinner_sentry() { ex_cpu_spinner sentry; }
+test_cpu_spinner_vm() { ex_cpu_spinner vm; }

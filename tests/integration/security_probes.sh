@@ -60,7 +60,7 @@ probe_bundle() {
 probe_column() {
         local col=$1 B=$T/b id victim s
         case $col in
-        none | runc) probe_bundle "$B" docker ;;
+        none | runc | vm) probe_bundle "$B" docker ;;
         *) probe_bundle "$B" none ;;
         esac
         # a host process outside every container, the target of ptrace & co,
@@ -75,43 +75,66 @@ time.sleep(1000)' "cocoon-probe-$TOKEN" &
         # (listening before the probe runs, or its refusal would prove nothing)
         wait_for grep -q "@cocoon-probe-$TOKEN" /proc/net/unix
         id=$(new_id p)
-        local -a cli
+        local -a cli nbcli
+        local limit=60
         case $col in
         runc) cli=(runc_ref) ;;
         sentry) cli=("$COCOON" --root "$ROOT" --sandbox sentry) ;;
+        vm)
+                cli=("$COCOON" --root "$ROOT" --sandbox vm)
+                # the minimal kernel lacks keyrings and io_uring: the cells
+                # are Debian's kernel's, which `make` always builds
+                [ -s "$TESTS_DIR/../build/guest/vmlinux" ] || fail "no guest assets in build/guest: run make"
+                export COCOON_VM_KERNEL=debian
+                limit=240 # the probes' 49 forks under TCG on a loaded host
+                ;;
         *) cli=("$COCOON" --root "$ROOT" --sandbox none) ;;
         esac
         # another tenant: a container of the same kind, created (its init
-        # waits for start, a live process in its own namespaces)
+        # waits for start, a live process in its own namespaces); beside a
+        # vm a `none` one (a second VM would double the boot for a pid the
+        # guest cannot name anyway)
+        nbcli=("${cli[@]}")
+        [ "$col" != vm ] || nbcli=("$COCOON" --root "$ROOT" --sandbox none)
         local nb
         nb=$(new_id nb)
-        "${cli[@]}" create --bundle "$B" "$nb" >/dev/null 2>"$T/nb.err" ||
+        "${nbcli[@]}" create --bundle "$B" "$nb" >/dev/null 2>"$T/nb.err" ||
                 fail "$col: create of the neighbour failed: $(cat "$T/nb.err")"
         "${cli[@]}" create --bundle "$B" "$id" >"$T/probe.out" 2>"$T/probe.err" ||
                 fail "$col: create failed: $(cat "$T/probe.err")"
+        local -a own=()
         {
                 echo "host $victim"
-                echo "tenant $(json_get 'd["pid"]' <<<"$("${cli[@]}" state "$nb")")"
+                echo "tenant $(json_get 'd["pid"]' <<<"$("${nbcli[@]}" state "$nb")")"
                 if [ "$col" = sentry ]; then
                         s=$(pid_of "$id")
                         echo "sentry $s"
                         echo "gofer $(pgrep -P "$s" -x cocoon-gofer)"
                         echo "tenant-workload $(json_get 'd["workload_pid"]' "$ROOT/$nb/state.json")"
                 fi
+                if [ "$col" = vm ]; then
+                        # the probing container's own host processes
+                        own=("$(pid_of "$id")" "$(cut -d' ' -f1 "$ROOT/$id/qemu.pid")")
+                        echo "monitor ${own[0]}"
+                        echo "qemu ${own[1]}"
+                fi
         } >"$B/rootfs/probe-pids"
         "${cli[@]}" start "$id" || fail "$col: start failed"
         local i=0
         until [ "$("${cli[@]}" state "$id" | json_get 'd["status"]')" = stopped ]; do
                 i=$((i + 1))
-                [ "$i" -lt 1200 ] || fail "$col: the probes did not finish in 60 s: $(cat "$T/probe.out")"
+                [ "$i" -lt $((limit * 20)) ] || fail "$col: the probes did not finish in $limit s: $(cat "$T/probe.out")"
                 sleep 0.05
         done
         # kill(-1, SIGKILL) inside (the kill_all probe) reached none of these
         pid_alive "$victim" || fail "$col: the host process died during the probes"
-        assert_eq created "$("${cli[@]}" state "$nb" | json_get 'd["status"]')" "$col: the other tenant after the probes"
+        assert_eq created "$("${nbcli[@]}" state "$nb" | json_get 'd["status"]')" "$col: the other tenant after the probes"
         assert_contains "$(cat "$T/probe.out")" "mountinfo:" "$col: the probes ran to the end (the last probe)"
+        # the VM ended as the probe did (the monitor and QEMU with it), not
+        # of a crash: no line about QEMU or the agent dying
+        [ "$col" != vm ] || assert_not_contains "$(cat "$T/probe.err")" "the container is stopped" "$col: create's stderr"
         "${cli[@]}" delete --force "$id" >/dev/null
-        "${cli[@]}" delete --force "$nb" >/dev/null
+        "${nbcli[@]}" delete --force "$nb" >/dev/null
         kill "$victim"
         note "$col:"
         sed 's/^/#   /' "$T/probe.out" >&2

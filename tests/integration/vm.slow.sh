@@ -213,6 +213,41 @@ from-volume" "bind mounts on mount points missing from the read-only root"
         assert_not_contains "$err" "QEMU of container" "the monitor's view"
 }
 
+# A user namespace in the guest: the container's init, root mapped to
+# 200000, chdirs to the agent's copy of the bundle (relative bind sources),
+# which must be searchable by that uid (it was 0700: every user-namespaced
+# container failed with "chdir /run/bundle: Permission denied").
+test_vm_user_namespace() {
+        vm_ready
+        local B=$T/b
+        make_bundle "$B" sh -c 'echo "uid=$(id -u)"; cat /proc/self/uid_map'
+        edit_config "$B" 'c["linux"]["namespaces"].append({"type": "user"})' \
+                'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]' \
+                'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+        capture cocoon run --bundle "$B" "$(new_id)"
+        assert_eq 0 "$rc" "exit code (stderr: $err)"
+        assert_contains "$out" "uid=0" "the workload's uid"
+        assert_match "$out" '0 +200000 +65536' "the guest's uid_map"
+}
+
+# The agent blocks SIGCHLD (its signalfd); the mask survives fork and
+# execve, and a workload started with SIGCHLD blocked hangs in a shell's
+# `wait` (a fork bomb's shells stalled that way): the init and an exec'd
+# process start with nothing blocked.
+test_vm_workload_signal_mask() {
+        vm_ready
+        local B=$T/b id
+        make_bundle "$B" sh -c 'grep -E "^SigBlk" /proc/self/status; sleep 100'
+        id=$(new_id)
+        cocoon create --bundle "$B" "$id" >"$T/init.out" || fail "create"
+        assert_ok cocoon start "$id"
+        wait_for grep -q SigBlk "$T/init.out"
+        assert_eq "SigBlk:	0000000000000000" "$(cat "$T/init.out")" "the init's blocked signals"
+        capture cocoon exec "$id" /bin/grep -E '^SigBlk' /proc/self/status
+        assert_eq "SigBlk:	0000000000000000" "$out" "an exec'd process's blocked signals"
+        cocoon delete --force "$id"
+}
+
 test_vm_terminal_console_socket() {
         vm_ready
         local B=$T/b id

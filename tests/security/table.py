@@ -8,7 +8,7 @@ usage: table.py check DOC COLUMN RESULTS   exit 1 (one line per mismatch)
 
 RESULTS holds the probe's lines ("NAME: OUTCOME" or "NAME: OUTCOME (detail)").
 The table sits between the markers below; its "why" column is written by hand
-and kept as it is. A cocoon column (none, sentry) may say ESCAPED only on a
+and kept as it is. A cocoon column (none, sentry, vm) may say ESCAPED only on a
 row whose "why" says "known gap": anything else escaping fails the check even
 if the document was edited to expect it.
 """
@@ -23,11 +23,12 @@ END = "<!-- probe-table: end -->"
 COLUMNS = {
     "none": "`none`",
     "sentry": "`sentry`",
+    "vm": "`vm`",
     "runc": "runc 1.1.5",
     "none-bare": "`none`, no seccomp profile",
 }
 HEADER = ["probe"] + list(COLUMNS.values()) + ["why"]
-COCOON = ("none", "sentry")
+COCOON = ("none", "sentry", "vm")
 
 
 def parse_results(path):
