@@ -3,7 +3,7 @@
 # private --root/--runroot/--tmpdir under $T, the cgroupfs manager, no
 # network; an image imported from the busybox rootfs (`podman import`).
 # The $PODMAN commands of docs/quickstart-podman.md are the ones below.
-# test-timeout: 180
+# test-timeout: 600
 
 DOC=$TESTS_DIR/../docs/quickstart-podman.md
 BIN=$T/bin
@@ -109,6 +109,8 @@ test_podman_runtime_flag_selects_the_sandbox() {
 }
 
 test_podman_run_exec_stop_sentry() { podman_lifecycle sentry; }
+
+test_podman_run_exec_stop_vm() { podman_lifecycle vm; }
 
 # Every $PODMAN command of the quick start is one this file runs.
 test_quickstart_commands_are_tested() {
