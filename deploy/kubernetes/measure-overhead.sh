@@ -3,12 +3,14 @@
 # numbers behind overhead.podFixed in runtimeclasses.yaml.
 #
 #   deploy/kubernetes/measure-overhead.sh [COCOON] [ROOTFS] [N]
+#   SANDBOXES="none sentry vm" deploy/kubernetes/measure-overhead.sh   (default: none sentry)
 #
 # For each sandbox, N idle containers (`sleep`) are started with cocoon
 # directly.  The sandbox's own processes are those of the container's cgroup
 # that are not in the workload's pid namespace (sentry: the supervisor with
 # the Sentry, and the Gofer; none: nothing, the workload is the container's
-# only process).  Printed per container: their PSS (from
+# only process; vm: every host process of the container, its monitor and
+# QEMU, whose guest RAM holds the workload).  Printed per container: their PSS (from
 # /proc/PID/smaps_rollup, so pages shared between containers count once
 # overall) and the container's memory cgroup charge (memory.usage_in_bytes on
 # cgroup v1, memory.current on v2: user and kernel memory), which includes
@@ -50,13 +52,13 @@ cgroup_dir() {
 }
 
 printf '%-8s %-10s %12s %14s  %s\n' sandbox container "PSS (KiB)" "cgroup (KiB)" "sandbox processes"
-for sb in none sentry; do
+for sb in ${SANDBOXES:-none sentry}; do
         for i in $(seq 1 "$N"); do
                 id=overhead-$sb-$i-$$
                 ids+=("$id")
                 "$COCOON" --root "$W/root" --sandbox "$sb" run -d --bundle "$W/b" "$id" >/dev/null
         done
-        sleep 3 # past the set-up: what stays
+        sleep 5 # past the set-up: what stays
         for i in $(seq 1 "$N"); do
                 id=overhead-$sb-$i-$$
                 st=$W/root/$id/state.json
@@ -64,6 +66,7 @@ for sb in none sentry; do
                 wl=$(field "$st" workload_pid)
                 [ "$wl" != 0 ] || wl=$pid
                 wns=$(readlink "/proc/$wl/ns/pid")
+                [ "$sb" != vm ] || wns=none # the workload is in the guest: every host process is the sandbox's
                 cg=$(cgroup_dir "$wl")
                 pss=0 names=""
                 for p in $(cat "$cg/cgroup.procs"); do

@@ -331,6 +331,7 @@ for c in classes:
 mem = {c["handler"]: c.get("overhead", {}).get("podFixed", {}).get("memory") for c in classes}
 assert sorted(mem) == sorted(want), mem
 assert mem["cocoon"] and mem["cocoon"].endswith("Mi"), mem
+assert mem["cocoon-vm"] and mem["cocoon-vm"].endswith("Mi") and int(mem["cocoon-vm"][:-2]) > 64, mem  # one VM per Pod
 assert sorted(k for k in runtimes if k != "runc") == sorted(want), list(runtimes)
 assert cfg["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["default_runtime_name"] == "runc"
 print("ok")
