@@ -167,22 +167,12 @@ static int load_boundary(const struct init_args *a, int sync_fd) {
         int r = sentry_boundary_filter(&(struct boundary_opts){.net_raw = a->sentry_net_raw}, &ctx);
         if (r < 0)
                 return r;
-        /* libseccomp sets no_new_privs itself unless told not to: only the
-         * config decides it (process_apply_no_new_privs), as for the OCI filter */
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-        if (r < 0) {
-                seccomp_release(ctx);
-                return log_error_errno(r, "seccomp filter attributes");
-        }
-        r = seccomp_load(ctx);
-        if (r < 0) {
-                seccomp_release(ctx);
-                return log_error_errno(r, "load the Sentry's seccomp filter");
-        }
-        /* ctx is not released, as in seccomp_apply: execve discards it */
-        int fd = seccomp_notify_fd(ctx);
+        /* no_new_privs stays the config's (process_apply_no_new_privs), as
+         * for the OCI filter: sentry_boundary_load does not set it */
+        int fd = sentry_boundary_load(ctx);
+        seccomp_release(ctx);
         if (fd < 0)
-                return log_error_errno(fd, "get the Sentry's seccomp listener fd");
+                return fd;
         r = sync_send_fd(sync_fd, SYNC_SECCOMP_FD, fd);
         close(fd); /* the workload must not hold the Sentry's end */
         if (r < 0)
