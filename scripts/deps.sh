@@ -5,8 +5,10 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make pkg-config libjansson-dev libseccomp-dev libcap-dev busybox-static)
 case "$what" in
-# libpython3.11-testsuite: CPython's regression modules (compat_python.slow.sh)
-test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck libpython3.11-testsuite) ;;
+# libpython3.11-testsuite: CPython's regression modules (compat_python.slow.sh);
+# redis-tools (the server binary too, without redis-server's service that
+# would start on the host) and stress-ng: compat_programs.slow.sh
+test)  pkgs+=(runc python3 iproute2 procps util-linux cppcheck libpython3.11-testsuite redis-tools stress-ng) ;;
 # runsc: Debian's gVisor (0.0~20221219, ptrace platform), the other side of every ratio
 bench) pkgs+=(runc runsc) ;;
 # the engines of tests/integration/e2e_*.slow.sh; python3-grpc-tools

@@ -24,6 +24,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -111,21 +113,43 @@ static char **build_env(const struct oci_process *p, int listen_fds) {
  * read-only.  The Gofer's copy stays writable: from now on the workload
  * writes files only through the Sentry and the Gofer, and what the Sentry
  * lets the kernel do itself (execve, /proc, /sys and /dev paths) meets a
- * read-only tree.  /dev/pts stays writable: allocating a pty (`exec -t`,
- * `script`) changes the owner of its node, and that instance belongs to the
- * container alone.  Device nodes, fifos and sockets stay usable on a
- * read-only mount, which is why /dev/null and friends need no exception.
+ * read-only tree.  Two mounts the Sentry leaves to the kernel stay as the
+ * config made them (writable unless it said "ro"): /dev/pts, because
+ * allocating a pty (`exec -t`, `script`) changes the owner of its node, and
+ * /dev/shm, where shm_open and sem_open create their files (Python's
+ * multiprocessing, PostgreSQL).  Both are the container's own instances (or
+ * what the config shares on purpose, as a pod's /dev/shm), and a raced path
+ * that leaves them meets the read-only tree.  Device nodes, fifos and
+ * sockets stay usable on a read-only mount, which is why /dev/null and
+ * friends need no exception.
  */
+static const char *const sentry_kernel_writable[] = {"/dev/pts", "/dev/shm"};
+
 static int sentry_tree_step(int sync_fd) {
         if (sync_send(sync_fd, SYNC_TREE_READY, 0) < 0 || sync_expect(sync_fd, SYNC_GO, NULL) < 0)
                 _exit(1); /* the supervisor failed (and said why) or is gone */
         struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY}, rw = {.attr_clr = MOUNT_ATTR_RDONLY};
+        int keep[ELEMENTSOF(sentry_kernel_writable)];
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                struct statfs st;
+                keep[i] = open(sentry_kernel_writable[i], O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+                if (keep[i] >= 0 && (fstatfs(keep[i], &st) < 0 || (st.f_flags & ST_RDONLY))) {
+                        close(keep[i]);
+                        keep[i] = -1;
+                }
+        }
+        int r = 0;
         if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0)
-                return log_error_errno(-errno, "make the container's view of its root read-only");
-        if (syscall(SYS_mount_setattr, AT_FDCWD, "/dev/pts", 0, &rw, sizeof rw) < 0 && errno != ENOENT &&
-            errno != EINVAL /* not a mount point */)
-                return log_error_errno(-errno, "keep /dev/pts writable");
-        return 0;
+                r = log_error_errno(-errno, "make the container's view of its root read-only");
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                if (keep[i] < 0)
+                        continue;
+                if (r == 0 && syscall(SYS_mount_setattr, keep[i], "", AT_EMPTY_PATH, &rw, sizeof rw) < 0 &&
+                    errno != EINVAL /* not a mount point: it stays read-only with /dev */)
+                        r = log_error_errno(-errno, "keep %s writable", sentry_kernel_writable[i]);
+                close(keep[i]);
+        }
+        return r;
 }
 
 /*
@@ -143,22 +167,12 @@ static int load_boundary(const struct init_args *a, int sync_fd) {
         int r = sentry_boundary_filter(&(struct boundary_opts){.net_raw = a->sentry_net_raw}, &ctx);
         if (r < 0)
                 return r;
-        /* libseccomp sets no_new_privs itself unless told not to: only the
-         * config decides it (process_apply_no_new_privs), as for the OCI filter */
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-        if (r < 0) {
-                seccomp_release(ctx);
-                return log_error_errno(r, "seccomp filter attributes");
-        }
-        r = seccomp_load(ctx);
-        if (r < 0) {
-                seccomp_release(ctx);
-                return log_error_errno(r, "load the Sentry's seccomp filter");
-        }
-        /* ctx is not released, as in seccomp_apply: execve discards it */
-        int fd = seccomp_notify_fd(ctx);
+        /* no_new_privs stays the config's (process_apply_no_new_privs), as
+         * for the OCI filter: sentry_boundary_load does not set it */
+        int fd = sentry_boundary_load(ctx);
+        seccomp_release(ctx);
         if (fd < 0)
-                return log_error_errno(fd, "get the Sentry's seccomp listener fd");
+                return fd;
         r = sync_send_fd(sync_fd, SYNC_SECCOMP_FD, fd);
         close(fd); /* the workload must not hold the Sentry's end */
         if (r < 0)

@@ -18,14 +18,21 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <asm/termbits.h> /* struct termios2, for TCGETS2 and friends */
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 
 #include "cleanup.h"
@@ -303,4 +310,47 @@ int sentry_boundary_filter(const struct boundary_opts *o, scmp_filter_ctx *ret) 
         }
         *ret = ctx;
         return 0;
+}
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/*
+ * Why not seccomp_load: a workload thread waits for the Sentry's answer in
+ * the kernel, and without WAIT_KILLABLE_RECV any signal ends that wait with
+ * -ERESTARTSYS: a handler without SA_RESTART sees EINTR from lstat or
+ * unlink, which Linux never interrupts, and with SA_RESTART the call runs
+ * again although the Sentry may have performed it already.  With the flag,
+ * once the Sentry has received the call only a fatal signal ends the wait.
+ * libseccomp 2.5 (Debian 12) cannot set it (2.6: SCMP_FLTATR_CTL_WAITKILL),
+ * so the program is exported and loaded here, with the flags seccomp_load
+ * would use (a listener; no_new_privs is the config's, not ours).
+ */
+int sentry_boundary_load(scmp_filter_ctx ctx) {
+        _cleanup_close_ int mfd = memfd_create("cocoon-boundary", MFD_CLOEXEC);
+        if (mfd < 0)
+                return log_error_errno(-errno, "memfd for the Sentry's seccomp filter");
+        int r = seccomp_export_bpf(ctx, mfd);
+        if (r < 0)
+                return log_error_errno(r, "export the Sentry's seccomp filter");
+        struct stat st;
+        if (fstat(mfd, &st) < 0)
+                return log_error_errno(-errno, "export the Sentry's seccomp filter");
+        size_t len = (size_t) st.st_size;
+        if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return log_error_errno(-E2BIG, "the Sentry's seccomp filter has %zu bytes", len);
+        _cleanup_free_ struct sock_filter *insns = malloc(len);
+        if (!insns)
+                return log_error_errno(-ENOMEM, "the Sentry's seccomp filter");
+        if (pread(mfd, insns, len, 0) != (ssize_t) len)
+                return log_error_errno(-EIO, "read back the Sentry's seccomp filter");
+        struct sock_fprog prog = {.len = (unsigned short) (len / sizeof(struct sock_filter)), .filter = insns};
+        long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+        if (fd < 0 && errno == EINVAL) /* before Linux 5.19: signals interrupt Sentry calls (docs/sentry.md) */
+                fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (fd < 0)
+                return log_error_errno(-errno, "load the Sentry's seccomp filter");
+        return (int) fd;
 }

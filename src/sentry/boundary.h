@@ -115,5 +115,10 @@ bool sentry_boundary_cond_holds(const struct boundary_cond *c, const struct boun
  * HOST_IF tests, numbers above BOUNDARY_NR_MAX) go to the listener. */
 int sentry_boundary_filter(const struct boundary_opts *o, scmp_filter_ctx *ret);
 
+/* Load ctx (built by sentry_boundary_filter) on the calling thread with
+ * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV where the kernel has it (5.19),
+ * no_new_privs untouched: the listener fd, or -errno. */
+int sentry_boundary_load(scmp_filter_ctx ctx);
+
 /* docs/syscalls.md */
 int sentry_boundary_write_doc(FILE *f);

@@ -81,6 +81,15 @@ long sys_prctl(struct sentry_call *c) {
         return -EINVAL;
 }
 
+/* The caller's own robust-list head (pid 0: glibc's pthread tests,
+ * stress-ng's pthread stressor) is its own memory; another task's is a
+ * ptrace-class read, refused as for ptrace. */
+long sys_get_robust_list(struct sentry_call *c) {
+        if ((int) ARG(0) != 0)
+                return -EPERM;
+        return SENTRY_CONTINUE;
+}
+
 static bool realtime(unsigned policy) {
         policy &= ~(unsigned) SCHED_RESET_ON_FORK;
         return policy == SCHED_FIFO || policy == SCHED_RR || policy == SCHED_DEADLINE;

@@ -931,3 +931,24 @@ test_sentry_openat_relative_to_a_dirfd() {
         run_bundle_ok "$B"
         assert_eq "root:x:0:0:root:/root:/bin/sh" "$(sed -n 1p <<<"$out")" "with Docker's capabilities"
 }
+
+# ---- the mounts the kernel writes itself (src/runtime/init.c) --------------------------------
+
+# /dev/shm stays as the config mounted it when the workload's view turns
+# read-only: writable (shm_open and sem_open create files there), or
+# read-only when the config says "ro"; the rootfs reached through a symlink
+# made there is still read-only.
+test_sentry_dev_shm_as_configured() {
+        local B=$T/b
+        make_bundle "$B" /bin/sh -c 'echo x >/dev/shm/f && cat /dev/shm/f && ln -s / /dev/shm/r &&
+                { echo y >>/dev/shm/r/etc/hostname; echo "rc $?"; }'
+        run_bundle_ok "$B"
+        assert_contains "$out" "x" "a file in /dev/shm"
+        assert_match "$out" $'\nrc [1-9]' "writing the rootfs through /dev/shm"
+        assert_contains "$err" "Read-only file system" "writing the rootfs through /dev/shm"
+        edit_config "$B" '[m["options"].append("ro") for m in c["mounts"] if m["destination"] == "/dev/shm"]'
+        set_args "$B" /bin/sh -c 'echo x >/dev/shm/f; echo "rc $?"'
+        run_bundle "$B"
+        assert_match "$out" '^rc [1-9]' "/dev/shm mounted ro"
+        assert_contains "$err" "Read-only file system" "/dev/shm mounted ro"
+}

@@ -320,7 +320,7 @@ static void p_kernel_view(void)
         const char *m = env("PROBE_MARKER");
         char path[4096];
         unlink("/dev/shm/probe-root");
-        // (under sentry /dev/shm is read-only too: then /proc/self/root only)
+        // (where the config mounts /dev/shm read-only: /proc/self/root only)
         bool link = symlink("/", "/dev/shm/probe-root") == 0;
         const char *via[] = {"/proc/self/root", "/dev/shm/probe-root"};
         size_t n = link ? 2 : 1;
