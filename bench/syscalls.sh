@@ -20,6 +20,8 @@
 #                   and the order rotates every round
 #   BATCHES=3       measured batches per op in one run (plus a warm-up batch)
 #   SCALE=1         multiplies every iteration count of bench/syscalls.c
+#   OPS=            only these ops, comma-separated (e.g. OPS=getppid,stat,open+close:
+#                   a focused run in a quiet minute; the table shows "-" for the rest)
 #   QUICK=1         ROUNDS=1 BATCHES=2 SCALE=0.01 (each still overridable)
 #   COCOON=build/cocoon    the cocoon binary
 #   COCOON_FLAGS=   extra global flags for cocoon, e.g. "--debug"
@@ -98,6 +100,7 @@ mkdir "$rootfs/bench"
         -o "$rootfs/bench/true" bench/true.c || bench_die "compiling bench/true.c failed"
 head -c 65536 /dev/urandom >"$rootfs/bench/data"
 args=(/bench/syscalls -b "$BATCHES" -s "$SCALE")
+[ -z "${OPS:-}" ] || args+=(-o "$OPS")
 bench_make_bundle "$work/bundle" "$rootfs" "${args[@]}"
 bench_make_bundle "$work/probe" "$rootfs" /bench/true
 # Every runtime gets Docker's default capabilities (moby's
