@@ -307,28 +307,34 @@ int signal_from_string(const char *s) {
         return -EINVAL;
 }
 
-ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
+ssize_t send_iov_with_fds(int sock, const struct iovec *iov, size_t n_iov, const int *fds, size_t n_fds) {
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int) * SEND_FDS_MAX)];
         } control;
+        if (n_fds > SEND_FDS_MAX)
+                return -EINVAL;
         memset(&control, 0, sizeof control);
-        struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (fd >= 0) {
+        struct msghdr msg = {.msg_iov = (struct iovec *) iov, .msg_iovlen = n_iov};
+        if (n_fds) {
                 msg.msg_control = control.buf;
-                msg.msg_controllen = sizeof control.buf;
+                msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
                 struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
                 c->cmsg_level = SOL_SOCKET;
                 c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
         }
         ssize_t n;
         do
                 n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         return n < 0 ? -errno : n;
+}
+
+ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
+        struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
+        return send_iov_with_fds(sock, &iov, 1, &fd, fd >= 0 ? 1 : 0);
 }
 
 _Noreturn void exit_like_status(int status) {

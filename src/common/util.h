@@ -41,6 +41,11 @@ ssize_t write_full(int fd, const void *buf, size_t len);
  * retried on EINTR, without SIGPIPE.  Returns the bytes sent or -errno;
  * does not log. */
 ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd);
+/* sendmsg of iov with up to SEND_FDS_MAX descriptors (SCM_RIGHTS), EINTR
+ * retried, no SIGPIPE: the bytes sent or -errno. */
+#define SEND_FDS_MAX 8
+struct iovec;
+ssize_t send_iov_with_fds(int sock, const struct iovec *iov, size_t n_iov, const int *fds, size_t n_fds);
 
 /* A wait status in words: "exited with status N", "killed by signal N (Name)". */
 void wait_status_describe(int status, char *buf, size_t len);

@@ -292,22 +292,10 @@ static int exec_request(const struct sandbox_exec *se, int conn, const char *tex
         int fds[3] = {0, 1, 2};
         if (slave >= 0)
                 fds[0] = fds[1] = fds[2] = slave;
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof fds)];
-        } cm = {0};
         struct iovec iov[3] = {{h, sizeof h}, {(void *) se->c->id, idlen}, {(void *) text, len}};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof fds);
-        memcpy(CMSG_DATA(c), fds, sizeof fds);
-        ssize_t n;
-        while ((n = sendmsg(conn, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                ;
+        ssize_t n = send_iov_with_fds(conn, iov, 3, fds, 3);
         if (n < 0)
-                return log_error_errno(-errno, "send the exec request to the monitor of container \"%s\"", se->c->id);
+                return log_error_errno((int) n, "send the exec request to the monitor of container \"%s\"", se->c->id);
         /* the answer comes once the guest exec'd the program (or failed to) */
         static uint8_t buf[VM_FRAME_HEADER + 4 + LOG_FORWARD_MAX];
         while ((n = recv(conn, buf, sizeof buf, 0)) < 0 && errno == EINTR)

@@ -286,22 +286,10 @@ static int add(struct member *m, int conn) {
         int fds[3] = {0, 1, 2};
         if (m->tty >= 0)
                 fds[0] = fds[1] = fds[2] = m->tty;
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof fds)];
-        } cm = {0};
         struct iovec iov[4] = {{h, sizeof h}, {flags, 4}, {(void *) id, idlen}, {m->config, clen}};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 4, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof fds);
-        memcpy(CMSG_DATA(c), fds, sizeof fds);
-        ssize_t n;
-        while ((n = sendmsg(conn, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                ;
+        ssize_t n = send_iov_with_fds(conn, iov, 4, fds, 3);
         if (n < 0)
-                return log_error_errno(-errno, "vm: send container \"%s\" to its pod's monitor", id);
+                return log_error_errno((int) n, "vm: send container \"%s\" to its pod's monitor", id);
         /* as long as a boot may take: the agent answers once the container exists */
         struct timeval tv = {.tv_sec = 180};
         setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
