@@ -7,6 +7,9 @@
 # sandboxes and compares what it printed (docs/compatibility.md lists what
 # runs and every difference found).
 
+# shellcheck source=tests/lib/host_usr.sh
+source "$TESTS_DIR/lib/host_usr.sh"
+
 PROG_DOC=$TESTS_DIR/../docs/compatibility.md
 
 # prog_bundle B: as compat_python.slow.sh's py_bundle: a root of symlinks
@@ -15,20 +18,7 @@ PROG_DOC=$TESTS_DIR/../docs/compatibility.md
 # write to (/work, /data, /src) are on the root filesystem, so their files
 # go through the Gofer under `sentry`.
 prog_bundle() {
-        local b=$1 l
-        mkdir -p "$b/rootfs"/{usr,etc,tmp,proc,dev,sys,root,run,var/tmp,work,data,src}
-        chmod 755 "$b/rootfs"
-        chmod 1777 "$b/rootfs/tmp" "$b/rootfs/var/tmp"
-        for l in bin sbin lib lib64; do ln -s "usr/$l" "$b/rootfs/$l"; done
-        printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$b/rootfs/etc/passwd"
-        printf 'root:x:0:\nnogroup:x:65534:\n' >"$b/rootfs/etc/group"
-        printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$b/rootfs/etc/hosts"
-        (cd "$b" && "$COCOON" spec) || fail "cocoon spec failed"
-        edit_config "$b" 'c["process"]["terminal"]=False' 'c["root"]["readonly"]=False' \
-                'c["process"]["env"]=["PATH=/usr/bin:/bin","HOME=/root","LANG=C.UTF-8"]' \
-                'c["mounts"].append({"destination":"/usr","type":"bind","source":"/usr","options":["rbind","ro"]})' \
-                'c["mounts"].append({"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]})'
-        docker_caps "$b"
+        host_usr_bundle "$1" work data src
 }
 
 # prog_need CMD...: skip unless every host command is installed

@@ -7,31 +7,18 @@
 # `python3 -m test -v MODULE` under each sandbox, its "Ran N tests" and final
 # result line compared.
 
+# shellcheck source=tests/lib/host_usr.sh
+source "$TESTS_DIR/lib/host_usr.sh"
+
 PY_MODULES_DOC=$TESTS_DIR/../docs/compatibility.md
 
 # py_bundle B: a root of symlinks into /usr (Debian's merged /usr), the few
 # files of /etc that the modules read, /usr from the host read-only, /tmp a
 # tmpfs, Docker's default capabilities.
 py_bundle() {
-        local b=$1 l
         [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
         [ -d /usr/lib/python3.11/test ] || skip "no CPython test suite (apt-get install libpython3.11-testsuite)"
-        mkdir -p "$b/rootfs"/{usr,etc,tmp,proc,dev,sys,root,run,var/tmp}
-        chmod 755 "$b/rootfs"
-        chmod 1777 "$b/rootfs/tmp" "$b/rootfs/var/tmp"
-        for l in bin sbin lib lib64; do ln -s "usr/$l" "$b/rootfs/$l"; done
-        printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$b/rootfs/etc/passwd"
-        printf 'root:x:0:\nnogroup:x:65534:\n' >"$b/rootfs/etc/group"
-        printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$b/rootfs/etc/hosts"
-        for l in services protocols; do
-                if [ -f "/etc/$l" ]; then cp "/etc/$l" "$b/rootfs/etc/$l"; fi
-        done
-        (cd "$b" && "$COCOON" spec) || fail "cocoon spec failed"
-        edit_config "$b" 'c["process"]["terminal"]=False' 'c["root"]["readonly"]=False' \
-                'c["process"]["env"]=["PATH=/usr/bin:/bin","HOME=/root","LANG=C.UTF-8"]' \
-                'c["mounts"].append({"destination":"/usr","type":"bind","source":"/usr","options":["rbind","ro"]})' \
-                'c["mounts"].append({"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]})'
-        docker_caps "$b"
+        host_usr_bundle "$1"
 }
 
 # py_run SANDBOX MODULE [REGRTEST-ARGS...]: sets $out to the module's

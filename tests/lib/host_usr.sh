@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# host_usr_bundle B [DIR...]: a bundle whose root is a few symlinks into /usr
+# (Debian's merged /usr) and the files of /etc that programs read, with the
+# host's /usr bind-mounted read-only, /tmp a tmpfs and Docker's default
+# capabilities: real programs from Debian without building an image.  Each
+# DIR is made in the root filesystem (so what the tests write there goes
+# through the Gofer under `sentry`).  Used by compat_python.slow.sh and
+# compat_programs.slow.sh.
+host_usr_bundle() {
+        local b=$1 l d
+        shift
+        mkdir -p "$b/rootfs"/{usr,etc,tmp,proc,dev,sys,root,run,var/tmp}
+        for d in "$@"; do mkdir -p "$b/rootfs/$d"; done
+        chmod 755 "$b/rootfs"
+        chmod 1777 "$b/rootfs/tmp" "$b/rootfs/var/tmp"
+        for l in bin sbin lib lib64; do ln -s "usr/$l" "$b/rootfs/$l"; done
+        printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$b/rootfs/etc/passwd"
+        printf 'root:x:0:\nnogroup:x:65534:\n' >"$b/rootfs/etc/group"
+        printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$b/rootfs/etc/hosts"
+        for l in services protocols; do
+                if [ -f "/etc/$l" ]; then cp "/etc/$l" "$b/rootfs/etc/$l"; fi
+        done
+        (cd "$b" && "$COCOON" spec) || fail "cocoon spec failed"
+        edit_config "$b" 'c["process"]["terminal"]=False' 'c["root"]["readonly"]=False' \
+                'c["process"]["env"]=["PATH=/usr/bin:/bin","HOME=/root","LANG=C.UTF-8"]' \
+                'c["mounts"].append({"destination":"/usr","type":"bind","source":"/usr","options":["rbind","ro"]})' \
+                'c["mounts"].append({"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]})'
+        docker_caps "$b"
+}
