@@ -23,6 +23,8 @@
  *   is one statx written back with process_vm_writev; a read-only open is
  *   one openat of the last component installed with ADDFD+SEND.
  *   execve and fstat (an empty path) are continued, as the Sentry does.
+ *   (For open this measured slower than the Sentry itself on a quiet host,
+ *   so it is no floor there: bench/README.md.)
  *
  * Both set SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, as the Sentry does.  Exits
  * with the program's status (128+N for a signal).
