@@ -4,6 +4,14 @@
  * v1 freezer, as runc does on hybrid hosts; else cgroup v2's cgroup.freeze.
  * Freezing is asynchronous in both: the command returns only once the kernel
  * reports every task frozen, so "paused" means the processes really stopped.
+ *
+ * A task in a killable (not interruptible) sleep cannot be frozen until the
+ * sleep ends, and under the sentry sandbox a workload waiting for the
+ * Sentry's answer to a call the Sentry has received sleeps so
+ * (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV), while the Sentry and the Gofer,
+ * in the same cgroup, freeze: the answer would never come.  So a freeze that
+ * is not complete after FREEZE_ATTEMPT_MS is undone, which lets such a call
+ * finish, and tried again, until FREEZE_TIMEOUT_MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +27,7 @@
 #include "util.h"
 
 #define FREEZE_TIMEOUT_MS 5000
+#define FREEZE_ATTEMPT_MS 200
 
 static long long now_ms(void) {
         struct timespec ts;
@@ -36,7 +45,7 @@ static int freeze_v1(const struct cgroup_dir *d, bool frozen) {
         int r = cgroup_knob_write(d, "freezer.state", want);
         if (r < 0)
                 return log_error_errno(r, "write %s to %s%s/freezer.state", want, d->mount, d->path);
-        long long deadline = now_ms() + FREEZE_TIMEOUT_MS;
+        long long deadline = now_ms() + FREEZE_TIMEOUT_MS, attempt = now_ms() + FREEZE_ATTEMPT_MS;
         for (unsigned i = 1;; i++) {
                 _cleanup_free_ char *state = NULL;
                 r = cgroup_knob_read(d, "freezer.state", &state);
@@ -46,10 +55,16 @@ static int freeze_v1(const struct cgroup_dir *d, bool frozen) {
                         return 0;
                 if (now_ms() > deadline)
                         break;
-                /* A task in an uninterruptible sleep can stall FREEZING; writing
-                 * FROZEN again retries the tasks that were not frozen yet. */
-                if (frozen && i % 10 == 0)
+                if (frozen && now_ms() > attempt) {
+                        /* stalled (see the top): thaw, let the calls in flight end, again */
+                        (void) cgroup_knob_write(d, "freezer.state", "THAWED");
+                        sleep_ms(5);
                         (void) cgroup_knob_write(d, "freezer.state", want);
+                        attempt = now_ms() + FREEZE_ATTEMPT_MS;
+                } else if (frozen && i % 10 == 0) {
+                        /* writing FROZEN again retries the tasks not frozen yet */
+                        (void) cgroup_knob_write(d, "freezer.state", want);
+                }
                 sleep_ms(1);
         }
         if (frozen)
@@ -82,7 +97,7 @@ static int freeze_v2(const struct cgroup_dir *d, bool frozen) {
         int r = cgroup_knob_write(d, "cgroup.freeze", frozen ? "1" : "0");
         if (r < 0)
                 return log_error_errno(r, "write %s%s/cgroup.freeze", d->mount, d->path);
-        long long deadline = now_ms() + FREEZE_TIMEOUT_MS;
+        long long deadline = now_ms() + FREEZE_TIMEOUT_MS, attempt = now_ms() + FREEZE_ATTEMPT_MS;
         for (;;) {
                 bool cur;
                 r = events_frozen(fd, &cur);
@@ -93,6 +108,14 @@ static int freeze_v2(const struct cgroup_dir *d, bool frozen) {
                 long long left = deadline - now_ms();
                 if (left <= 0)
                         break;
+                if (frozen && now_ms() > attempt) {
+                        /* stalled (see the top): thaw, let the calls in flight end, again */
+                        (void) cgroup_knob_write(d, "cgroup.freeze", "0");
+                        sleep_ms(5);
+                        (void) cgroup_knob_write(d, "cgroup.freeze", "1");
+                        attempt = now_ms() + FREEZE_ATTEMPT_MS;
+                        continue;
+                }
                 /* kernfs signals a change of cgroup.events as POLLPRI */
                 struct pollfd p = {.fd = fd, .events = POLLPRI};
                 if (poll(&p, 1, (int) (left < 100 ? left : 100)) < 0 && errno != EINTR)

@@ -61,6 +61,30 @@ test_pause_resume_stops_and_restarts_processes() {
         destroy "$ID"
 }
 
+# A workload that is nearly always inside a call its Sentry handles (an
+# open with O_TRUNC, through the Gofer): the freezer cannot stop a task in
+# the killable wait for the Sentry's answer while it freezes the Sentry, so
+# pause undoes a stalled freeze and tries again (src/linux/cgroup_freezer.c).
+# Every pause of ten must succeed and really stop the loop.
+test_pause_sentry_workload_busy_in_its_sentry() {
+        B=$T/b
+        make_bundle "$B" /bin/sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/cnt; done'
+        ID=$(new_id)
+        CC_GLOBAL="--root $ROOT --sandbox sentry" start_ctr "$B" "$ID"
+        wait_file "$B/rootfs/cnt"
+        local n a
+        for n in $(seq 10); do
+                capture timeout 20 "$COCOON" --root "$ROOT" pause "$ID"
+                [ "$rc" = 0 ] || fail "pause $n failed (rc=$rc): $err"
+                a=$(cat "$B/rootfs/cnt")
+                sleep 0.2
+                assert_eq "$a" "$(cat "$B/rootfs/cnt")" "counter while paused ($n)"
+                assert_ok cocoon resume "$ID"
+        done
+        counter_moves || fail "the counter did not advance after the last resume"
+        destroy "$ID"
+}
+
 test_pause_errors_as_runc() {
         counter_setup
         assert_fail cocoon resume "$ID"
