@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,11 @@
 
 static struct log_config default_config = {.fd = -1, .forward_fd = -1};
 static struct log_config *config = &default_config;
+static atomic_bool muted;
+
+void log_mute(void) {
+        atomic_store(&muted, true);
+}
 
 void log_setup(struct log_config *cfg) {
         config = cfg ? cfg : &default_config;
@@ -49,7 +55,7 @@ static void json_escape(char *out, size_t outlen, const char *in) {
 
 /* One line to the --log file in the configured format. */
 static void emit_file(const char *level, const char *msg) {
-        if (config->fd < 0)
+        if (config->fd < 0 || atomic_load(&muted))
                 return;
         char ts[64], line[LOG_FORWARD_MAX * 2 + 256];
         struct timespec now;
@@ -70,7 +76,7 @@ static void emit_file(const char *level, const char *msg) {
 /* The --log line, and unless stderr_prefix is NULL a "cocoon: <prefix><msg>" line on stderr. */
 static void emit(const char *level, const char *msg, const char *stderr_prefix) {
         emit_file(level, msg);
-        if (stderr_prefix && !(config->fd == STDERR_FILENO)) {
+        if (stderr_prefix && !(config->fd == STDERR_FILENO) && !atomic_load(&muted)) {
                 char line[LOG_FORWARD_MAX + 32];
                 snprintf(line, sizeof line, "cocoon: %s%s\n", stderr_prefix, msg);
                 ssize_t r = write(STDERR_FILENO, line, strlen(line));

@@ -401,7 +401,13 @@ static _Noreturn void run(struct supervisor *sv) {
                         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
                                 if (pid == sv->workload) {
                                         /* its pid namespace is empty by now (the kernel
-                                         * reaps pid 1 last); the Gofer has nothing left to serve */
+                                         * reaps pid 1 last); the Gofer has nothing left to serve.
+                                         * A Sentry worker may still wait on it for a call of a
+                                         * task that died with the namespace (a FIFO open blocked
+                                         * in the Gofer: Gofer calls cannot be cancelled); killing
+                                         * the Gofer breaks that call, which is no error of a
+                                         * container that exited, so nothing more is logged. */
+                                        log_mute();
                                         kill(sv->gofer, SIGKILL);
                                         reap(sv->gofer);
                                         exit_like_status(status);
