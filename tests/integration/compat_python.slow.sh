@@ -21,21 +21,28 @@ py_bundle() {
         host_usr_bundle "$1"
 }
 
-# py_run SANDBOX MODULE [REGRTEST-ARGS...]: sets $out to the module's
-# summary: the "Ran N tests" line and the result line (OK / FAILED with counts).
-py_run() {
-        local sb=$1 mod=$2 id
+# py_start SANDBOX MODULE [REGRTEST-ARGS...]: starts the module under
+# SANDBOX in the background, in a bundle of its own (bundle_run_bg).
+py_start() {
+        local sb=$1 mod=$2
         shift 2
-        id=$(new_id "py$sb")
-        set_args "$T/b" /usr/bin/python3 -m test -v --timeout 240 "$@" "$mod"
-        capture "$COCOON" --root "$ROOT" --sandbox "$sb" run --bundle "$T/b" "$id"
-        "$COCOON" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
-        local all=$out
-        out=$(grep -E '^(Ran [0-9]+ tests? in|OK|FAILED)' <<<"$all" | sed 's/ in [0-9.]*s$//')
+        py_bundle "$T/$sb"
+        set_args "$T/$sb" /usr/bin/python3 -m test -v --timeout 240 "$@" "$mod"
+        bundle_run_bg "$sb" "$T/$sb"
+}
+
+# py_result SANDBOX MODULE: sets $out to the module's summary under SANDBOX
+# (the "Ran N tests" line and the result line, OK / FAILED with counts) and
+# $py_failed to its failing tests by name, for the message.
+py_result() {
+        local sb=$1 mod=$2 all
+        bundle_collect "$T/$sb"
+        all="$out
+$err"
+        out=$(grep -E '^(Ran [0-9]+ tests? in|OK|FAILED)' <<<"$all" | sed 's/ in [0-9.]*s$//' || true)
         if [ -z "$out" ]; then
                 fail "$mod under $sb printed no result (rc=$rc): $(tail -n 20 <<<"$all")"
         fi
-        # the failing tests by name, for the message
         py_failed=$(grep -E '^(FAIL|ERROR):' <<<"$all" | head -n 20 || true)
 }
 
@@ -44,17 +51,18 @@ py_run() {
 py_same() {
         local mod=$1 want
         shift
-        py_bundle "$T/b"
-        py_run none "$mod" "$@"
+        py_start none "$mod" "$@"
+        py_start sentry "$mod" "$@"
+        py_result none "$mod"
         want=$out
         assert_match "$want" $'Ran [0-9]+ tests' "$mod under none"
-        py_run sentry "$mod" "$@"
+        py_result sentry "$mod"
         [ "$out" = "$want" ] || fail "$mod: under sentry
 $out
 $py_failed
 --- under none:
 $want"
-        note "$mod: $(tr '\n' ' ' <<<"$out")"
+        note "$mod: $(tr '\n' ' ' <<<"$out")(sentry $ms ms)"
 }
 
 test_py_os() { py_same test_os; }
