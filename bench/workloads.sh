@@ -1,6 +1,8 @@
 #!/bin/bash
-# Real workloads, one run each, per runtime: Python's startup, a gcc build of
-# a small project, a loopback redis benchmark.  The bundle is the one of
+# Real workloads per runtime: Python's startup, a CPython regression module,
+# a gcc build of a small project, a loopback redis benchmark; then the
+# syscall table of bench/syscalls.sh, so that one run gives both (issue 5,
+# item 7).  The bundle is the one of
 # tests/integration/compat_programs.slow.sh: the host's /usr read-only, a
 # tmpfs /tmp, Docker's default capabilities; the project and redis's data
 # are on the bundle's root filesystem (through the Gofer under sentry).
@@ -10,11 +12,16 @@
 #
 # Environment:
 #   RUNTIMES="sentry none runc runsc"   (runsc: --network=none, its own loopback)
+#   ROUNDS=3           runs of each workload per runtime; the runtimes
+#                      alternate within a round; the table shows medians
 #   PY_N=20            python3 -c pass, this many times in one container
+#   PY_MODULE=test_tempfile   the CPython module run (libpython3.11-testsuite)
+#   SYSCALLS=1         then bash bench/syscalls.sh (its ROUNDS, OPS, ... apply);
+#                      SYSCALLS=0 leaves it out
 #   REDIS_N=20000      redis-benchmark requests per test (SET, GET)
 #   COCOON=build/cocoon  RUNC=/usr/sbin/runc  RUNSC=/usr/bin/runsc
-# Prints one line per workload: seconds (or requests per second) per runtime
-# and the ratio to runc.  The temporary directory and every container are
+# Prints one line per workload: the median seconds (or requests per second)
+# per runtime and the ratio to runc, and the spread of the rounds.  The temporary directory and every container are
 # removed on exit.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -22,7 +29,10 @@ set -euo pipefail
 cd "$REPO"
 
 RUNTIMES=${RUNTIMES:-sentry none runc runsc}
+ROUNDS=${ROUNDS:-3}
 PY_N=${PY_N:-20}
+PY_MODULE=${PY_MODULE:-test_tempfile}
+SYSCALLS=${SYSCALLS:-1}
 REDIS_N=${REDIS_N:-20000}
 COCOON=$(realpath "${COCOON:-build/cocoon}")
 RUNC=${RUNC:-/usr/sbin/runc}
@@ -33,6 +43,8 @@ RUNSC=${RUNSC:-/usr/bin/runsc}
 for c in python3 gcc make redis-check-rdb redis-cli redis-benchmark; do
         [ -x "/usr/bin/$c" ] || bench_die "no /usr/bin/$c (bash scripts/deps.sh test)"
 done
+[ -f "/usr/lib/python3.11/test/$PY_MODULE.py" ] || [ -d "/usr/lib/python3.11/test/$PY_MODULE" ] ||
+        bench_die "no CPython module $PY_MODULE (apt-get install libpython3.11-testsuite)"
 for rt in $RUNTIMES; do
         case $rt in
         runc) [ -x "$RUNC" ] || bench_die "$RUNC not found (bash scripts/deps.sh bench)" ;;
@@ -128,31 +140,55 @@ timed() {
         awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'
 }
 
-declare -A res
-for rt in $RUNTIMES; do
-        bench_note "$rt"
-        res[$rt,python]=$(timed "$rt" "i=0; while [ \$i -lt $PY_N ]; do python3 -c pass; i=\$((i + 1)); done")
-        res[$rt,gcc]=$(timed "$rt" "cd /src && rm -f -- *.o prog && make -s CC=gcc && ./prog >/dev/null")
+# one round of every workload under RUNTIME: appends to res[RUNTIME,WORKLOAD]
+round() {
+        local rt=$1 id
+        res[$rt,python]+=" $(timed "$rt" "i=0; while [ \$i -lt $PY_N ]; do python3 -c pass; i=\$((i + 1)); done")"
+        res[$rt,module]+=" $(timed "$rt" "cd /tmp && python3 -m test -q $PY_MODULE >/tmp/log 2>&1 || { tail -n 5 /tmp/log; exit 1; }")"
+        res[$rt,gcc]+=" $(timed "$rt" "cd /src && rm -f -- *.o prog && make -s CC=gcc && ./prog >/dev/null")"
         set_args /bin/sh -c "cd /data && (/redis-server --port 6379 --bind 127.0.0.1 --save '' --logfile /dev/null &) &&
                 for i in \$(seq 100); do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done &&
                 redis-benchmark -q -n $REDIS_N -c 8 -t set,get 2>&1 | tr '\\r' '\\n' | grep 'requests per second' ; redis-cli shutdown nosave >/dev/null 2>&1; true"
         id=wl-$$-$((n++))
         run "$rt" "$id" >"$work/out" 2>&1 || true
         del "$rt" "$id"
-        res[$rt,set]=$(awk '/^SET: [0-9.]+ requests per second/ { print $2 }' "$work/out" | tail -n 1)
-        res[$rt,get]=$(awk '/^GET: [0-9.]+ requests per second/ { print $2 }' "$work/out" | tail -n 1)
-        [ -n "${res[$rt,set]}" ] || bench_note "$rt: redis-benchmark printed no rate: $(tail -n 3 "$work/out")"
+        local set get
+        set=$(awk '/^SET: [0-9.]+ requests per second/ { print $2 }' "$work/out" | tail -n 1)
+        get=$(awk '/^GET: [0-9.]+ requests per second/ { print $2 }' "$work/out" | tail -n 1)
+        if [ -z "$set" ] || [ -z "$get" ]; then
+                bench_note "$rt: redis-benchmark printed no rate: $(tail -n 3 "$work/out")"
+                return
+        fi
+        res[$rt,set]+=" $set"
+        res[$rt,get]+=" $get"
+}
+
+declare -A res raw
+read -ra rts <<<"$RUNTIMES"
+for ((r = 0; r < ROUNDS; r++)); do
+        bench_note "round $((r + 1)) of $ROUNDS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+        # the order rotates every round, so no runtime always goes first
+        for ((i = 0; i < ${#rts[@]}; i++)); do
+                round "${rts[(i + r) % ${#rts[@]}]}"
+        done
 done
 
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+spread() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); if (NR > 1 && m > 0) printf "%.0f%%", (v[NR] - v[1]) * 100 / m; else print "-" }'; }
+for k in "${!res[@]}"; do
+        raw[$k]=${res[$k]}
+        res[$k]=$(median "${res[$k]}")
+done
 ratio() { # VALUE BASE
         awk -v v="$1" -v b="$2" 'BEGIN { if (v == "" || b == "" || b == 0) print "-"; else printf "%.2f", v / b }'
 }
 printf '%-34s' "workload"
 for rt in $RUNTIMES; do printf ' %12s' "$rt"; done
 echo
-for w in python gcc set get; do
+for w in python module gcc set get; do
         case $w in
         python) label="python3 -c pass x$PY_N (s)" ;;
+        module) label="python3 -m test $PY_MODULE (s)" ;;
         gcc) label="make: 9 files, gcc -O2 (s)" ;;
         set) label="redis SET, $REDIS_N req (req/s)" ;;
         get) label="redis GET, $REDIS_N req (req/s)" ;;
@@ -165,4 +201,15 @@ for w in python gcc set get; do
                 for rt in $RUNTIMES; do printf ' %12s' "$(ratio "${res[$rt,$w]:-}" "${res[runc,$w]:-}")"; done
                 echo
         fi
+        if [ "$ROUNDS" -gt 1 ]; then
+                printf '%-34s' "  spread (max-min)/median"
+                for rt in $RUNTIMES; do printf ' %12s' "$(spread "${raw[$rt,$w]:-}")"; done
+                echo
+        fi
 done
+
+if [ "$SYSCALLS" = 1 ]; then
+        echo
+        bench_note "the syscall table (bench/syscalls.sh) in the same run"
+        bash "$REPO/bench/syscalls.sh"
+fi
