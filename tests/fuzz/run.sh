@@ -5,6 +5,10 @@
 #
 #   tests/fuzz/run.sh HARNESS SECONDS [BUILD_DIR] [WORK_DIR]
 #
+# FUZZ_JOBS=N (default 1) fuzzes with N processes at once (libFuzzer's
+# -fork=N): N times the inputs in the same SECONDS; the first crash still
+# ends the run with a non-zero status and an artifact.
+#
 # New inputs libFuzzer finds go to WORK_DIR/corpus (a scratch directory),
 # never into the committed corpus; run `HARNESS -merge=1 tests/fuzz/corpus/H
 # WORK/corpus` by hand to keep the interesting ones.
@@ -61,11 +65,17 @@ fi
 # 2. Fuzz from the corpus.
 dirs=("$work/corpus")
 [ -d "$corpus" ] && dirs+=("$corpus")
-if ! "$bin" "${opts[@]}" -max_total_time="$secs" "${dirs[@]}" >"$work/fuzz.log" 2>&1; then
+jobs=()
+[ "${FUZZ_JOBS:-1}" -gt 1 ] && jobs=(-fork="$FUZZ_JOBS")
+if ! "$bin" "${opts[@]}" "${jobs[@]}" -max_total_time="$secs" "${dirs[@]}" >"$work/fuzz.log" 2>&1; then
         echo "$h: crashed while fuzzing:"
         show_crash "$work/fuzz.log"
         exit 1
 fi
-grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$work/fuzz.log" |
-        sed "s/^/$h: /"
+# (fork mode prints no stat:: lines of its jobs: its last progress line
+# has the total of executed inputs)
+{
+        grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$work/fuzz.log"
+        [ ${#jobs[@]} = 0 ] || grep -E '^#[0-9]+: cov:' "$work/fuzz.log" | tail -n 1
+} | sed "s/^/$h: /"
 exit 0
