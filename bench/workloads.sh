@@ -12,8 +12,9 @@
 #
 # Environment:
 #   RUNTIMES="sentry none runc runsc"   (runsc: --network=none, its own loopback)
-#   ROUNDS=3           runs of each workload per runtime; the runtimes
-#                      alternate within a round; the table shows medians
+#   ROUNDS=3           runs of each workload per runtime (after a warm-up
+#                      round that is not counted); the runtimes alternate
+#                      within a round; the table shows medians
 #   PY_N=20            python3 -c pass, this many times in one container
 #   PY_MODULE=test_tempfile   the CPython module run (libpython3.11-testsuite)
 #   SYSCALLS=1         then bash bench/syscalls.sh (its ROUNDS, OPS, ... apply);
@@ -165,6 +166,13 @@ round() {
 
 declare -A res raw
 read -ra rts <<<"$RUNTIMES"
+# a warm-up round, not counted: the first gcc or python of a run reads
+# their files from disk, and would charge that to whichever runtime came first
+bench_note "warm-up round (not counted)"
+for rt in "${rts[@]}"; do
+        round "$rt"
+done
+for k in "${!res[@]}"; do unset "res[$k]"; done
 for ((r = 0; r < ROUNDS; r++)); do
         bench_note "round $((r + 1)) of $ROUNDS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
         # the order rotates every round, so no runtime always goes first
