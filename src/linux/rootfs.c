@@ -13,10 +13,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "linux/mounts.h"
 
@@ -261,6 +264,85 @@ static int masked_path(const struct finalize_ctx *f, int devnull, const char *pa
         return 0;
 }
 
+/*
+ * The keys of /proc/sys a sentry container sees (gVisor shows a few dozen
+ * too): what libcs, language runtimes, databases and sysctl(8) read, each
+ * the kernel's own file in the container's namespaces, bound onto an empty
+ * tmpfs over /proc/sys.  A directory is bound whole.  Left out is
+ * everything else: host-wide state (fs/dentry-state, fs/file-nr), the
+ * host's configuration (kernel/core_pattern, kernel/modprobe,
+ * kernel/tainted) and identity (kernel/random/boot_id, the same in every
+ * container of the host, would tell tenants they share it).  A key this
+ * kernel lacks is left out.  osrelease and version are there for their
+ * names: the Sentry answers their opens with the configured release.
+ */
+static const char *const proc_sys_keys[] = {
+        "kernel/ostype", "kernel/osrelease", "kernel/version", "kernel/hostname", "kernel/domainname",
+        "kernel/pid_max", "kernel/threads-max", "kernel/ngroups_max", "kernel/cap_last_cap",
+        "kernel/overflowuid", "kernel/overflowgid", "kernel/perf_event_paranoid", "kernel/yama",
+        /* System V IPC: the container's IPC namespace */
+        "kernel/shmmax", "kernel/shmall", "kernel/shmmni", "kernel/shm_rmid_forced", "kernel/msgmax",
+        "kernel/msgmnb", "kernel/msgmni", "kernel/sem",
+        "kernel/random/uuid", "kernel/random/entropy_avail", "kernel/random/poolsize",
+        /* the JVM, redis, Elasticsearch */
+        "vm/overcommit_memory", "vm/overcommit_ratio", "vm/max_map_count", "vm/mmap_min_addr",
+        "fs/file-max", "fs/nr_open", "fs/pipe-max-size", "fs/inotify",
+        /* the container's IPC and network namespaces */
+        "fs/mqueue", "net",
+};
+
+static int curate_proc_sys(const struct finalize_ctx *f) {
+        _cleanup_close_ int sys = -1;
+        int k = mnt_open_in_root(f->rootfd, "/proc/sys", MNT_NO_CREATE, 0, &sys);
+        if (k == -ENOENT)
+                return 0;
+        if (k < 0)
+                return log_error_errno(k, "/proc/sys");
+        struct statfs sf;
+        if (fstatfs(sys, &sf) < 0)
+                return log_error_errno(-errno, "/proc/sys");
+        /* no procfs there (none at /proc, or the config mounted its own
+         * files over it, as LXCFS does): nothing of the host's to curate */
+        if (sf.f_type != PROC_SUPER_MAGIC || !f->have_procfd)
+                return 0;
+        int src[ELEMENTSOF(proc_sys_keys)];
+        for (size_t i = 0; i < ELEMENTSOF(src); i++)
+                src[i] = openat(sys, proc_sys_keys[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        char p[PROCFD_PATH_MAX], q[PROCFD_PATH_MAX];
+        int r = 0;
+        if (mount("tmpfs", procfd_path(p, sys), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=555,size=64k") < 0)
+                r = log_error_errno(-errno, "mount a tmpfs on /proc/sys");
+        _cleanup_close_ int top = -1;
+        if (r == 0 && (k = mnt_open_in_root(f->rootfd, "/proc/sys", MNT_NO_CREATE, 0, &top)) < 0)
+                r = log_error_errno(k, "/proc/sys");
+        for (size_t i = 0; i < ELEMENTSOF(src) && r == 0; i++) {
+                if (src[i] < 0)
+                        continue;
+                struct stat st;
+                char path[64];
+                _cleanup_close_ int dst = -1;
+                snprintf(path, sizeof path, "/%s", proc_sys_keys[i]);
+                if (fstat(src[i], &st) < 0)
+                        r = log_error_errno(-errno, "/proc/sys/%s", proc_sys_keys[i]);
+                else if ((k = mnt_open_in_root(top, path, S_ISDIR(st.st_mode) ? MNT_CREATE_DIR : MNT_CREATE_FILE, 0,
+                                               &dst)) < 0)
+                        r = log_error_errno(k, "make /proc/sys/%s", proc_sys_keys[i]);
+                else if (mount(procfd_path(p, src[i]), procfd_path(q, dst), NULL, MS_BIND | MS_REC, NULL) < 0)
+                        r = log_error_errno(-errno, "bind /proc/sys/%s", proc_sys_keys[i]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(src); i++)
+                if (src[i] >= 0)
+                        close(src[i]);
+        if (r < 0)
+                return r;
+        /* the tmpfs and every bind read-only: writes fail EROFS, as runc's
+         * read-only /proc/sys (readonlyPaths) makes them */
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+        if (syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0)
+                return log_error_errno(-errno, "make /proc/sys read-only");
+        return 0;
+}
+
 static int open_devnull(const struct finalize_ctx *f, int *ret) {
         _cleanup_close_ int fd = -1;
         int k = mnt_open_in_root(f->rootfd, "/dev/null", MNT_NO_CREATE, 0, &fd);
@@ -306,8 +388,15 @@ int rootfs_finalize(const struct rootfs_config *c) {
                 break;
         }
 
+        if (c->curate_proc_sys && (k = curate_proc_sys(&f)) < 0)
+                return k;
+
         if (s->has_linux && s->linux.readonly_paths)
                 for (size_t i = 0; s->linux.readonly_paths[i]; i++) {
+                        /* a curated /proc/sys is read-only already: binding it
+                         * onto itself would show each of its mounts twice */
+                        if (c->curate_proc_sys && mnt_path_equal(s->linux.readonly_paths[i], "/proc/sys"))
+                                continue;
                         snprintf(what, sizeof what, "linux.readonlyPaths[%zu]", i);
                         k = readonly_path(&f, s->linux.readonly_paths[i], what);
                         if (k < 0)

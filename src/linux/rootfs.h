@@ -23,6 +23,9 @@ struct rootfs_config {
         const int *idmap_fds;
         /* linux.mountLabel when SELinux applies it (lsm_mount_label()), else NULL */
         const char *mount_label;
+        /* Sandbox sentry: /proc/sys shows only the keys of proc_sys_keys
+         * (rootfs.c), not every knob of the host kernel */
+        bool curate_proc_sys;
         /* Called after the mounts, before the switch of root (where the OCI
          * hooks of `create` run); may be NULL. */
         int (*before_pivot)(void *arg);

@@ -952,3 +952,34 @@ test_sentry_dev_shm_as_configured() {
         assert_match "$out" '^rc [1-9]' "/dev/shm mounted ro"
         assert_contains "$err" "Read-only file system" "/dev/shm mounted ro"
 }
+
+# /proc/sys shows a curated set of keys (src/linux/rootfs.c proc_sys_keys),
+# each the kernel's own file in the container's namespaces, read-only; the
+# host's configuration and identity (core_pattern, random/boot_id) are not
+# there.  A sysctl the config sets is seen through it.  Under none, as
+# under runc, the whole /proc/sys is the kernel's (read-only).
+test_sentry_proc_sys_is_curated() {
+        local B=$T/b want
+        make_bundle "$B" /bin/sh -c 'for k in kernel/ostype kernel/pid_max kernel/shmmni vm/overcommit_memory net/core/somaxconn net/ipv4/ip_forward fs/inotify/max_user_watches; do echo "$k $(cat /proc/sys/$k)"; done
+                for k in kernel/core_pattern kernel/random/boot_id fs/dentry-state kernel/tainted; do [ -e /proc/sys/$k ] && echo "has $k"; done
+                ls /proc/sys/kernel | grep -c .
+                echo 0 >/proc/sys/kernel/shmmni || echo refused
+                echo "mounts $(grep -c " /proc/sys" /proc/self/mountinfo)"'
+        edit_config "$B" "c['linux']['sysctl'] = {'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1234'}"
+        capture "$COCOON" --root "$ROOT" --sandbox none run --bundle "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none: rc=$rc $err"
+        want=$(sed -n 1,7p <<<"$out")
+        assert_contains "$out" "has kernel/core_pattern" "none: the kernel's whole /proc/sys"
+        assert_contains "$want" "net/ipv4/ip_forward 1" "none: the config's sysctl"
+        assert_contains "$want" "kernel/shmmni 1234" "none: the config's sysctl"
+        run_bundle_ok "$B"
+        assert_eq "$want" "$(sed -n 1,7p <<<"$out")" "the curated keys read as under none"
+        assert_not_contains "$out" "has " "keys of the host's configuration or identity"
+        local n
+        n=$(sed -n 8p <<<"$out")
+        [ "$n" -ge 10 ] && [ "$n" -le 30 ] || fail "/proc/sys/kernel lists $n entries, not the curated set"
+        assert_eq refused "$(sed -n 9p <<<"$out")" "a write"
+        assert_contains "$err" "Read-only file system" "a write"
+        n=$(sed -n 's/^mounts //p' <<<"$out")
+        [ "$n" -le 40 ] || fail "$n mounts below /proc/sys: each key shown more than once"
+}
