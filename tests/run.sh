@@ -9,6 +9,8 @@
 #   ROOTFS        busybox rootfs (default build/rootfs)
 #   UNIT_DIR      unit test binaries (default build/asan/unit)
 #   QUICK=1       skip tests/integration/*.slow.sh
+#   LANES=1       run the vm files (*vm.slow.sh) after the quick ones, not
+#                 beside them (see run_integration)
 #   TEST_TIMEOUT  seconds per test function (default 30); a file may raise it
 #                 for its own tests with a line "# test-timeout: SECONDS"
 #   KEEP=1        keep the temporary directories
@@ -85,7 +87,8 @@ run_units() {
 
 # ------------------------------------------------------------ leak checking
 # A python helper (written once per run) that finds what a test left behind.
-cat >"$WORK/leakcheck.py" <<'PY'
+LEAKCHECK=$WORK/leakcheck.py
+cat >"$LEAKCHECK" <<'PY'
 import os, sys, time, signal, re
 
 mode = sys.argv[1]
@@ -323,16 +326,12 @@ run_one() {
         [ -n "${KEEP:-}" ] || rm -rf "$t" 2>/dev/null
 }
 
-run_integration() {
+# run_files FILE...: every test of each file (FILTER applies).
+run_files() {
         local file base fn tests
-        for file in "$TESTS_DIR"/integration/*.sh; do
-                [ -f "$file" ] || continue
+        for file in "$@"; do
                 base=${file##*/}
                 base=${base%.sh}
-                if [ -n "${QUICK:-}" ] && [[ "$file" == *.slow.sh ]]; then
-                        echo "# skipping $base (QUICK=1)"
-                        continue
-                fi
                 tests=$(list_tests "$file")
                 for fn in $tests; do
                         if [ -n "$FILTER" ] && [[ "$base" != *"$FILTER"* ]] && [[ "$fn" != *"$FILTER"* ]] &&
@@ -342,6 +341,67 @@ run_integration() {
                         run_one "$file" "$fn"
                 done
         done
+}
+
+# The vm files (*vm.slow.sh: QEMU under TCG keeps one CPU busy while a
+# guest boots, and the tests mostly wait for it) run in a lane of their own
+# beside the quick files, whose tests keep about one CPU busy; the other
+# slow files (timing-sensitive ones among them: exhaustion's latency under
+# attack, load, stress) run after both, alone.  The lane has its own work
+# directory and run id, so its tests' tokens, temp paths and leak checks
+# never meet the other lane's; its lines are printed when it is done.
+# LANES=1 runs every file one after the other.
+run_lane() {
+        local log=$1
+        shift
+        (
+                runid=${runid:0:4}v TESTN=0 passed=0 failed=0 skipped=0 failed_names=()
+                WORK=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-tests.$runid.XXXX")
+                chmod 755 "$WORK"
+                cp "$LEAKCHECK" "$WORK/leakcheck.py"
+                run_files "$@"
+                echo "$passed $failed $skipped ${failed_names[*]}" >"$log.result"
+                [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null
+        ) >"$log" 2>&1 </dev/null &
+        lane_pid=$!
+}
+
+run_integration() {
+        local file base quick=() vm=() slow=()
+        for file in "$TESTS_DIR"/integration/*.sh; do
+                [ -f "$file" ] || continue
+                base=${file##*/}
+                base=${base%.sh}
+                if [ -n "${QUICK:-}" ] && [[ "$file" == *.slow.sh ]]; then
+                        echo "# skipping $base (QUICK=1)"
+                        continue
+                fi
+                case $base in
+                *vm.slow) vm+=("$file") ;;
+                *.slow) slow+=("$file") ;;
+                *) quick+=("$file") ;;
+                esac
+        done
+        if [ "${LANES:-2}" -ge 2 ] && [ ${#vm[@]} -gt 0 ] && [ ${#quick[@]} -gt 0 ]; then
+                local log=$WORK/lane-vm.log p f s names
+                run_lane "$log" "${vm[@]}"
+                run_files "${quick[@]}"
+                wait "$lane_pid"
+                echo "# the vm lane, run beside the files above:"
+                cat "$log"
+                if read -r p f s names <"$log.result"; then
+                        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+                        # shellcheck disable=SC2206 # names without spaces
+                        [ -z "$names" ] || failed_names+=($names)
+                else
+                        echo "${R}FAIL${N} the vm lane ended without a result"
+                        failed=$((failed + 1))
+                        failed_names+=("vm-lane")
+                fi
+        else
+                run_files "${quick[@]}" "${vm[@]}"
+        fi
+        run_files "${slow[@]}"
 }
 
 if [ ! -x "$COCOON" ]; then
