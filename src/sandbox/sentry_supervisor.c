@@ -61,6 +61,7 @@ struct supervisor {
         int gofer_ctl; /* the Gofer's control socket */
         int control_fd;
         int proc_fd;
+        int workload_proc_fd; /* W's own /proc */
         struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct; /* for the synthesized /proc files */
         int signal_fd, event_fd;
         struct sentry_config cfg;
@@ -130,10 +131,16 @@ static uint64_t memory_limit(const struct oci_spec *spec) {
         return json_is_integer(limit) && json_integer_value(limit) > 0 ? (uint64_t) json_integer_value(limit) : 0;
 }
 
+/* Whether a mount or masked path at `at` covers `path` (below /proc). */
+static bool covers(const char *at, const char *path) {
+        size_t n = strlen(at);
+        return strncmp(at, path, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
 /* The /proc files the Sentry synthesizes: all of them when the container
  * mounts a procfs on /proc, but those a mount of the config or
- * linux.maskedPaths covers (an LXCFS bind mount, a masked file), which the
- * container gets as configured. */
+ * linux.maskedPaths covers (an LXCFS bind mount, a masked file or
+ * directory such as /proc/sys), which the container gets as configured. */
 static unsigned procfs_files(const struct oci_spec *spec) {
         bool proc = false;
         for (size_t i = 0; i < spec->n_mounts; i++)
@@ -143,13 +150,15 @@ static unsigned procfs_files(const struct oci_spec *spec) {
                 return 0;
         unsigned files = SENTRY_PROCFS_ALL;
         for (unsigned bit = 1; bit & SENTRY_PROCFS_ALL; bit <<= 1) {
-                char path[32];
+                char path[64];
                 snprintf(path, sizeof path, "/proc/%s", sentry_procfs_name(bit));
-                for (size_t i = 0; i < spec->n_mounts; i++)
-                        if (spec->mounts[i].destination && strcmp(spec->mounts[i].destination, path) == 0)
+                for (size_t i = 0; i < spec->n_mounts; i++) {
+                        const char *dest = spec->mounts[i].destination;
+                        if (dest && strcmp(dest, "/proc") != 0 && covers(dest, path))
                                 files &= ~bit;
+                }
                 for (char **m = spec->has_linux ? spec->linux.masked_paths : NULL; m && *m; m++)
-                        if (strcmp(*m, path) == 0)
+                        if (covers(*m, path))
                                 files &= ~bit;
         }
         return files;
@@ -316,6 +325,7 @@ static int prepare(struct supervisor *sv) {
                 .gofer_ctl_fd = sv->gofer_ctl,
                 .control_fd = sv->control_fd,
                 .proc_fd = sv->proc_fd,
+                .workload_proc_fd = -1,
                 .release = sentry_release_of(sc), /* never the host's */
                 .hostname = sc->spec->hostname,
                 .domainname = sc->spec->domainname,
@@ -338,6 +348,18 @@ static int prepare(struct supervisor *sv) {
                 sv->cfg.cg_memory = sv->cg_memory;
                 sv->cfg.cg_cpu = sv->cg_cpu;
                 sv->cfg.cg_cpuacct = sv->cg_cpuacct;
+        }
+        if (sv->cfg.procfs_files & SENTRY_PROCFS_MOUNTS) {
+                /* W's /proc, where /proc/<pid> of the workload's mount tables
+                 * is found as the workload names it.  Opened now, as root:
+                 * the Sentry (uid nobody) could not search a rootfs whose
+                 * root directory is 0700 on the way there. */
+                char path[64];
+                snprintf(path, sizeof path, "/proc/%d/root/proc", sv->workload);
+                sv->workload_proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (sv->workload_proc_fd < 0)
+                        return log_error_errno(-errno, "open %s", path);
+                sv->cfg.workload_proc_fd = sv->workload_proc_fd;
         }
         if ((r = read_id_map(sv->workload, "uid_map", sv->cfg.uid_map, &sv->cfg.n_uid_map)) < 0 ||
             (r = read_id_map(sv->workload, "gid_map", sv->cfg.gid_map, &sv->cfg.n_gid_map)) < 0)
@@ -445,6 +467,7 @@ _Noreturn void sentry_supervise(const struct sentry_supervisor_args *args) {
                 .listener = -1,
                 .gofer_ctl = -1,
                 .proc_fd = -1,
+                .workload_proc_fd = -1,
                 .cg_memory = {.fd = -1},
                 .cg_cpu = {.fd = -1},
                 .cg_cpuacct = {.fd = -1},

@@ -166,6 +166,9 @@ int sentry_cred(struct sentry_call *c);
  * later sentry_write, ADDFD or SEND, each of which fails if the thread died
  * (and its tid was reused) since the notification. */
 int sentry_cred_caps(struct sentry_call *c, uint64_t *ret);
+/* A uid (gid) as the Sentry sees it, as the workload's user namespace sees
+ * it; false when that namespace does not map it (c->cred holds inside ids). */
+bool sentry_id_inside(const struct sentry_call *c, bool gid, uint32_t id, uint32_t *ret);
 int sentry_cred_cache_new(struct sentry_cred_cache **ret);
 void sentry_cred_cache_free(struct sentry_cred_cache *cc);
 /* A credential setter is about to run: forget what is cached. */

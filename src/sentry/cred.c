@@ -147,13 +147,26 @@ static const char *field(const char *buf, const char *name) {
 /* A host id as the workload's user namespace sees it (cfg's maps):
  * /proc/<tid>/status and pidfd info show ids as the Sentry sees them,
  * while the Gofer runs inside that namespace. */
-static uint32_t to_inside(const struct sentry_id_map *map, unsigned n, uint32_t id) {
+static bool map_inside(const struct sentry_id_map *map, unsigned n, uint32_t id, uint32_t *ret) {
+        *ret = id;
         if (n == 0)
-                return id;
+                return true;
         for (unsigned i = 0; i < n; i++)
-                if (id >= map[i].outside && id - map[i].outside < map[i].count)
-                        return map[i].inside + (id - map[i].outside);
-        return 65534; /* the kernel's overflow id */
+                if (id >= map[i].outside && id - map[i].outside < map[i].count) {
+                        *ret = map[i].inside + (id - map[i].outside);
+                        return true;
+                }
+        return false;
+}
+
+static uint32_t to_inside(const struct sentry_id_map *map, unsigned n, uint32_t id) {
+        uint32_t inside;
+        return map_inside(map, n, id, &inside) ? inside : 65534; /* the kernel's overflow id */
+}
+
+bool sentry_id_inside(const struct sentry_call *c, bool gid, uint32_t id, uint32_t *ret) {
+        const struct sentry_config *cfg = c->cfg;
+        return gid ? map_inside(cfg->gid_map, cfg->n_gid_map, id, ret) : map_inside(cfg->uid_map, cfg->n_uid_map, id, ret);
 }
 
 static void ids_to_inside(struct sentry_call *c) {

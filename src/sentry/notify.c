@@ -122,6 +122,7 @@ static void sentry_free(struct sentry *s) {
         close_fd(&s->root_fd);
         close_fd(&s->cfg.gofer_ctl_fd);
         close_fd(&s->cfg.proc_fd);
+        close_fd(&s->cfg.workload_proc_fd);
         close_fd(&s->cfg.control_fd);
         pthread_cond_destroy(&s->exited);
         pthread_mutex_destroy(&s->lock);
@@ -599,7 +600,8 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
         pthread_condattr_destroy(&ca);
         s->refs = 1;
         s->cfg = *cfg;
-        s->cfg.gofer_ctl_fd = s->cfg.proc_fd = s->cfg.control_fd = s->wake_fd = s->root_fd = -1;
+        s->cfg.gofer_ctl_fd = s->cfg.proc_fd = s->cfg.workload_proc_fd = s->cfg.control_fd = s->wake_fd =
+                s->root_fd = -1;
         s->cfg.notify_fd = -1;
         s->cfg.cg_memory.fd = s->cfg.cg_cpu.fd = s->cfg.cg_cpuacct.fd = -1;
         s->cfg.stats = NULL;
@@ -634,6 +636,8 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
                 r = dup_fd(cfg->cg_cpu.fd, &s->cfg.cg_cpu.fd);
         if (r >= 0 && cfg->procfs_files)
                 r = dup_fd(cfg->cg_cpuacct.fd, &s->cfg.cg_cpuacct.fd);
+        if (r >= 0 && (cfg->procfs_files & SENTRY_PROCFS_MOUNTS))
+                r = dup_fd(cfg->workload_proc_fd, &s->cfg.workload_proc_fd);
         if (r >= 0)
                 r = fetch_root(s);
         if (r >= 0) {
@@ -782,6 +786,8 @@ static void stop_workers(struct sentry *s) {
 int sentry_serve(const struct sentry_config *cfg) {
         if (!cfg || cfg->notify_fd < 0 || cfg->gofer_ctl_fd < 0 || cfg->proc_fd < 0)
                 return log_error_errno(-EINVAL, "sentry: a listener, the Gofer's socket and a procfs are needed");
+        if ((cfg->procfs_files & SENTRY_PROCFS_MOUNTS) && cfg->workload_proc_fd < 0)
+                return log_error_errno(-EINVAL, "sentry: the mount tables need the workload's procfs");
 
         struct sigaction sa = {.sa_handler = wake_handler}; /* no SA_RESTART: NOTIF_RECV returns EINTR */
         sigemptyset(&sa.sa_mask);

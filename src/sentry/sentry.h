@@ -27,8 +27,9 @@
  * (utsname's field is 65 bytes).  0, or -EINVAL logged naming `where`. */
 int sentry_release_check(const char *release, const char *where);
 
-/* The /proc files the Sentry synthesizes from the container's cgroup
- * (sys_procfs.c), one bit each in sentry_config.procfs_files. */
+/* The /proc files the Sentry synthesizes (sys_procfs.c), one bit each in
+ * sentry_config.procfs_files: from the container's cgroup, from its
+ * configured release, and the mount tables with the host's paths taken out. */
 enum {
         SENTRY_PROCFS_MEMINFO = 1 << 0,
         SENTRY_PROCFS_CPUINFO = 1 << 1,
@@ -36,9 +37,16 @@ enum {
         SENTRY_PROCFS_UPTIME = 1 << 3,
         SENTRY_PROCFS_LOADAVG = 1 << 4,
         SENTRY_PROCFS_VERSION = 1 << 5,
-        SENTRY_PROCFS_ALL = (1 << 6) - 1,
+        SENTRY_PROCFS_OSRELEASE = 1 << 6, /* sys/kernel/osrelease */
+        SENTRY_PROCFS_KVERSION = 1 << 7,  /* sys/kernel/version */
+        SENTRY_PROCFS_CMDLINE = 1 << 8,
+        /* mounts, mountinfo and mountstats of every process (/proc/mounts,
+         * /proc/<pid>/..., /proc/<pid>/task/<tid>/...) */
+        SENTRY_PROCFS_MOUNTS = 1 << 9,
+        SENTRY_PROCFS_ALL = (1 << 10) - 1,
 };
-/* "meminfo" for SENTRY_PROCFS_MEMINFO...; NULL for anything else. */
+/* The file's path below /proc ("meminfo", "sys/kernel/osrelease";
+ * "mounts" for SENTRY_PROCFS_MOUNTS); NULL for anything else. */
 const char *sentry_procfs_name(unsigned bit);
 
 /* One directory of the container's cgroup (O_PATH), and whether it is cgroup2. */
@@ -71,6 +79,9 @@ struct sentry_config {
         int control_fd;      /* listening unix socket: `exec` sends further listener fds here
                               * (SCM_RIGHTS, see sentry_send_listener), or -1 */
         int proc_fd;         /* O_PATH fd of a procfs that shows the workload's processes (host /proc) */
+        /* O_PATH fd of the workload's own procfs (its /proc), where pids are
+         * the workload's: needed with SENTRY_PROCFS_MOUNTS, else -1 */
+        int workload_proc_fd;
         const char *release; /* uname release shown to the workload (NULL: SENTRY_DEFAULT_RELEASE) */
         const char *hostname;   /* uname nodename (NULL: the Sentry's own, i.e. its UTS namespace's) */
         const char *domainname; /* uname domainname (NULL: the Sentry's own) */

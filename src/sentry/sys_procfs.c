@@ -3,8 +3,11 @@
  * /proc files that tell the truth about the container, not the host:
  * meminfo, cpuinfo, stat, uptime, loadavg and version, rendered by the
  * Sentry from the container's cgroup at every open (usage changes), and
- * sched_getaffinity, which agrees with them.  The rest of /proc stays the
- * workload's own procfs, which the kernel serves (sentry_path_kernel_view).
+ * sched_getaffinity, which agrees with them; sys/kernel/osrelease,
+ * sys/kernel/version and cmdline from the release uname shows; and every
+ * process's mount tables (mounts, mountinfo, mountstats) without the host's
+ * paths.  The rest of /proc stays the workload's own procfs, which the
+ * kernel serves (sentry_path_kernel_view).
  *
  * An open of one of these files gets a sealed memfd with the content,
  * reopened read-only and installed with ADDFD+SEND, so the workload reads,
@@ -48,6 +51,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 
 #include "cleanup.h"
@@ -64,7 +68,10 @@
 /* cgroup.procs: a pid and a newline per process, up to pid_max's 4194304 */
 #define CG_PROCS_MAX (1 << 20)
 
-static const char *const procfs_names[] = {"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "version"};
+/* In SENTRY_PROCFS_* order: the whole files below /proc (one generator
+ * each), then the mount tables (mount_table_of) */
+static const char *const procfs_names[] = {"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "version",
+                                           "sys/kernel/osrelease", "sys/kernel/version", "cmdline", "mounts"};
 
 const char *sentry_procfs_name(unsigned bit) {
         for (size_t i = 0; i < ELEMENTSOF(procfs_names); i++)
@@ -405,13 +412,12 @@ static char task_state(struct sentry_call *c, unsigned pid, unsigned tid) {
         return p && p[1] == ' ' ? p[2] : 0;
 }
 
-/* The pid of the task in the innermost pid namespace (NSpid's last field), or 0. */
-static unsigned ns_pid(struct sentry_call *c, unsigned pid, unsigned tid) {
-        char path[80], buf[16384];
-        snprintf(path, sizeof path, "%u/task/%u/status", pid, tid);
-        if (read_small(c->cfg->proc_fd, path, buf, sizeof buf) < 0)
-                return 0;
-        const char *p = strstr(buf, "\nNSpid:");
+/* The number a status file's line ("NSpid", "NStgid") gives in the
+ * innermost pid namespace (its last field), or 0. */
+static unsigned status_ns_number(const char *status, const char *key) {
+        char line[16];
+        snprintf(line, sizeof line, "\n%s:", key);
+        const char *p = strstr(status, line);
         if (!p)
                 return 0;
         const char *end = strchrnul(p + 1, '\n');
@@ -419,6 +425,15 @@ static unsigned ns_pid(struct sentry_call *c, unsigned pid, unsigned tid) {
         while (last > p && (last[-1] >= '0' && last[-1] <= '9'))
                 last--;
         return (unsigned) strtoul(last, NULL, 10);
+}
+
+/* The pid of the task in the innermost pid namespace, or 0. */
+static unsigned ns_pid(struct sentry_call *c, unsigned pid, unsigned tid) {
+        char path[80], buf[16384];
+        snprintf(path, sizeof path, "%u/task/%u/status", pid, tid);
+        if (read_small(c->cfg->proc_fd, path, buf, sizeof buf) < 0)
+                return 0;
+        return status_ns_number(buf, "NSpid");
 }
 
 int sentry_container_tasks(struct sentry_call *c, struct sentry_tasks *t) {
@@ -625,48 +640,388 @@ static int gen_version(struct sentry_call *c, FILE *f) {
         return 0;
 }
 
-static int (*const generators[])(struct sentry_call *, FILE *) = {
-        gen_meminfo, gen_cpuinfo, gen_stat, gen_uptime, gen_loadavg, gen_version,
-};
-
-/* ---- open ---------------------------------------------------------------------------------- */
-
-/* The SENTRY_PROCFS_* bit of the file p names, or 0. */
-static unsigned synthesized(struct sentry_call *c, const struct sentry_path *p, uint64_t resolve_flags) {
-        if (!c->cfg->procfs_files)
-                return 0;
-        char folded[PATH_MAX];
-        if (resolve_flags) {
-                /* RESOLVE_* would judge the walk, which only a single
-                 * component below a /proc descriptor passes as it is */
-                if (strchr(p->user, '/'))
-                        return 0;
-                snprintf(folded, sizeof folded, "%s", p->abs);
-        } else if (sentry_path_procfs_fold(p->abs, folded, sizeof folded) < 0)
-                return 0;
-        if (strncmp(folded, "/proc/", 6) != 0)
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(procfs_names); i++)
-                if (strcmp(folded + 6, procfs_names[i]) == 0)
-                        return c->cfg->procfs_files & (1U << i);
+/* /proc/sys/kernel/osrelease and version: what uname says (without
+ * UNAME26, which only uname applies, as the kernel's override_release) */
+static int gen_osrelease(struct sentry_call *c, FILE *f) {
+        fprintf(f, "%s\n", sentry_release(c));
         return 0;
 }
 
-/* The content in a sealed memfd, reopened with the caller's flags (read-only). */
-static int render(struct sentry_call *c, unsigned bit, int flags) {
-        int gen = __builtin_ctz(bit);
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (!f)
-                return log_error_errno(-errno, "sentry: open_memstream");
-        int r = generators[gen](c, f);
-        if (fclose(f) != 0 && r >= 0)
-                r = log_error_errno(-ENOMEM, "sentry: rendering /proc/%s", procfs_names[gen]);
+static int gen_kversion(struct sentry_call *c, FILE *f) {
+        (void) c;
+        fprintf(f, "%s\n", SENTRY_UTS_VERSION);
+        return 0;
+}
+
+/* The host's would name its kernel image, release and boot options; this
+ * is a Debian-style line for the configured release (gVisor's is
+ * "BOOT_IMAGE=/vmlinuz-<release>-gvisor quiet"). */
+static int gen_cmdline(struct sentry_call *c, FILE *f) {
+        fprintf(f, "BOOT_IMAGE=/vmlinuz-%s quiet\n", sentry_release(c));
+        return 0;
+}
+
+static int (*const generators[])(struct sentry_call *, FILE *) = {
+        gen_meminfo, gen_cpuinfo,   gen_stat,     gen_uptime,  gen_loadavg,
+        gen_version, gen_osrelease, gen_kversion, gen_cmdline,
+};
+_Static_assert(ELEMENTSOF(generators) + 1 == ELEMENTSOF(procfs_names), "a generator per whole file");
+_Static_assert(1U << ELEMENTSOF(generators) == SENTRY_PROCFS_MOUNTS, "the mount tables come last");
+
+/* ---- the mount tables ---------------------------------------------------------------------- */
+
+/*
+ * mounts, mountinfo and mountstats of a process are the kernel's, read by
+ * the Sentry from a procfs that knows the process, with what they tell of
+ * the host taken out:
+ *   - a mount's root within its filesystem (mountinfo's 4th field) is "/":
+ *     a bind mount's would be the host directory (the rootfs's, the
+ *     bundle's path).  cgroup and cgroup2 mounts keep theirs, the cgroup
+ *     path that /proc/<pid>/cgroup shows too (JVMs match the two);
+ *   - a source that is a path (/dev/vda) is "none";
+ *   - a filesystem option whose value holds a '/' (overlay's lowerdir=,
+ *     upperdir=, workdir=) is left out.
+ * Mount points, ids, parents, device numbers, types and the other options
+ * are the container's own and stay.
+ */
+enum { MT_MOUNTS, MT_MOUNTINFO, MT_MOUNTSTATS };
+static const char *const mount_tables[] = {"mounts", "mountinfo", "mountstats"};
+#define MOUNT_TABLE_MAX (64 << 20)
+#define MOUNT_FIELDS_MAX 32
+
+/* Where the kernel's table of the process a path names is. */
+struct mount_table {
+        int table;    /* MT_* */
+        int dirfd;    /* the procfs to read it from */
+        char dir[64]; /* the process's directory below dirfd */
+};
+
+struct comp {
+        const char *s;
+        size_t n;
+};
+
+static bool comp_is(struct comp c, const char *name) {
+        return strlen(name) == c.n && memcmp(c.s, name, c.n) == 0;
+}
+
+/* A number procfs might know (a longer one is the kernel's ENOENT). */
+static bool comp_number(struct comp c) {
+        if (c.n == 0 || c.n > 10)
+                return false;
+        for (size_t i = 0; i < c.n; i++)
+                if (c.s[i] < '0' || c.s[i] > '9')
+                        return false;
+        return true;
+}
+
+/* The caller's process id in its own (the workload's) pid namespace. */
+static int caller_ns_tgid(struct sentry_call *c, unsigned *ret) {
+        char path[32], buf[16384];
+        snprintf(path, sizeof path, "%u/status", c->req->pid);
+        int r = read_small(c->cfg->proc_fd, path, buf, sizeof buf);
         if (r < 0)
                 return r;
+        *ret = status_ns_number(buf, "NStgid");
+        return *ret ? sentry_valid(c) : -ENOENT;
+}
+
+/*
+ * Whether folded (a /proc path as sentry_path_procfs_fold gives it) names a
+ * mount table: 1 with *t filled, 0 when not (the kernel's file, or the
+ * kernel's error, which needs no Sentry), or -errno.
+ *
+ * A pid in the path is the workload's (its pid namespace), so it is looked
+ * up in the workload's own procfs (workload_proc_fd).  self is the caller,
+ * which the Sentry's procfs knows by the notification's thread id: the
+ * Sentry is not in the workload's pid namespace, so "self" there would be
+ * nobody.  A thread's table is its process's (the threads share one mount
+ * namespace and root: unshare, setns and chroot are refused).
+ */
+static int mount_table_of(struct sentry_call *c, const char *folded, const char *abs, struct mount_table *t) {
+        struct comp comp[4];
+        size_t n = 0;
+        for (const char *s = folded + strlen("/proc/");;) {
+                const char *end = strchrnul(s, '/');
+                if (n == ELEMENTSOF(comp) || end == s)
+                        return 0; /* deeper, or a trailing '/' (ENOTDIR) */
+                comp[n++] = (struct comp){s, (size_t) (end - s)};
+                if (!*end)
+                        break;
+                s = end + 1;
+        }
+        int table = -1;
+        for (size_t i = 0; i < ELEMENTSOF(mount_tables); i++)
+                if (comp_is(comp[n - 1], mount_tables[i]))
+                        table = (int) i;
+        if (table < 0 || (n != 2 && n != 4))
+                return 0;
+        bool self = comp_is(comp[0], "self"), thread_self = false;
+        if (!self && !comp_number(comp[0]))
+                return 0;
+        if (n == 4) {
+                if (!comp_is(comp[1], "task"))
+                        return 0;
+                /* the fold writes /proc/thread-self as self/task/thread-self;
+                 * a path that says so itself names no task (ENOENT) */
+                thread_self = self && comp_is(comp[2], "thread-self") && !strstr(abs, "/task/thread-self");
+                if (!thread_self && !comp_number(comp[2]))
+                        return 0;
+        }
+        t->table = table;
+        if (self && (n == 2 || thread_self)) {
+                unsigned tid = c->req->pid;
+                t->dirfd = c->cfg->proc_fd;
+                if (n == 2)
+                        snprintf(t->dir, sizeof t->dir, "%u", tid);
+                else
+                        snprintf(t->dir, sizeof t->dir, "%u/task/%u", tid, tid);
+                return 1;
+        }
+        char pid[16];
+        if (self) {
+                unsigned tgid;
+                int r = caller_ns_tgid(c, &tgid);
+                if (r < 0)
+                        return r;
+                snprintf(pid, sizeof pid, "%u", tgid);
+        } else
+                snprintf(pid, sizeof pid, "%.*s", (int) comp[0].n, comp[0].s);
+        t->dirfd = c->cfg->workload_proc_fd;
+        if (n == 2)
+                snprintf(t->dir, sizeof t->dir, "%s", pid);
+        else
+                snprintf(t->dir, sizeof t->dir, "%s/task/%.*s", pid, (int) comp[2].n, comp[2].s);
+        return 1;
+}
+
+/* A whole file, NUL-terminated, in *ret (malloc'd). */
+static int read_all(int fd, char **ret, size_t *ret_len) {
+        size_t size = 16384, len = 0;
+        _cleanup_free_ char *buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == size - 1) {
+                        if (size >= MOUNT_TABLE_MAX)
+                                return log_fail(-EFBIG, "sentry: a mount table of more than %d MiB",
+                                                MOUNT_TABLE_MAX >> 20);
+                        char *more = realloc(buf, size * 2);
+                        if (!more)
+                                return -ENOMEM;
+                        buf = more;
+                        size *= 2;
+                }
+                ssize_t n = read(fd, buf + len, size - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+/* The fields of a line, split at single spaces (an empty source is an
+ * empty field): their number, 0 when there are too many. */
+static size_t split_fields(char *line, char **field) {
+        size_t n = 0;
+        for (char *s = line;;) {
+                if (n == MOUNT_FIELDS_MAX)
+                        return 0;
+                field[n++] = s;
+                s = strchr(s, ' ');
+                if (!s)
+                        return n;
+                *s++ = 0;
+        }
+}
+
+static const char *scrub_source(const char *source) {
+        return source[0] == '/' ? "none" : source;
+}
+
+/* Options but those whose value holds a path (the kernel escapes commas
+ * within a value, so a comma always separates two). */
+static void put_options(FILE *f, const char *opts) {
+        bool first = true;
+        for (const char *p = opts;;) {
+                const char *end = strchrnul(p, ',');
+                if (!memchr(p, '/', (size_t) (end - p))) {
+                        if (!first)
+                                fputc(',', f);
+                        fwrite(p, 1, (size_t) (end - p), f);
+                        first = false;
+                }
+                if (!*end)
+                        break;
+                p = end + 1;
+        }
+}
+
+/* One mountinfo line, "36 35 98:0 /root /mnt rw,noatime master:1 - ext4
+ * /dev/vda rw,errors=continue", as mountinfo or as a mountstats line;
+ * false when it is not one (left out, as it cannot be scrubbed). */
+static bool put_mountinfo_line(FILE *f, char *line, bool stats) {
+        char *field[MOUNT_FIELDS_MAX];
+        size_t n = split_fields(line, field), dash = 6;
+        while (dash < n && strcmp(field[dash], "-") != 0)
+                dash++;
+        if (n < 10 || dash + 4 != n)
+                return false;
+        const char *type = field[dash + 1], *source = scrub_source(field[dash + 2]);
+        if (stats) {
+                /* NFS's statistics (show_stats) are not in mountinfo */
+                fprintf(f, "device %s mounted on %s with fstype %s\n", source, field[4], type);
+                return true;
+        }
+        bool cgroup = strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0;
+        fprintf(f, "%s %s %s %s %s %s", field[0], field[1], field[2], cgroup ? field[3] : "/", field[4], field[5]);
+        for (size_t i = 6; i < dash; i++)
+                fprintf(f, " %s", field[i]);
+        fprintf(f, " - %s %s ", type, source);
+        put_options(f, field[dash + 3]);
+        fputc('\n', f);
+        return true;
+}
+
+/* One mounts line, "/dev/vda / ext4 rw,relatime 0 0". */
+static bool put_mounts_line(FILE *f, char *line) {
+        char *field[MOUNT_FIELDS_MAX];
+        if (split_fields(line, field) != 6)
+                return false;
+        fprintf(f, "%s %s %s ", scrub_source(field[0]), field[1], field[2]);
+        put_options(f, field[3]);
+        fprintf(f, " %s %s\n", field[4], field[5]);
+        return true;
+}
+
+static void scrub_table(FILE *f, int table, char *text) {
+        for (char *line = text, *next; *line; line = next) {
+                next = strchrnul(line, '\n');
+                if (*next)
+                        *next++ = 0;
+                if (table == MT_MOUNTS)
+                        put_mounts_line(f, line);
+                else
+                        put_mountinfo_line(f, line, table == MT_MOUNTSTATS);
+        }
+}
+
+/* Whether the caller may read a file of this owner and mode, as the
+ * kernel's generic_permission decides (procfs has no ACLs). */
+static int may_read(struct sentry_call *c, const struct stat *st) {
+        int r = sentry_cred(c);
+        if (r < 0)
+                return r;
+        uint32_t uid, gid;
+        bool uid_mapped = sentry_id_inside(c, false, st->st_uid, &uid);
+        bool gid_mapped = sentry_id_inside(c, true, st->st_gid, &gid);
+        bool in_group = gid_mapped && gid == c->cred.fsgid;
+        for (uint32_t i = 0; gid_mapped && i < c->cred.n_groups; i++)
+                in_group |= c->cred.groups[i] == gid;
+        mode_t bit = uid_mapped && uid == c->cred.fsuid ? S_IRUSR : in_group ? S_IRGRP : S_IROTH;
+        if (st->st_mode & bit)
+                return 0;
+        uint64_t dac = UINT64_C(1) << CAP_DAC_OVERRIDE | UINT64_C(1) << CAP_DAC_READ_SEARCH;
+        return uid_mapped && gid_mapped && (c->cred.cap_effective & dac) ? 0 : -EACCES;
+}
+
+static int memfd_of(struct sentry_call *c, const char *what, const char *text, size_t len, int flags);
+
+/* As procfs in the workload's view, which is mounted read-only: the file
+ * exists, is no directory, and cannot be written. */
+static int refuse_writes(int flags) {
+        if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+                return -EEXIST;
+        if (flags & O_DIRECTORY)
+                return -ENOTDIR;
+        if (!(flags & O_PATH) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
+                return -EROFS;
+        return 0;
+}
+
+static long mount_table_open(struct sentry_call *c, const struct mount_table *t, int flags) {
+        char path[96];
+        struct stat st;
+        /* mountstats is mode 0400, its process's owner's, which the Sentry
+         * (uid nobody) is not: it is rendered from mountinfo, which lists
+         * the same mounts, and its mode decides for the caller */
+        if (t->table == MT_MOUNTSTATS) {
+                snprintf(path, sizeof path, "%s/mountstats", t->dir);
+                if (fstatat(t->dirfd, path, &st, 0) < 0)
+                        return -errno;
+        }
+        snprintf(path, sizeof path, "%s/%s", t->dir, t->table == MT_MOUNTS ? "mounts" : "mountinfo");
+        /* the kernel's errors are the caller's: no such process (ENOENT),
+         * a zombie (EINVAL) */
+        _cleanup_close_ int fd = openat(t->dirfd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = refuse_writes(flags);
+        if (r == 0 && t->table == MT_MOUNTSTATS && !(flags & O_PATH))
+                r = may_read(c, &st);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        if (r == 0)
+                r = read_all(fd, &text, &len);
+        /* the caller's thread id named its table: still the caller's? */
+        if (r == 0 && t->dirfd == c->cfg->proc_fd)
+                r = sentry_valid(c);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *out = NULL;
+        size_t out_len = 0;
+        FILE *f = open_memstream(&out, &out_len);
+        if (!f)
+                return log_error_errno(-errno, "sentry: open_memstream");
+        scrub_table(f, t->table, text);
+        if (fclose(f) != 0)
+                return log_error_errno(-ENOMEM, "sentry: rendering /proc/%s", mount_tables[t->table]);
+        int mfd = memfd_of(c, mount_tables[t->table], out, out_len, flags);
+        return mfd < 0 ? mfd : sentry_install_fd(c, mfd, flags & O_CLOEXEC);
+}
+
+/* ---- open ---------------------------------------------------------------------------------- */
+
+/* What p names: the SENTRY_PROCFS_* bit of a whole file, SENTRY_PROCFS_MOUNTS
+ * with *t filled for a mount table, 0 for anything else; or -errno. */
+static int synthesized(struct sentry_call *c, const struct sentry_path *p, uint64_t resolve_flags,
+                       struct mount_table *t) {
+        if (!c->cfg->procfs_files)
+                return 0;
+        char folded[PATH_MAX];
+        if (sentry_path_procfs_fold(p->abs, folded, sizeof folded) < 0 || strncmp(folded, "/proc/", 6) != 0)
+                return 0;
+        /* RESOLVE_* would judge the walk, which only a single component
+         * below a /proc descriptor passes as it is: a longer one gets the
+         * kernel's file */
+        bool walk = resolve_flags && strchr(p->user, '/');
+        for (size_t i = 0; i < ELEMENTSOF(generators) && !walk; i++)
+                if (strcmp(folded + 6, procfs_names[i]) == 0)
+                        return (int) (c->cfg->procfs_files & (1U << i));
+        if (!(c->cfg->procfs_files & SENTRY_PROCFS_MOUNTS))
+                return 0;
+        /* A mount table is never the kernel's: with RESOLVE_* the walk is
+         * taken as the fold sees it (docs/sentry.md), but for the one link
+         * a single component meets, /proc/mounts -> self/mounts. */
+        if (!walk && (resolve_flags & RESOLVE_NO_SYMLINKS) && strcmp(folded, "/proc/self/mounts") == 0 &&
+            strcmp(p->user, "mounts") == 0)
+                return -ELOOP;
+        int r = mount_table_of(c, folded, p->abs, t);
+        return r <= 0 ? r : SENTRY_PROCFS_MOUNTS;
+}
+
+/* text in a sealed memfd, reopened with the caller's flags (read-only). */
+static int memfd_of(struct sentry_call *c, const char *what, const char *text, size_t len, int flags) {
+        const char *base = strrchr(what, '/');
         char name[32];
-        snprintf(name, sizeof name, "cocoon-%s", procfs_names[gen]);
+        snprintf(name, sizeof name, "cocoon-%s", base ? base + 1 : what);
         /* not executable (mode 0666), as the text it holds; kernels before
          * 6.3 know no such flag (EINVAL) and make it 0777 */
         _cleanup_close_ int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
@@ -679,33 +1034,49 @@ static int render(struct sentry_call *c, unsigned bit, int flags) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        return log_error_errno(n < 0 ? -errno : -EIO, "sentry: writing /proc/%s", procfs_names[gen]);
+                        return log_error_errno(n < 0 ? -errno : -EIO, "sentry: writing /proc/%s", what);
                 done += (size_t) n;
         }
         if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-                return log_error_errno(-errno, "sentry: sealing /proc/%s", procfs_names[gen]);
+                return log_error_errno(-errno, "sentry: sealing /proc/%s", what);
         /* a new read-only file description of the same inode, at offset 0 */
         char link[64];
         snprintf(link, sizeof link, "thread-self/fd/%d", mfd);
         int fd = openat(c->cfg->proc_fd, link, (flags & (O_NONBLOCK | O_PATH)) | O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return log_error_errno(-errno, "sentry: reopening /proc/%s read-only", procfs_names[gen]);
+                return log_error_errno(-errno, "sentry: reopening /proc/%s read-only", what);
         return fd;
 }
 
+/* A whole file's content in a sealed memfd. */
+static int render(struct sentry_call *c, unsigned bit, int flags) {
+        int gen = __builtin_ctz(bit);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return log_error_errno(-errno, "sentry: open_memstream");
+        int r = generators[gen](c, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = log_error_errno(-ENOMEM, "sentry: rendering /proc/%s", procfs_names[gen]);
+        if (r < 0)
+                return r;
+        return memfd_of(c, procfs_names[gen], text, len, flags);
+}
+
 long sentry_procfs_open(struct sentry_call *c, const struct sentry_path *p, int flags, uint64_t resolve_flags) {
-        unsigned bit = synthesized(c, p, resolve_flags);
-        if (!bit)
+        struct mount_table t;
+        int what = synthesized(c, p, resolve_flags, &t);
+        if (what == 0)
                 return SENTRY_FAST_MISS;
-        /* As procfs in the workload's view, which is mounted read-only:
-         * the file exists, is no directory, and cannot be written. */
-        if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-                return -EEXIST;
-        if (flags & O_DIRECTORY)
-                return -ENOTDIR;
-        if (!(flags & O_PATH) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
-                return -EROFS;
-        int fd = render(c, bit, flags);
+        if (what < 0)
+                return what;
+        if (what == SENTRY_PROCFS_MOUNTS)
+                return mount_table_open(c, &t, flags);
+        int r = refuse_writes(flags);
+        if (r < 0)
+                return r;
+        int fd = render(c, (unsigned) what, flags);
         if (fd < 0)
                 return fd;
         return sentry_install_fd(c, fd, flags & O_CLOEXEC);
