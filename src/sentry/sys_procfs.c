@@ -989,14 +989,48 @@ static long mount_table_open(struct sentry_call *c, const struct mount_table *t,
 
 /* ---- open ---------------------------------------------------------------------------------- */
 
+/*
+ * /proc/self/fd/<n>/<rest> and /proc/self/cwd/<rest> (and thread-self's):
+ * the path the kernel would follow, the caller's own directory joined with
+ * rest, in out; false for any other path or a link that is no directory's
+ * (the kernel's then).  Magic links the fold cannot follow, so that a
+ * descriptor or cwd of /proc/self is no way to the kernel's mount tables.
+ */
+static bool follow_own_link(struct sentry_call *c, const char *abs, char *out, size_t size) {
+        const char *rest;
+        if (strncmp(abs, "/proc/self/", 11) == 0)
+                rest = abs + 11;
+        else if (strncmp(abs, "/proc/thread-self/", 18) == 0)
+                rest = abs + 18;
+        else
+                return false;
+        struct sentry_path dir;
+        if (strncmp(rest, "cwd/", 4) == 0) {
+                /* resolved as a path relative to the cwd */
+                snprintf(dir.user, sizeof dir.user, "%s", rest + 4);
+                if (sentry_path_resolve(c, AT_FDCWD, 0, &dir) < 0)
+                        return false;
+                snprintf(out, size, "%s", dir.abs);
+                return true;
+        }
+        if (strncmp(rest, "fd/", 3) != 0 || rest[3] < '0' || rest[3] > '9')
+                return false;
+        char *end;
+        long fd = strtol(rest + 3, &end, 10);
+        if (*end != '/' || fd > INT_MAX || sentry_fd_path(c, (int) fd, dir.abs, sizeof dir.abs) < 0)
+                return false;
+        return sentry_path_join(dir.abs, end + 1, out, size) == 0;
+}
+
 /* What p names: the SENTRY_PROCFS_* bit of a whole file, SENTRY_PROCFS_MOUNTS
  * with *t filled for a mount table, 0 for anything else; or -errno. */
 static int synthesized(struct sentry_call *c, const struct sentry_path *p, uint64_t resolve_flags,
                        struct mount_table *t) {
         if (!c->cfg->procfs_files)
                 return 0;
-        char folded[PATH_MAX];
-        if (sentry_path_procfs_fold(p->abs, folded, sizeof folded) < 0 || strncmp(folded, "/proc/", 6) != 0)
+        char linked[PATH_MAX], folded[PATH_MAX];
+        const char *abs = follow_own_link(c, p->abs, linked, sizeof linked) ? linked : p->abs;
+        if (sentry_path_procfs_fold(abs, folded, sizeof folded) < 0 || strncmp(folded, "/proc/", 6) != 0)
                 return 0;
         /* RESOLVE_* would judge the walk, which only a single component
          * below a /proc descriptor passes as it is: a longer one gets the
@@ -1013,7 +1047,7 @@ static int synthesized(struct sentry_call *c, const struct sentry_path *p, uint6
         if (!walk && (resolve_flags & RESOLVE_NO_SYMLINKS) && strcmp(folded, "/proc/self/mounts") == 0 &&
             strcmp(p->user, "mounts") == 0)
                 return -ELOOP;
-        int r = mount_table_of(c, folded, p->abs, t);
+        int r = mount_table_of(c, folded, abs, t);
         return r <= 0 ? r : SENTRY_PROCFS_MOUNTS;
 }
 

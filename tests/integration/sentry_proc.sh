@@ -108,7 +108,8 @@ from the overlay" "$(section files)" "the mounted files"
 
 # Every way to name a process's table gives the scrubbed one: another pid,
 # a thread, thread-self, a relative path from cwd /proc/self, a descriptor
-# of /proc/<pid>; a pid or thread that does not exist stays ENOENT, as do
+# of /proc/<pid> (as a dirfd, and through /proc/self/fd/N/), a cwd through
+# /proc/thread-self/cwd/; a pid or thread that does not exist stays ENOENT, as do
 # the files procfs does not have (self/task/thread-self, a thread's
 # mountstats); writing is refused.  mountstats is its process's owner's
 # (mode 0400), for another user EACCES as under none.
@@ -123,6 +124,11 @@ test_sentry_proc_mount_tables_by_any_path() {
                 # self/task/<its own tid>: the shell that opens it, by number
                 [ "$(sh -c "exec md5sum </proc/self/task/\$\$/mountinfo")" = "$want" ] && echo "same self/task"
                 [ "$(cd /proc/self && md5sum <mountinfo)" = "$want" ] && echo "same relative"
+                # magic links the fold does not follow: a descriptor and a cwd in /proc
+                exec 3</proc/self
+                [ "$(md5sum </proc/self/fd/3/mountinfo)" = "$want" ] && echo "same fd link"
+                [ "$(cd /proc/$p && md5sum </proc/thread-self/cwd/mountinfo)" = "$want" ] && echo "same cwd link"
+                [ "$(head -n 1 /proc/self/fd/3/../meminfo)" = "$(head -n 1 /proc/meminfo)" ] && echo "same meminfo"
                 [ "$(/procfs_probe openat /proc/$p mountinfo)" = "$(head -n 1 /proc/self/mountinfo)" ] && echo "same openat"
                 [ "$(md5sum </proc/$p/mounts)" = "$(md5sum </proc/mounts)" ] && echo "same mounts"
                 cat /proc/99999/mountinfo /proc/$$/task/99999/mountinfo /proc/self/task/thread-self/mountinfo \
@@ -133,11 +139,16 @@ test_sentry_proc_mount_tables_by_any_path() {
                 kill $p'
         cp "$(procfs_probe_bin)" "$B/rootfs/procfs_probe"
         docker_caps "$B" # su's setgroups and setuid
+        # a limit, so that the synthesized MemTotal is not the host's
+        edit_config "$B" "c['linux'].setdefault('resources', {})['memory']={'limit': 256 * 1024 * 1024}"
         run_bundle_ok "$B"
         assert_not_contains "$out" DIFFERENT
         assert_eq 5 "$(grep -c '^same /proc/' <<<"$out")" "the paths giving the same table"
         assert_contains "$out" "same self/task"
         assert_contains "$out" "same relative"
+        assert_contains "$out" "same fd link"
+        assert_contains "$out" "same cwd link"
+        assert_contains "$out" "same meminfo"
         assert_contains "$out" "same openat"
         assert_contains "$out" "same mounts"
         assert_contains "$out" "cat: can't open '/proc/99999/mountinfo': No such file or directory"
