@@ -44,6 +44,12 @@ mounts_bundle() {
                 "c['mounts'].append({'destination': '/ovl', 'type': 'overlay', 'source': 'overlay', 'options': ['lowerdir=$T/$HOSTMARK-low1:$T/$HOSTMARK-low2']})"
 }
 
+# no_proc_sys: lines but those of /proc/sys and below (first field).
+no_proc_sys() { awk '$1 != "/proc/sys" && substr($1, 1, 10) != "/proc/sys/"'; }
+
+# point_and_type: "<mount point> <type>" of each mountstats line.
+point_and_type() { sed 's/.* mounted on \([^ ]*\) with fstype \([^ ]*\).*/\1 \2/'; }
+
 MOUNTS_SCRIPT='echo ==mountinfo; cat /proc/self/mountinfo
 echo ==mounts; cat /proc/mounts
 echo ==mountstats; cat /proc/self/mountstats
@@ -69,7 +75,8 @@ test_sentry_proc_mount_tables_name_no_host_path() {
         assert_eq "from the host
 from the overlay" "$(section files)" "the mounted files"
         assert_eq df-ok "$(section df | head -n 1)" "df"
-        assert_match "$(section df | tail -n 1)" '^none +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /vol$' "df's line of /vol"
+        # its source: "none" for a block device here, "overlay" on a host whose /tmp is one
+        assert_match "$(section df | tail -n 1)" '^[^/ ][^ ]* +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /vol$' "df's line of /vol"
 
         # no source is a path (/dev/vda): mountinfo's after " - type",
         # mounts' first field, mountstats' "device X"
@@ -83,27 +90,31 @@ from the overlay" "$(section files)" "the mounted files"
         assert_eq "" "$(grep -v ' - cgroup2\? ' <<<"$mi" | awk '$4 != "/"')" "mountinfo roots"
         assert_eq "$mi" "$(section pid1)" "/proc/1/mountinfo against /proc/self/mountinfo"
 
-        # what is the container's: mount points in the kernel's order
+        # what is the container's: mount points in the kernel's order (but
+        # /proc/sys, which sentry curates: sentry.sh tests it)
         local out_sentry=$out
         out=$none_out
         local want_points want_stats
-        want_points=$(section mountinfo | awk '{print $5}')
-        want_stats=$(section mountstats | sed 's/.* mounted on \([^ ]*\) with fstype \([^ ]*\).*/\1 \2/')
+        want_points=$(section mountinfo | awk '{print $5}' | no_proc_sys)
+        want_stats=$(section mountstats | point_and_type | no_proc_sys)
         out=$out_sentry
-        assert_eq "$want_points" "$(awk '{print $5}' <<<"$mi")" "mountinfo's mount points against none's"
-        assert_eq "$want_points" "$(awk '{print $2}' <<<"$m")" "mounts' mount points against none's"
-        assert_eq "$want_stats" "$(sed 's/.* mounted on \([^ ]*\) with fstype \([^ ]*\).*/\1 \2/' <<<"$ms")" \
-                "mountstats' mount points and types against none's"
+        assert_eq "$want_points" "$(awk '{print $5}' <<<"$mi" | no_proc_sys)" "mountinfo's mount points against none's"
+        assert_eq "$want_points" "$(awk '{print $2}' <<<"$m" | no_proc_sys)" "mounts' mount points against none's"
+        assert_eq "$want_stats" "$(point_and_type <<<"$ms" | no_proc_sys)" "mountstats' mount points and types against none's"
         # the overlay keeps its options but lowerdir=
         assert_match "$(grep ' /ovl ' <<<"$m")" '^overlay /ovl overlay ro(,[a-z_]+(=[^/,]*)?)* 0 0$' "the overlay in mounts"
-        # cgroup mounts keep their root, a path /proc/self/cgroup shows
-        # (v1 hierarchies on this host: /cocoon/<id>, not "/")
-        local cg_paths root
-        cg_paths=$(section cgroup | cut -d: -f3-)
-        [ "$(grep -c ' - cgroup2\? ' <<<"$mi")" -ge 1 ] || fail "no cgroup mount in [$mi]"
-        for root in $(grep ' - cgroup2\? ' <<<"$mi" | awk '{print $4}'); do
-                grep -qxF "$root" <<<"$cg_paths" || fail "a cgroup mount's root $root is none of [$cg_paths]"
-        done
+        # cgroup mounts keep their root, the kernel's: the cgroup path
+        # /proc/self/cgroup shows (v1 hierarchies on this host:
+        # /cocoon/<id>), as under none but for the container's id
+        local none_cg sentry_cg none_roots
+        out=$none_out
+        none_cg=$(section cgroup | head -n 1 | cut -d: -f3-)
+        none_roots=$(section mountinfo | grep ' - cgroup2\? ' | awk '{print $4}')
+        out=$out_sentry
+        sentry_cg=$(section cgroup | head -n 1 | cut -d: -f3-)
+        [ -n "$none_roots" ] || fail "no cgroup mount under none"
+        assert_eq "${none_roots//"$none_cg"/"$sentry_cg"}" "$(grep ' - cgroup2\? ' <<<"$mi" | awk '{print $4}')" \
+                "cgroup mounts' roots against none's (cgroup $none_cg there, $sentry_cg here)"
 }
 
 # Every way to name a process's table gives the scrubbed one: another pid,
