@@ -61,7 +61,7 @@ struct supervisor {
         int gofer_ctl; /* the Gofer's control socket */
         int control_fd;
         int proc_fd;
-        struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct; /* for the synthesized /proc files */
+        struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct; /* for the synthesized /proc and /sys files */
         int signal_fd, event_fd;
         struct sentry_config cfg;
         int serve_result; /* written by the Sentry's thread before it signals event_fd */
@@ -150,6 +150,43 @@ static unsigned procfs_files(const struct oci_spec *spec) {
                                 files &= ~bit;
                 for (char **m = spec->has_linux ? spec->linux.masked_paths : NULL; m && *m; m++)
                         if (strcmp(*m, path) == 0)
+                                files &= ~bit;
+        }
+        return files;
+}
+
+/* Whether `dest` (a mount destination or masked path) is `path` or one of
+ * its directories below /sys (trailing slashes ignored). */
+static bool covers(const char *dest, const char *path) {
+        size_t n = strlen(dest);
+        while (n > 1 && dest[n - 1] == '/')
+                n--;
+        if (n <= 4 || strncmp(dest, "/sys/", 5) != 0)
+                return false;
+        return strncmp(path, dest, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+/* The /sys files the Sentry synthesizes: the CPU lists, when the container's
+ * mount on /sys is the sandbox's skeleton (a sysfs mount or the host's /sys
+ * bound there: oci_mount_is_sysfs, src/linux/sysfs_skeleton.c),
+ * but those a mount of the config or linux.maskedPaths covers (LXCFS binds
+ * its own /sys/devices/system/cpu/online), which the container gets as
+ * configured. */
+static unsigned sysfs_files(const struct oci_spec *spec) {
+        bool sys = false;
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (spec->mounts[i].destination && strcmp(spec->mounts[i].destination, "/sys") == 0)
+                        sys = oci_mount_is_sysfs(&spec->mounts[i]);
+        if (!sys)
+                return 0;
+        unsigned files = SENTRY_SYSFS_ALL;
+        for (unsigned bit = 1; bit & SENTRY_SYSFS_ALL; bit <<= 1) {
+                const char *path = sentry_sysfs_path(bit);
+                for (size_t i = 0; i < spec->n_mounts; i++)
+                        if (spec->mounts[i].destination && covers(spec->mounts[i].destination, path))
+                                files &= ~bit;
+                for (char **m = spec->has_linux ? spec->linux.masked_paths : NULL; m && *m; m++)
+                        if (covers(*m, path))
                                 files &= ~bit;
         }
         return files;
@@ -330,7 +367,8 @@ static int prepare(struct supervisor *sv) {
         if ((r = uptime_base(sv->workload, &sv->cfg.uptime_base_ns)) < 0)
                 return r;
         sv->cfg.procfs_files = sc->cgroup ? procfs_files(sc->spec) : 0;
-        if (sv->cfg.procfs_files) {
+        sv->cfg.sysfs_files = sc->cgroup ? sysfs_files(sc->spec) : 0;
+        if (sv->cfg.procfs_files || sv->cfg.sysfs_files) {
                 if ((r = open_cgroup_dir(sc->cgroup, "memory", &sv->cg_memory)) < 0 ||
                     (r = open_cgroup_dir(sc->cgroup, "cpu", &sv->cg_cpu)) < 0 ||
                     (r = open_cgroup_dir(sc->cgroup, "cpuacct", &sv->cg_cpuacct)) < 0)
