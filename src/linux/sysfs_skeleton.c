@@ -184,9 +184,16 @@ int sysfs_skeleton_make(const struct oci_spec *spec, const char *label, int *ret
         int r = populate(mnt, spec);
         if (r < 0)
                 return r;
+        /* The superblock read-only as well as the mount: a write then fails
+         * with EROFS before any permission check, as on a sysfs mounted
+         * "ro" (whose superblock is read-only), whoever the caller is. */
+        _cleanup_close_ int re = (int) syscall(SYS_fspick, mnt, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+        if (re < 0 || syscall(SYS_fsconfig, re, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+            syscall(SYS_fsconfig, re, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+                return log_error_errno(-errno, "sysfs: make its tmpfs read-only");
         struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
         if (syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
-                return log_error_errno(-errno, "sysfs: make its tmpfs read-only");
+                return log_error_errno(-errno, "sysfs: make its mount read-only");
         *ret_fd = TAKE_FD(mnt);
         return 0;
 }
