@@ -18,8 +18,9 @@
  *        the cgroup (sys_sysfs.c); the content written here, as at create,
  *        is what a path the Sentry never sees (a magic link) reads
  *   devices/system/cpu/cpuN/
- *        one empty directory per container CPU: glibc before 2.35 and musl
- *        count them for _SC_NPROCESSORS_CONF
+ *        one empty directory per container CPU: older glibc (2.34 and
+ *        before) counts them for _SC_NPROCESSORS_CONF, busybox's
+ *        `nproc --all` too
  *   devices/system/node/{online,possible}, node/node0/cpulist
  *        one NUMA node holding the container's CPUs (libnuma, hwloc)
  *   fs/cgroup/
