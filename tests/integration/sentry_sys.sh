@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # $out $err $rc are set by capture() in lib/common.sh
+# shellcheck shell=bash disable=SC2154,SC2034,SC2016  # capture() sets $out $err $rc, cocoon() reads CC_GLOBAL; the scripts run in the container
 # The sentry sandbox's /sys: a small read-only tmpfs made at create
 # (src/linux/sysfs_skeleton.c) whose CPU lists the Sentry renders from the
 # container's cgroup at every open (src/sentry/sys_sysfs.c).  docs/sentry.md,
@@ -51,7 +51,7 @@ grep ^processor /proc/cpuinfo | sed "s/.*: //" | paste -sd,'
 
 # cpu_bundle B: Debian's programs (host_usr_bundle) printing CPU_COUNTS.
 cpu_bundle() {
-        [ -x /usr/bin/python3 ] && [ -x /usr/bin/getconf ] || skip "needs /usr/bin/python3 and getconf"
+        if [ ! -x /usr/bin/python3 ] || [ ! -x /usr/bin/getconf ]; then skip "needs /usr/bin/python3 and getconf"; fi
         host_usr_bundle "$1"
         set_args "$1" /bin/sh -c "$CPU_COUNTS"
 }
