@@ -123,6 +123,27 @@ int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t l
         return 0;
 }
 
+int cpu_list_format(const cpu_set_t *set, char *buf, size_t size) {
+        size_t at = 0;
+        if (size == 0)
+                return -ENAMETOOLONG;
+        buf[0] = 0;
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+                if (!CPU_ISSET(cpu, set))
+                        continue;
+                int last = cpu;
+                while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, set))
+                        last++;
+                int n = last == cpu ? snprintf(buf + at, size - at, "%s%d", at ? "," : "", cpu)
+                                    : snprintf(buf + at, size - at, "%s%d-%d", at ? "," : "", cpu, last);
+                if (n < 0 || (size_t) n >= size - at)
+                        return -ENAMETOOLONG;
+                at += (size_t) n;
+                cpu = last;
+        }
+        return 0;
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         char buf[PATH_MAX];
         if (strlen(path) >= sizeof buf)

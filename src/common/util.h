@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,11 @@ void format_rfc3339(char *buf, size_t len, const struct timespec *ts);
 /* The start time of a process in clock ticks (field 22 of /proc/PID/stat),
  * and its state letter; used to recognise a recycled pid. */
 int proc_stat(pid_t pid, unsigned long long *start_time, char *state);
+
+/* A CPU set as the kernel's cpu lists print it ("0-3,6", "" for none):
+ * /sys/devices/system/cpu/online and friends.  -ENAMETOOLONG when it does
+ * not fit in size bytes. */
+int cpu_list_format(const cpu_set_t *set, char *buf, size_t size);
 
 /* signal name ("TERM", "SIGTERM", "15") -> number */
 int signal_from_string(const char *s);

@@ -580,6 +580,36 @@ static int mount_fs(const struct mount_ctx *ctx, const struct mnt_req *r) {
         return set_propagation(ctx, r);
 }
 
+/* Sandbox sentry: the skeleton of sysfs_skeleton.c in place of sysfs (or of
+ * the bind of the host's /sys), on a real directory as sysfs itself (runc's
+ * rule above). */
+static int mount_sysfs_skeleton(const struct mount_ctx *ctx, const struct mnt_req *r) {
+        _cleanup_close_ int fd = -1;
+        int k = mnt_open_in_root(ctx->rootfd, r->dest, MNT_NO_CREATE, RESOLVE_NO_SYMLINKS, &fd);
+        if (k == -ENOENT)
+                k = open_dest(ctx, r, MNT_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd);
+        else if (k < 0)
+                k = open_dest(ctx, r, MNT_NO_CREATE, RESOLVE_NO_SYMLINKS, &fd); /* logs it */
+        if (k < 0)
+                return k;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(-errno, "%s: destination \"%s\"", r->what, r->dest);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(-ENOTDIR, "%s: destination \"%s\" of the sysfs mount", r->what, r->dest);
+        k = check_proc_dest(ctx, r, fd, false);
+        if (k < 0)
+                return k;
+        const char *label = ctx->c->mount_label && lsm_mount_takes_label("tmpfs") ? ctx->c->mount_label : NULL;
+        _cleanup_close_ int tree = -1;
+        k = sysfs_skeleton_make(ctx->c->spec, label, &tree);
+        if (k < 0)
+                return k;
+        if (syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return mount_error(r, -errno);
+        return set_propagation(ctx, r);
+}
+
 /* The cgroup of this process in the v1 hierarchy mounted with `super_options`
  * ("rw,cpu,cpuacct"), or in the v2 one when super_options is NULL, from the
  * text of /proc/self/cgroup; *ret_controllers gets the hierarchy's
@@ -811,6 +841,8 @@ static int mount_one_plain(const struct mount_ctx *ctx, const struct oci_mount *
         if (om->destination[0] != '/')
                 log_warn("%s: destination \"%s\" is not absolute, taken relative to \"/\"", what,
                          om->destination);
+        if (ctx->c->minimal_sysfs && oci_mount_is_sysfs(om))
+                return mount_sysfs_skeleton(ctx, &r);
         if (om->bind || streq(om->type, "bind")) {
                 r.flags |= MS_BIND;
                 return mount_bind(ctx, &r);

@@ -80,6 +80,11 @@ static inline void mountinfo_donep(struct mountinfo *mi) {
 /* Every spec mount, in order, below rootfd (an O_PATH fd of the rootfs bind). */
 int mounts_apply(int rootfd, const struct rootfs_config *c);
 
+/* The sentry sandbox's /sys (sysfs_skeleton.c): a detached, read-only tmpfs
+ * mount (its fd in *ret_fd) with the entries programs read, the CPUs those
+ * of the container.  label: the SELinux context of its files, or NULL. */
+int sysfs_skeleton_make(const struct oci_spec *spec, const char *label, int *ret_fd);
+
 /* Whether rootfs_prepare() populates /dev: runc leaves a /dev that is
  * bind-mounted from elsewhere (e.g. the host's /dev) alone. */
 bool devices_needed(const struct oci_spec *spec);

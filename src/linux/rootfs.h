@@ -26,6 +26,9 @@ struct rootfs_config {
         /* Sandbox sentry: /proc/sys shows only the keys of proc_sys_keys
          * (rootfs.c), not every knob of the host kernel */
         bool curate_proc_sys;
+        /* Sandbox sentry: the "sysfs" mount is a small read-only tmpfs
+         * (sysfs_skeleton.c), never the host's sysfs. */
+        bool minimal_sysfs;
         /* Called after the mounts, before the switch of root (where the OCI
          * hooks of `create` run); may be NULL. */
         int (*before_pivot)(void *arg);

@@ -832,6 +832,26 @@ static bool mount_option_apply(struct oci_mount *m, const char *o) {
         return false;
 }
 
+/* "/sys", "/sys/", "//sys" */
+static bool is_sys_path(const char *p) {
+        if (!p)
+                return false;
+        while (*p == '/')
+                p++;
+        if (strncmp(p, "sys", 3) != 0)
+                return false;
+        for (p += 3; *p == '/'; p++)
+                ;
+        return *p == 0;
+}
+
+bool oci_mount_is_sysfs(const struct oci_mount *m) {
+        if (m->type && strcmp(m->type, "sysfs") == 0)
+                return true;
+        bool bind = m->bind || (m->type && strcmp(m->type, "bind") == 0);
+        return bind && m->source && m->source[0] == '/' && is_sys_path(m->source) && is_sys_path(m->destination);
+}
+
 int oci_mount_options_parse(struct oci_mount *m, const char *where) {
         m->flags = m->clear_flags = m->propagation = 0;
         m->rec_attr_set = m->rec_attr_clr = 0;

@@ -198,6 +198,11 @@ json_t *oci_process_to_json(const struct oci_process *p);
 /* Turn a mount's options into flags/data; exported for exec-time and tests. */
 int oci_mount_options_parse(struct oci_mount *m, const char *where);
 
+/* Whether m gives the container a sysfs: a mount of type sysfs, or the bind
+ * of the host's /sys on /sys that rootless configs carry instead (runc's
+ * ToRootless).  The sentry sandbox makes either its read-only skeleton. */
+bool oci_mount_is_sysfs(const struct oci_mount *m);
+
 /* Helpers shared with the CLI (exec --cap, kill signals are elsewhere).
  * They do not log: the caller knows the context worth reporting. */
 #define OCI_CAP_LAST 40 /* CAP_CHECKPOINT_RESTORE; names above the running kernel's

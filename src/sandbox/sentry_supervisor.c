@@ -62,7 +62,7 @@ struct supervisor {
         int control_fd;
         int proc_fd;
         int workload_proc_fd; /* W's own /proc */
-        struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct; /* for the synthesized /proc files */
+        struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct; /* for the synthesized /proc and /sys files */
         int signal_fd, event_fd;
         struct sentry_config cfg;
         int serve_result; /* written by the Sentry's thread before it signals event_fd */
@@ -131,10 +131,16 @@ static uint64_t memory_limit(const struct oci_spec *spec) {
         return json_is_integer(limit) && json_integer_value(limit) > 0 ? (uint64_t) json_integer_value(limit) : 0;
 }
 
-/* Whether a mount or masked path at `at` covers `path` (below /proc). */
-static bool covers(const char *at, const char *path) {
-        size_t n = strlen(at);
-        return strncmp(at, path, n) == 0 && (path[n] == 0 || path[n] == '/');
+/* Whether `dest` (a mount destination or masked path) is `path` or one of
+ * its directories below `top` (trailing slashes ignored): the mount on
+ * `top` itself (the procfs on /proc, the sysfs on /sys) covers nothing. */
+static bool covers(const char *dest, const char *path, const char *top) {
+        size_t n = strlen(dest), t = strlen(top);
+        while (n > 1 && dest[n - 1] == '/')
+                n--;
+        if (n <= t || strncmp(dest, top, t) != 0 || dest[t] != '/')
+                return false;
+        return strncmp(path, dest, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
 /* The /proc files the Sentry synthesizes: all of them when the container
@@ -154,11 +160,37 @@ static unsigned procfs_files(const struct oci_spec *spec) {
                 snprintf(path, sizeof path, "/proc/%s", sentry_procfs_name(bit));
                 for (size_t i = 0; i < spec->n_mounts; i++) {
                         const char *dest = spec->mounts[i].destination;
-                        if (dest && strcmp(dest, "/proc") != 0 && covers(dest, path))
+                        if (dest && covers(dest, path, "/proc"))
                                 files &= ~bit;
                 }
                 for (char **m = spec->has_linux ? spec->linux.masked_paths : NULL; m && *m; m++)
-                        if (covers(*m, path))
+                        if (covers(*m, path, "/proc"))
+                                files &= ~bit;
+        }
+        return files;
+}
+
+/* The /sys files the Sentry synthesizes: the CPU lists, when the container's
+ * mount on /sys is the sandbox's skeleton (a sysfs mount or the host's /sys
+ * bound there: oci_mount_is_sysfs, src/linux/sysfs_skeleton.c),
+ * but those a mount of the config or linux.maskedPaths covers (LXCFS binds
+ * its own /sys/devices/system/cpu/online), which the container gets as
+ * configured. */
+static unsigned sysfs_files(const struct oci_spec *spec) {
+        bool sys = false;
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (spec->mounts[i].destination && strcmp(spec->mounts[i].destination, "/sys") == 0)
+                        sys = oci_mount_is_sysfs(&spec->mounts[i]);
+        if (!sys)
+                return 0;
+        unsigned files = SENTRY_SYSFS_ALL;
+        for (unsigned bit = 1; bit & SENTRY_SYSFS_ALL; bit <<= 1) {
+                const char *path = sentry_sysfs_path(bit);
+                for (size_t i = 0; i < spec->n_mounts; i++)
+                        if (spec->mounts[i].destination && covers(spec->mounts[i].destination, path, "/sys"))
+                                files &= ~bit;
+                for (char **m = spec->has_linux ? spec->linux.masked_paths : NULL; m && *m; m++)
+                        if (covers(*m, path, "/sys"))
                                 files &= ~bit;
         }
         return files;
@@ -340,7 +372,8 @@ static int prepare(struct supervisor *sv) {
         if ((r = uptime_base(sv->workload, &sv->cfg.uptime_base_ns)) < 0)
                 return r;
         sv->cfg.procfs_files = sc->cgroup ? procfs_files(sc->spec) : 0;
-        if (sv->cfg.procfs_files) {
+        sv->cfg.sysfs_files = sc->cgroup ? sysfs_files(sc->spec) : 0;
+        if (sv->cfg.procfs_files || sv->cfg.sysfs_files) {
                 if ((r = open_cgroup_dir(sc->cgroup, "memory", &sv->cg_memory)) < 0 ||
                     (r = open_cgroup_dir(sc->cgroup, "cpu", &sv->cg_cpu)) < 0 ||
                     (r = open_cgroup_dir(sc->cgroup, "cpuacct", &sv->cg_cpuacct)) < 0)

@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -217,6 +218,17 @@ struct sentry_procfs *sentry_procfs_cache(struct sentry_call *c);
 /* open of p: when it names a file the Sentry synthesizes, the answer (the
  * installed descriptor's number, or -errno); else SENTRY_FAST_MISS. */
 long sentry_procfs_open(struct sentry_call *c, const struct sentry_path *p, int flags, uint64_t resolve_flags);
+
+/* The container's CPUs: the first ceil(quota/period) CPUs of its cpuset, at
+ * least one, with their real numbers (cpuinfo, stat, sched_getaffinity and
+ * the /sys cpu lists agree); *ret_n how many. */
+int container_cpus(struct sentry_call *c, cpu_set_t *set, unsigned *ret_n);
+
+/* ---- synthesized /sys files (sys_sysfs.c) --------------------------------------------- */
+
+/* open of p: when it names a /sys file the Sentry synthesizes, the answer
+ * (the installed descriptor's number, or -errno); else SENTRY_FAST_MISS. */
+long sentry_sysfs_open(struct sentry_call *c, const struct sentry_path *p, int flags, uint64_t resolve_flags);
 
 /* The container's memory as /proc/meminfo shows it, in bytes. */
 struct sentry_mem {

@@ -630,11 +630,11 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
                 r = sentry_procfs_new(&s->procfs);
         /* fds of a configuration without synthesized files are not looked at
          * (0 may be stdin in a zeroed struct) */
-        if (r >= 0 && cfg->procfs_files)
+        if (r >= 0 && (cfg->procfs_files || cfg->sysfs_files))
                 r = dup_fd(cfg->cg_memory.fd, &s->cfg.cg_memory.fd);
-        if (r >= 0 && cfg->procfs_files)
+        if (r >= 0 && (cfg->procfs_files || cfg->sysfs_files))
                 r = dup_fd(cfg->cg_cpu.fd, &s->cfg.cg_cpu.fd);
-        if (r >= 0 && cfg->procfs_files)
+        if (r >= 0 && (cfg->procfs_files || cfg->sysfs_files))
                 r = dup_fd(cfg->cg_cpuacct.fd, &s->cfg.cg_cpuacct.fd);
         if (r >= 0 && (cfg->procfs_files & SENTRY_PROCFS_MOUNTS))
                 r = dup_fd(cfg->workload_proc_fd, &s->cfg.workload_proc_fd);

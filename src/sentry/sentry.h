@@ -49,6 +49,19 @@ enum {
  * "mounts" for SENTRY_PROCFS_MOUNTS); NULL for anything else. */
 const char *sentry_procfs_name(unsigned bit);
 
+/* The /sys files the Sentry synthesizes from the container's cgroup
+ * (sys_sysfs.c), one bit each in sentry_config.sysfs_files: the lists of
+ * the container's CPUs in the sandbox's read-only /sys skeleton. */
+enum {
+        SENTRY_SYSFS_CPU_ONLINE = 1 << 0,
+        SENTRY_SYSFS_CPU_POSSIBLE = 1 << 1,
+        SENTRY_SYSFS_CPU_PRESENT = 1 << 2,
+        SENTRY_SYSFS_NODE0_CPULIST = 1 << 3,
+        SENTRY_SYSFS_ALL = (1 << 4) - 1,
+};
+/* "/sys/devices/system/cpu/online" for SENTRY_SYSFS_CPU_ONLINE...; NULL for anything else. */
+const char *sentry_sysfs_path(unsigned bit);
+
 /* One directory of the container's cgroup (O_PATH), and whether it is cgroup2. */
 struct sentry_cgroup_dir {
         int fd;
@@ -97,6 +110,9 @@ struct sentry_config {
          * below must be open (the Sentry dups them): memory (limit, usage,
          * memory.stat, cgroup.procs), cpu (quota) and cpuacct (usage). */
         unsigned procfs_files;
+        /* Synthesized /sys files (SENTRY_SYSFS_*; 0: none).  With any bit
+         * set, the cgroup directories below must be open as well. */
+        unsigned sysfs_files;
         struct sentry_cgroup_dir cg_memory, cg_cpu, cg_cpuacct;
         /* uptime = the Sentry's CLOCK_BOOTTIME - this: the time the container
          * was created, or minus the boottime offset of its own time namespace */

@@ -83,6 +83,9 @@ static long do_open(struct sentry_call *c, int dirfd, uint64_t path, int flags, 
         if (r >= 0) {
                 /* /proc/meminfo and the like: the container's, not the kernel's */
                 long s = sentry_procfs_open(c, &p, flags, resolve_flags);
+                /* /sys/devices/system/cpu/online and the other CPU lists */
+                if (s == SENTRY_FAST_MISS)
+                        s = sentry_sysfs_open(c, &p, flags, resolve_flags);
                 if (s != SENTRY_FAST_MISS)
                         return s;
         }

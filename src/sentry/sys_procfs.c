@@ -332,7 +332,7 @@ int sentry_container_memory(struct sentry_call *c, struct sentry_mem *m) {
 /* ---- CPUs ---------------------------------------------------------------------------------- */
 
 /* The container's CPUs: the first ceil(quota/period) CPUs of its cpuset. */
-static int container_cpus(struct sentry_call *c, cpu_set_t *set, unsigned *ret_n) {
+int container_cpus(struct sentry_call *c, cpu_set_t *set, unsigned *ret_n) {
         cpu_set_t cpuset;
         /* the Sentry runs in the container's cpuset cgroup */
         if (sched_getaffinity(0, sizeof cpuset, &cpuset) < 0)

@@ -199,7 +199,7 @@ test_prog_signal_restart() {
 # Stressors left out of the comparison, each with its reason in
 # docs/compatibility.md ("stress-ng"): refused by design under sentry, or
 # too slow to run in CI.
-SN_EXCLUDE_SENTRY="chroot io-uring netlink-task vm-segv link"
+SN_EXCLUDE_SENTRY="chroot io-uring netlink-task vm-segv link pci"
 SN_EXCLUDE_ALL="mmapfork"
 
 # sn_list CLASS: the class's stressors, less the exclusions and (for os)

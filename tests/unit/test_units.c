@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* units.c: runc's size and duration syntax. */
+/* units.c: runc's size and duration syntax; util.c's cpu lists. */
+#include <sched.h>
 #include <stdint.h>
 
 #include "units.h"
+#include "util.h"
 #include "unit.h"
+
+/* cpus: the CPU numbers, ended by -1 */
+static void check_cpu_list(const int *cpus, const char *want) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (; *cpus >= 0; cpus++)
+                CPU_SET(*cpus, &set);
+        char buf[64];
+        CHECK_INT_EQ(cpu_list_format(&set, buf, sizeof buf), 0);
+        CHECK_STR_EQ(buf, want);
+}
 
 static void check_size(const char *s, int64_t want) {
         int64_t v = 0;
@@ -40,6 +53,21 @@ static void check_bad_dur(const char *s) {
 }
 
 int main(void) {
+        check_cpu_list((const int[]){-1}, "");
+        check_cpu_list((const int[]){0, -1}, "0");
+        check_cpu_list((const int[]){3, -1}, "3");
+        check_cpu_list((const int[]){0, 1, -1}, "0-1");
+        check_cpu_list((const int[]){0, 1, 2, 3, 6, 8, 9, -1}, "0-3,6,8-9");
+        check_cpu_list((const int[]){1, 3, 5, -1}, "1,3,5");
+        check_cpu_list((const int[]){CPU_SETSIZE - 2, CPU_SETSIZE - 1, -1}, "1022-1023");
+        {
+                cpu_set_t all;
+                CPU_ZERO(&all);
+                for (int i = 0; i < CPU_SETSIZE; i += 2)
+                        CPU_SET(i, &all);
+                char small[16];
+                CHECK_INT_EQ(cpu_list_format(&all, small, sizeof small), -ENAMETOOLONG);
+        }
         check_size("0", 0);
         check_size("4096", 4096);
         check_size("-1", -1);
