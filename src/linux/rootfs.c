@@ -291,6 +291,17 @@ static const char *const proc_sys_keys[] = {
         "fs/mqueue", "net",
 };
 
+/*
+ * Files of the host kernel's procfs that tell what kernel the host runs
+ * and what it holds, none of which a container needs: its build
+ * configuration (its first lines name the release and the compiler), its
+ * symbols and modules, and its swap devices and files by host path.  Under
+ * sentry they read as empty (the container's /dev/null, as maskedPaths).
+ */
+static const char *const proc_host_files[] = {
+        "/proc/config.gz", "/proc/kallsyms", "/proc/modules", "/proc/swaps", "/proc/version_signature",
+};
+
 static int curate_proc_sys(const struct finalize_ctx *f) {
         _cleanup_close_ int sys = -1;
         int k = mnt_open_in_root(f->rootfd, "/proc/sys", MNT_NO_CREATE, 0, &sys);
@@ -388,14 +399,14 @@ int rootfs_finalize(const struct rootfs_config *c) {
                 break;
         }
 
-        if (c->curate_proc_sys && (k = curate_proc_sys(&f)) < 0)
+        if (c->curate_proc && (k = curate_proc_sys(&f)) < 0)
                 return k;
 
         if (s->has_linux && s->linux.readonly_paths)
                 for (size_t i = 0; s->linux.readonly_paths[i]; i++) {
                         /* a curated /proc/sys is read-only already: binding it
                          * onto itself would show each of its mounts twice */
-                        if (c->curate_proc_sys && mnt_path_equal(s->linux.readonly_paths[i], "/proc/sys"))
+                        if (c->curate_proc && mnt_path_equal(s->linux.readonly_paths[i], "/proc/sys"))
                                 continue;
                         snprintf(what, sizeof what, "linux.readonlyPaths[%zu]", i);
                         k = readonly_path(&f, s->linux.readonly_paths[i], what);
@@ -403,14 +414,20 @@ int rootfs_finalize(const struct rootfs_config *c) {
                                 return k;
                 }
 
-        if (s->has_linux && s->linux.masked_paths && s->linux.masked_paths[0]) {
+        bool masks = s->has_linux && s->linux.masked_paths && s->linux.masked_paths[0];
+        if (masks || c->curate_proc) {
                 _cleanup_close_ int devnull = -1;
                 k = open_devnull(&f, &devnull);
                 if (k < 0)
                         return k;
-                for (size_t i = 0; s->linux.masked_paths[i]; i++) {
+                for (size_t i = 0; masks && s->linux.masked_paths[i]; i++) {
                         snprintf(what, sizeof what, "linux.maskedPaths[%zu]", i);
                         k = masked_path(&f, devnull, s->linux.masked_paths[i], what);
+                        if (k < 0)
+                                return k;
+                }
+                for (size_t i = 0; c->curate_proc && devnull >= 0 && i < ELEMENTSOF(proc_host_files); i++) {
+                        k = masked_path(&f, devnull, proc_host_files[i], "sandbox sentry");
                         if (k < 0)
                                 return k;
                 }

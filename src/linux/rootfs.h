@@ -24,8 +24,9 @@ struct rootfs_config {
         /* linux.mountLabel when SELinux applies it (lsm_mount_label()), else NULL */
         const char *mount_label;
         /* Sandbox sentry: /proc/sys shows only the keys of proc_sys_keys
-         * (rootfs.c), not every knob of the host kernel */
-        bool curate_proc_sys;
+         * (rootfs.c), not every knob of the host kernel, and the host
+         * kernel's own files (proc_host_files) are masked */
+        bool curate_proc;
         /* Sandbox sentry: the "sysfs" mount is a small read-only tmpfs
          * (sysfs_skeleton.c), never the host's sysfs. */
         bool minimal_sysfs;

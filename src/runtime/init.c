@@ -356,7 +356,7 @@ int init_container(void *arg, int sync_fd) {
                 .in_userns = a->in_userns,
                 .idmap_fds = a->idmap_fds,
                 .mount_label = lsm_mount_label(spec),
-                .curate_proc_sys = a->sentry,
+                .curate_proc = a->sentry,
                 .minimal_sysfs = a->sentry,
                 .before_pivot = hooks_need_create_step(spec) ? namespaces_ready : NULL,
                 .before_pivot_arg = &cs,

@@ -983,3 +983,21 @@ test_sentry_proc_sys_is_curated() {
         n=$(sed -n 's/^mounts //p' <<<"$out")
         [ "$n" -le 40 ] || fail "$n mounts below /proc/sys: each key shown more than once"
 }
+
+# The host kernel's own files in /proc (its build configuration, symbols,
+# modules, swap devices) read as empty under sentry (src/linux/rootfs.c
+# proc_host_files); under none they are the kernel's, as under runc.
+test_sentry_proc_host_kernel_files_are_empty() {
+        local B=$T/b f sz
+        make_bundle "$B" /bin/sh -c 'for f in /proc/config.gz /proc/kallsyms /proc/modules /proc/swaps; do [ -e $f ] && echo "$f $(wc -c <$f)"; done; true'
+        capture "$COCOON" --root "$ROOT" --sandbox none run --bundle "$B" "$(new_id n)"
+        [ "$rc" = 0 ] || fail "under none: rc=$rc $err"
+        local none=$out
+        [ -e /proc/kallsyms ] && assert_match "$none" '/proc/kallsyms [1-9]' "none: the kernel's symbols"
+        run_bundle_ok "$B"
+        for f in /proc/config.gz /proc/kallsyms /proc/modules /proc/swaps; do
+                [ -e "$f" ] || continue
+                sz=$(awk -v f="$f" '$1 == f { print $2 }' <<<"$out")
+                assert_eq 0 "$sz" "$f under sentry"
+        done
+}

@@ -44,8 +44,15 @@ mounts_bundle() {
                 "c['mounts'].append({'destination': '/ovl', 'type': 'overlay', 'source': 'overlay', 'options': ['lowerdir=$T/$HOSTMARK-low1:$T/$HOSTMARK-low2']})"
 }
 
-# no_proc_sys: lines but those of /proc/sys and below (first field).
-no_proc_sys() { awk '$1 != "/proc/sys" && substr($1, 1, 10) != "/proc/sys/"'; }
+# no_proc_sys: lines but those (first field) of the mounts the sentry
+# sandbox makes its own way: /proc/sys and below (curated: sentry.sh
+# test_sentry_proc_sys_is_curated), the host kernel's /proc files it masks
+# (test_sentry_proc_host_kernel_files_are_empty), and /sys, a tmpfs
+# skeleton where none has sysfs (sentry_sys.sh).
+no_proc_sys() {
+        awk '$1 != "/proc/sys" && substr($1, 1, 10) != "/proc/sys/" && $1 != "/sys" &&
+                $1 !~ /^\/proc\/(config\.gz|kallsyms|modules|swaps|version_signature)$/'
+}
 
 # point_and_type: "<mount point> <type>" of each mountstats line.
 point_and_type() { sed 's/.* mounted on \([^ ]*\) with fstype \([^ ]*\).*/\1 \2/'; }
