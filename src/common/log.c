@@ -16,10 +16,10 @@
 
 static struct log_config default_config = {.fd = -1, .forward_fd = -1};
 static struct log_config *config = &default_config;
-static atomic_bool muted;
+static atomic_bool demoted;
 
-void log_mute(void) {
-        atomic_store(&muted, true);
+void log_demote_errors(void) {
+        atomic_store(&demoted, true);
 }
 
 void log_setup(struct log_config *cfg) {
@@ -55,7 +55,7 @@ static void json_escape(char *out, size_t outlen, const char *in) {
 
 /* One line to the --log file in the configured format. */
 static void emit_file(const char *level, const char *msg) {
-        if (config->fd < 0 || atomic_load(&muted))
+        if (config->fd < 0)
                 return;
         char ts[64], line[LOG_FORWARD_MAX * 2 + 256];
         struct timespec now;
@@ -76,7 +76,7 @@ static void emit_file(const char *level, const char *msg) {
 /* The --log line, and unless stderr_prefix is NULL a "cocoon: <prefix><msg>" line on stderr. */
 static void emit(const char *level, const char *msg, const char *stderr_prefix) {
         emit_file(level, msg);
-        if (stderr_prefix && !(config->fd == STDERR_FILENO) && !atomic_load(&muted)) {
+        if (stderr_prefix && !(config->fd == STDERR_FILENO)) {
                 char line[LOG_FORWARD_MAX + 32];
                 snprintf(line, sizeof line, "cocoon: %s%s\n", stderr_prefix, msg);
                 ssize_t r = write(STDERR_FILENO, line, strlen(line));
@@ -89,6 +89,11 @@ int log_error_raw(int err, const char *msg) {
                 err = -err;
         if (err == 0)
                 err = -EIO;
+        if (atomic_load(&demoted)) {
+                if (config->debug)
+                        emit("debug", msg, config->fd < 0 ? "debug: " : NULL);
+                return err;
+        }
         if (config->forward_fd >= 0) {
                 /* Child side: the parent prints it. */
                 sync_send_error(config->forward_fd, err, msg);
@@ -128,6 +133,10 @@ void log_warn(const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        if (atomic_load(&demoted)) {
+                log_debug("%s", msg);
+                return;
+        }
         if (config->forward_fd >= 0) {
                 sync_send_warning(config->forward_fd, msg);
                 return;

@@ -34,10 +34,11 @@ void log_forward_to(int fd);
 int log_get_fd(void);
 void log_set_fd(int fd);
 
-/* From now on this process prints nothing: its outcome is decided (the
- * Sentry's supervisor once its workload has exited), and what its other
- * threads still meet while they are torn down is no error of the container. */
-void log_mute(void);
+/* From now on this process's errors and warnings are debug lines (shown
+ * with --debug only): its outcome is decided (the Sentry's supervisor once
+ * its workload has exited), and what its other threads still meet while
+ * they are torn down is no error of the container. */
+void log_demote_errors(void);
 
 int log_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, without ": strerror" — for messages that already say everything. */

@@ -461,8 +461,8 @@ static _Noreturn void run(struct supervisor *sv) {
                                          * task that died with the namespace (a FIFO open blocked
                                          * in the Gofer: Gofer calls cannot be cancelled); killing
                                          * the Gofer breaks that call, which is no error of a
-                                         * container that exited, so nothing more is logged. */
-                                        log_mute();
+                                         * container that exited: from now on errors are debug lines. */
+                                        log_demote_errors();
                                         kill(sv->gofer, SIGKILL);
                                         reap(sv->gofer);
                                         exit_like_status(status);

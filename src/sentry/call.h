@@ -223,6 +223,11 @@ long sentry_procfs_open(struct sentry_call *c, const struct sentry_path *p, int 
  * least one, with their real numbers (cpuinfo, stat, sched_getaffinity and
  * the /sys cpu lists agree); *ret_n how many. */
 int container_cpus(struct sentry_call *c, cpu_set_t *set, unsigned *ret_n);
+/* The synthesized files (sys_procfs.c, sys_sysfs.c): the errors of a
+ * read-only file for an open with `flags` (0: none), and `text` in a sealed
+ * memfd reopened read-only, for sentry_install_fd. */
+int sentry_synth_refuse_writes(int flags);
+int sentry_sealed_file(struct sentry_call *c, const char *what, const char *text, size_t len, int flags);
 
 /* ---- synthesized /sys files (sys_sysfs.c) --------------------------------------------- */
 

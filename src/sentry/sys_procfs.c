@@ -932,11 +932,9 @@ static int may_read(struct sentry_call *c, const struct stat *st) {
         return uid_mapped && gid_mapped && (c->cred.cap_effective & dac) ? 0 : -EACCES;
 }
 
-static int memfd_of(struct sentry_call *c, const char *what, const char *text, size_t len, int flags);
-
-/* As procfs in the workload's view, which is mounted read-only: the file
- * exists, is no directory, and cannot be written. */
-static int refuse_writes(int flags) {
+/* As procfs (and /sys's skeleton) in the workload's view, which is mounted
+ * read-only: the file exists, is no directory, and cannot be written. */
+int sentry_synth_refuse_writes(int flags) {
         if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
                 return -EEXIST;
         if (flags & O_DIRECTORY)
@@ -963,7 +961,7 @@ static long mount_table_open(struct sentry_call *c, const struct mount_table *t,
         _cleanup_close_ int fd = openat(t->dirfd, path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        int r = refuse_writes(flags);
+        int r = sentry_synth_refuse_writes(flags);
         if (r == 0 && t->table == MT_MOUNTSTATS && !(flags & O_PATH))
                 r = may_read(c, &st);
         _cleanup_free_ char *text = NULL;
@@ -983,7 +981,7 @@ static long mount_table_open(struct sentry_call *c, const struct mount_table *t,
         scrub_table(f, t->table, text);
         if (fclose(f) != 0)
                 return log_error_errno(-ENOMEM, "sentry: rendering /proc/%s", mount_tables[t->table]);
-        int mfd = memfd_of(c, mount_tables[t->table], out, out_len, flags);
+        int mfd = sentry_sealed_file(c, mount_tables[t->table], out, out_len, flags);
         return mfd < 0 ? mfd : sentry_install_fd(c, mfd, flags & O_CLOEXEC);
 }
 
@@ -1052,7 +1050,9 @@ static int synthesized(struct sentry_call *c, const struct sentry_path *p, uint6
 }
 
 /* text in a sealed memfd, reopened with the caller's flags (read-only). */
-static int memfd_of(struct sentry_call *c, const char *what, const char *text, size_t len, int flags) {
+/* text in a sealed memfd, reopened read-only (flags: O_NONBLOCK, O_PATH);
+ * `what` names the file (its last component names the memfd). */
+int sentry_sealed_file(struct sentry_call *c, const char *what, const char *text, size_t len, int flags) {
         const char *base = strrchr(what, '/');
         char name[32];
         snprintf(name, sizeof name, "cocoon-%s", base ? base + 1 : what);
@@ -1063,22 +1063,17 @@ static int memfd_of(struct sentry_call *c, const char *what, const char *text, s
                 mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (mfd < 0)
                 return log_error_errno(-errno, "sentry: memfd_create");
-        for (size_t done = 0; done < len;) {
-                ssize_t n = write(mfd, text + done, len - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return log_error_errno(n < 0 ? -errno : -EIO, "sentry: writing /proc/%s", what);
-                done += (size_t) n;
-        }
+        ssize_t n = write_full(mfd, text, len);
+        if (n < 0)
+                return log_error_errno((int) n, "sentry: writing %s", what);
         if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-                return log_error_errno(-errno, "sentry: sealing /proc/%s", what);
+                return log_error_errno(-errno, "sentry: sealing %s", what);
         /* a new read-only file description of the same inode, at offset 0 */
         char link[64];
         snprintf(link, sizeof link, "thread-self/fd/%d", mfd);
         int fd = openat(c->cfg->proc_fd, link, (flags & (O_NONBLOCK | O_PATH)) | O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return log_error_errno(-errno, "sentry: reopening /proc/%s read-only", what);
+                return log_error_errno(-errno, "sentry: reopening %s read-only", what);
         return fd;
 }
 
@@ -1095,7 +1090,7 @@ static int render(struct sentry_call *c, unsigned bit, int flags) {
                 r = log_error_errno(-ENOMEM, "sentry: rendering /proc/%s", procfs_names[gen]);
         if (r < 0)
                 return r;
-        return memfd_of(c, procfs_names[gen], text, len, flags);
+        return sentry_sealed_file(c, procfs_names[gen], text, len, flags);
 }
 
 long sentry_procfs_open(struct sentry_call *c, const struct sentry_path *p, int flags, uint64_t resolve_flags) {
@@ -1107,7 +1102,7 @@ long sentry_procfs_open(struct sentry_call *c, const struct sentry_path *p, int 
                 return what;
         if (what == SENTRY_PROCFS_MOUNTS)
                 return mount_table_open(c, &t, flags);
-        int r = refuse_writes(flags);
+        int r = sentry_synth_refuse_writes(flags);
         if (r < 0)
                 return r;
         int fd = render(c, (unsigned) what, flags);

@@ -58,43 +58,17 @@ static unsigned synthesized(struct sentry_call *c, const struct sentry_path *p, 
         return 0;
 }
 
-/* text in a sealed memfd, reopened read-only (flags: O_NONBLOCK, O_PATH). */
-static int sealed_file(struct sentry_call *c, const char *name, const char *text, int flags) {
-        /* not executable (mode 0666); kernels before 6.3 know no such flag */
-        _cleanup_close_ int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
-        if (mfd < 0 && errno == EINVAL)
-                mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (mfd < 0)
-                return log_error_errno(-errno, "sentry: memfd_create");
-        ssize_t n = write_full(mfd, text, strlen(text));
-        if (n < 0)
-                return log_error_errno((int) n, "sentry: writing %s", name);
-        if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-                return log_error_errno(-errno, "sentry: sealing %s", name);
-        /* a new read-only file description of the same inode, at offset 0 */
-        char link[64];
-        snprintf(link, sizeof link, "thread-self/fd/%d", mfd);
-        int fd = openat(c->cfg->proc_fd, link, (flags & (O_NONBLOCK | O_PATH)) | O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(-errno, "sentry: reopening %s read-only", name);
-        return fd;
-}
-
 long sentry_sysfs_open(struct sentry_call *c, const struct sentry_path *p, int flags, uint64_t resolve_flags) {
         unsigned bit = synthesized(c, p, resolve_flags);
         if (!bit)
                 return SENTRY_FAST_MISS;
-        /* As the skeleton in the workload's view, which is read-only: the
-         * file exists, is no directory, and cannot be written. */
-        if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-                return -EEXIST;
-        if (flags & O_DIRECTORY)
-                return -ENOTDIR;
-        if (!(flags & O_PATH) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
-                return -EROFS;
+        /* as the skeleton in the workload's view, which is read-only */
+        int r = sentry_synth_refuse_writes(flags);
+        if (r < 0)
+                return r;
         cpu_set_t set;
         unsigned n;
-        int r = container_cpus(c, &set, &n);
+        r = container_cpus(c, &set, &n);
         if (r < 0)
                 return r;
         char list[4096], text[sizeof list + 2];
@@ -102,10 +76,7 @@ long sentry_sysfs_open(struct sentry_call *c, const struct sentry_path *p, int f
         if (r < 0)
                 return log_error_errno(r, "sentry: the container's CPUs as a list");
         snprintf(text, sizeof text, "%s\n", list);
-        const char *base = strrchr(sentry_sysfs_path(bit), '/') + 1;
-        char name[32];
-        snprintf(name, sizeof name, "cocoon-%s", base);
-        int fd = sealed_file(c, name, text, flags);
+        int fd = sentry_sealed_file(c, sentry_sysfs_path(bit), text, strlen(text), flags);
         if (fd < 0)
                 return fd;
         return sentry_install_fd(c, fd, flags & O_CLOEXEC);

@@ -2,29 +2,8 @@
 # --sandbox sentry end to end: the supervisor, the Sentry, the Gofer
 # (docs/architecture.md, "Process model (sandbox sentry)").
 
-# Every cocoon call of this file runs with the sentry sandbox (the other
-# commands read the sandbox from the container's state anyway).
-CC_GLOBAL="--root $ROOT --sandbox sentry"
-
-# none_run BUNDLE ID: the same bundle under the `none` sandbox.
-none_run() {
-        capture "$COCOON" --root "$ROOT" --sandbox none run --bundle "$1" "$2"
-}
-
-# run_bundle BUNDLE: `cocoon run` the bundle as its config says; sets $out $err $rc.
-run_bundle() {
-        capture cocoon run --bundle "$1" "$(new_id r)"
-}
-
-# run_bundle_ok BUNDLE: run_bundle, requiring exit 0.
-run_bundle_ok() {
-        run_bundle "$1"
-        [ "$rc" = 0 ] || fail "container command failed (rc=$rc)
---- stdout:
-$out
---- stderr:
-$err"
-}
+# shellcheck source=tests/lib/sentry.sh
+. "$TESTS_DIR/lib/sentry.sh"
 
 # sv_pid ID / wl_pid ID: the supervisor (state's pid) and the workload's init.
 sv_pid() { pid_of "$1"; }
@@ -785,21 +764,6 @@ test_sentry_refuses_a_pids_limit_below_its_own_tasks() {
 }
 
 # ---- the /proc files the Sentry synthesizes (src/sentry/sys_procfs.c) -----------------------
-
-# procfs_probe_bin: tests/helpers/procfs_probe.c, built static once per source change.
-procfs_probe_bin() {
-        local src=$TESTS_DIR/helpers/procfs_probe.c dir=$TESTS_DIR/../build/test-helpers
-        have_cmd gcc || skip "gcc not installed (builds tests/helpers/procfs_probe.c)"
-        mkdir -p "$dir"
-        (
-                flock 9
-                if [ ! -x "$dir/procfs_probe" ] || [ "$src" -nt "$dir/procfs_probe" ]; then
-                        gcc -static -O1 -Wall -Wextra -Werror -o "$dir/procfs_probe.tmp" "$src" >&2 &&
-                                mv "$dir/procfs_probe.tmp" "$dir/procfs_probe"
-                fi
-        ) 9>"$dir/.lock" || fail "could not build tests/helpers/procfs_probe.c"
-        echo "$dir/procfs_probe"
-}
 
 # procfs_bundle B CMD: a bundle running `sh -c CMD` with /procfs_probe in its rootfs.
 procfs_bundle() {

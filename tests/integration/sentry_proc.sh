@@ -4,23 +4,8 @@
 # Sentry presents (src/sentry/sys_procfs.c, docs/sentry.md "Synthesized
 # /proc files").  Under --sandbox=none they stay the kernel's, as runc's.
 
-CC_GLOBAL="--root $ROOT --sandbox sentry"
-
-# none_run BUNDLE: the same bundle under the `none` sandbox; requires exit 0.
-none_run_ok() {
-        capture "$COCOON" --root "$ROOT" --sandbox none run --bundle "$1" "$(new_id n)"
-        [ "$rc" = 0 ] || fail "under none (rc=$rc): $err"
-}
-
-# run_bundle_ok BUNDLE: `cocoon run` under sentry, requiring exit 0.
-run_bundle_ok() {
-        capture cocoon run --bundle "$1" "$(new_id r)"
-        [ "$rc" = 0 ] || fail "container command failed (rc=$rc)
---- stdout:
-$out
---- stderr:
-$err"
-}
+# shellcheck source=tests/lib/sentry.sh
+. "$TESTS_DIR/lib/sentry.sh"
 
 # section NAME: the lines of $out between "==NAME" and the next "==" line.
 section() {
@@ -181,21 +166,6 @@ test_sentry_proc_mount_tables_by_any_path() {
         assert_contains "$out" "cat: can't open '/proc/1/mountstats': Permission denied"
         assert_not_contains "$out" "$HOSTMARK"
         assert_contains "$(sed -n '/^==tables/,$p' <<<"$out")" " /vol " "the tables printed"
-}
-
-# procfs_probe_bin: tests/helpers/procfs_probe.c, built static once per source change.
-procfs_probe_bin() {
-        local src=$TESTS_DIR/helpers/procfs_probe.c dir=$TESTS_DIR/../build/test-helpers
-        have_cmd gcc || skip "gcc not installed (builds tests/helpers/procfs_probe.c)"
-        mkdir -p "$dir"
-        (
-                flock 9
-                if [ ! -x "$dir/procfs_probe" ] || [ "$src" -nt "$dir/procfs_probe" ]; then
-                        gcc -static -O1 -Wall -Wextra -Werror -o "$dir/procfs_probe.tmp" "$src" >&2 &&
-                                mv "$dir/procfs_probe.tmp" "$dir/procfs_probe"
-                fi
-        ) 9>"$dir/.lock" || fail "could not build tests/helpers/procfs_probe.c"
-        echo "$dir/procfs_probe"
 }
 
 # The kernel's release and version in /proc/sys/kernel are those uname

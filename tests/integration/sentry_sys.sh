@@ -7,36 +7,8 @@
 # shellcheck source=tests/lib/host_usr.sh
 . "$TESTS_DIR/lib/host_usr.sh"
 
-CC_GLOBAL="--root $ROOT --sandbox sentry"
-
-none_run() {
-        capture "$COCOON" --root "$ROOT" --sandbox none run --bundle "$1" "$2"
-}
-
-run_bundle_ok() {
-        capture cocoon run --bundle "$1" "$(new_id r)"
-        [ "$rc" = 0 ] || fail "container command failed (rc=$rc)
---- stdout:
-$out
---- stderr:
-$err"
-}
-
-# sys_probe_bin: tests/helpers/procfs_probe.c (its `write`), built as
-# sentry.sh builds it, into the same place under the same lock.
-sys_probe_bin() {
-        local src=$TESTS_DIR/helpers/procfs_probe.c dir=$TESTS_DIR/../build/test-helpers
-        have_cmd gcc || skip "gcc not installed (builds tests/helpers/procfs_probe.c)"
-        mkdir -p "$dir"
-        (
-                flock 9
-                if [ ! -x "$dir/procfs_probe" ] || [ "$src" -nt "$dir/procfs_probe" ]; then
-                        gcc -static -O1 -Wall -Wextra -Werror -o "$dir/procfs_probe.tmp" "$src" >&2 &&
-                                mv "$dir/procfs_probe.tmp" "$dir/procfs_probe"
-                fi
-        ) 9>"$dir/.lock" || fail "could not build tests/helpers/procfs_probe.c"
-        echo "$dir/procfs_probe"
-}
+# shellcheck source=tests/lib/sentry.sh
+. "$TESTS_DIR/lib/sentry.sh"
 
 # The CPU counts of glibc (sysconf, get_nprocs: coreutils' nproc and
 # getconf, CPython's os.cpu_count()), of /proc/cpuinfo and of the cpuN
@@ -204,7 +176,7 @@ EOF
 # sysfs mounted "ro": no permission check comes first).
 test_sentry_sys_refuses_writes() {
         local B=$T/b probe
-        probe=$(sys_probe_bin) || exit 1
+        probe=$(procfs_probe_bin) || exit 1
         make_bundle "$B" /bin/sh -c '/probe write /sys/devices/system/cpu/online
                 /probe write /sys/devices/system/node/online
                 /probe write /sys/kernel/mm/transparent_hugepage/enabled

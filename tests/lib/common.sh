@@ -428,3 +428,19 @@ PY
         track_pid "$console_pid"
         wait_for test -S "$sock"
 }
+
+# procfs_probe_bin: tests/helpers/procfs_probe.c (the sentry tests' probe of
+# /proc and /sys files), built static once per source change.
+procfs_probe_bin() {
+        local src=$TESTS_DIR/helpers/procfs_probe.c dir=$TESTS_DIR/../build/test-helpers
+        have_cmd gcc || skip "gcc not installed (builds tests/helpers/procfs_probe.c)"
+        mkdir -p "$dir"
+        (
+                flock 9
+                if [ ! -x "$dir/procfs_probe" ] || [ "$src" -nt "$dir/procfs_probe" ]; then
+                        gcc -static -O1 -Wall -Wextra -Werror -o "$dir/procfs_probe.tmp" "$src" >&2 &&
+                                mv "$dir/procfs_probe.tmp" "$dir/procfs_probe"
+                fi
+        ) 9>"$dir/.lock" || fail "could not build tests/helpers/procfs_probe.c"
+        echo "$dir/procfs_probe"
+}
