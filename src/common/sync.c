@@ -8,6 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* -errno of a failed send or recv, where ECONNRESET (the peer died with
+ * our message unread, a race with its death) is EPIPE like every other
+ * way the peer's death shows: callers log "died during set-up" for EPIPE,
+ * and an ECONNRESET made create fail without a line. */
+static int peer_errno(void) {
+        return errno == ECONNRESET ? -EPIPE : -errno;
+}
+
 int sync_send(int fd, enum sync_type type, int32_t value) {
         struct sync_msg m = {.type = type, .value = value};
         ssize_t n;
@@ -15,7 +23,7 @@ int sync_send(int fd, enum sync_type type, int32_t value) {
                 n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return -errno;
+                return peer_errno();
         return n == sizeof m ? 0 : -EPIPE;
 }
 
@@ -25,7 +33,7 @@ int sync_recv(int fd, struct sync_msg *m) {
                 n = recv(fd, m, sizeof *m, 0);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return -errno;
+                return peer_errno();
         if (n != sizeof *m)
                 return -EPIPE;
         m->msg[sizeof m->msg - 1] = 0;
@@ -103,7 +111,7 @@ static int recv_with_fd(int fd, struct sync_msg *m, int *ret_fd) {
                 n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return -errno;
+                return peer_errno();
         *ret_fd = -1;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
                 if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -180,7 +188,7 @@ int sync_send_data(int fd, enum sync_type type, const char *data, size_t len) {
                 n = send(fd, data, len, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return -errno;
+                return peer_errno();
         return (size_t) n == len ? 0 : -EPIPE;
 }
 
@@ -195,7 +203,7 @@ int sync_recv_data(int fd, int32_t len, char **ret) {
                 n = recv(fd, buf, (size_t) len + 1, 0);
         while (n < 0 && errno == EINTR);
         if (n != len) {
-                int r = n < 0 ? -errno : -EPIPE;
+                int r = n < 0 ? peer_errno() : -EPIPE;
                 free(buf);
                 return r;
         }

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* units.c: runc's size and duration syntax; util.c's cpu lists. */
+/* units.c: runc's size and duration syntax; util.c's cpu lists; how
+ * sync.c reports a peer that died. */
+#include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sync.h"
 
 #include "units.h"
 #include "util.h"
@@ -52,7 +58,25 @@ static void check_bad_dur(const char *s) {
                 UNIT_FAIL_("parse_duration_ms(\"%s\") accepted: %llu", s, v);
 }
 
+/* A set-up child that died with our message unread: its socket says
+ * ECONNRESET to a recv, EPIPE to a send; both are EPIPE to sync's callers
+ * ("died during set-up"; an ECONNRESET made create fail without a line). */
+static void check_dead_peer(void) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                UNIT_FAIL_("socketpair: %d", errno);
+                return;
+        }
+        CHECK_INT_EQ(sync_send(sv[0], SYNC_GO, 0), 0);
+        close(sv[1]);
+        struct sync_msg m;
+        CHECK_INT_EQ(sync_recv(sv[0], &m), -EPIPE);
+        CHECK_INT_EQ(sync_send(sv[0], SYNC_GO, 0), -EPIPE);
+        close(sv[0]);
+}
+
 int main(void) {
+        check_dead_peer();
         check_cpu_list((const int[]){-1}, "");
         check_cpu_list((const int[]){0, -1}, "0");
         check_cpu_list((const int[]){3, -1}, "3");
