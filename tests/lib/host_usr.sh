@@ -32,11 +32,11 @@ host_usr_bundle() {
 # container of SANDBOX in the background; its stdout goes to BUNDLE.out,
 # its stderr (and cocoon's) to BUNDLE.err.  bundle_collect BUNDLE waits for
 # it, deletes the container and sets $out, $err, $rc and $ms (its wall
-# time).  The compat suites run the `none`
-# and `sentry` halves of a comparison at once, each in a bundle of its own
-# (their roots are writable): each half waits on its own timers, sleeps and
-# children most of the time, and one after the other they were a sixth of
-# the whole suite's time.
+# time).  compat_python.slow.sh runs the
+# `none` and `sentry` halves of a comparison at once, each in a bundle of its
+# own (their roots are writable): each half waits on its own timers, sleeps
+# and children most of the time, and one after the other they were a sixth
+# of the whole suite's time.
 bundle_run_bg() {
         local sb=$1 b=$2 id
         id=$(new_id "h$sb")
