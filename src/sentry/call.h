@@ -167,6 +167,11 @@ int sentry_cred(struct sentry_call *c);
  * later sentry_write, ADDFD or SEND, each of which fails if the thread died
  * (and its tid was reused) since the notification. */
 int sentry_cred_caps(struct sentry_call *c, uint64_t *ret);
+/* The capabilities access() checks with (the kernel's access_override_creds):
+ * the effective set with AT_EACCESS (eaccess), else the permitted set of a
+ * real uid 0 and none for another; without the status file sentry_cred
+ * reads for a thread the cache does not know yet. */
+int sentry_cred_access_caps(struct sentry_call *c, bool eaccess, uint64_t *ret);
 /* A uid (gid) as the Sentry sees it, as the workload's user namespace sees
  * it; false when that namespace does not map it (c->cred holds inside ids). */
 bool sentry_id_inside(const struct sentry_call *c, bool gid, uint32_t id, uint32_t *ret);
@@ -190,6 +195,7 @@ int sentry_root_fd(const struct sentry_call *c);
  * for a caller who may read anything the Sentry may: 0 (open: *ret_fd set),
  * an -errno that is the caller's answer, or SENTRY_FAST_MISS. */
 int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret);
+int sentry_fast_access(struct sentry_call *c, const char *abs, int mode, int at_flags);
 int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret_fd);
 /* readlink: the target's length (not NUL-terminated, cut at len), -errno,
  * or SENTRY_FAST_MISS. */

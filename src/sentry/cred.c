@@ -307,6 +307,29 @@ int sentry_cred_caps(struct sentry_call *c, uint64_t *ret) {
         return capget_tid(c->req->pid, ret, &prm);
 }
 
+int sentry_cred_access_caps(struct sentry_call *c, bool eaccess, uint64_t *ret) {
+        if (c->cred_valid) {
+                *ret = eaccess ? c->cred.cap_effective : c->ruid == 0 ? c->cap_permitted : 0;
+                return 0;
+        }
+        uint64_t eff, prm;
+        int r = capget_tid(c->req->pid, &eff, &prm);
+        if (r < 0)
+                return r;
+        if (eaccess || prm == 0) {
+                *ret = eaccess ? eff : 0;
+                return 0;
+        }
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, c->req->pid, PIDFD_THREAD);
+        if (pidfd < 0)
+                return -errno;
+        struct pidfd_info_v0 info = {.mask = PIDFD_INFO_CREDS_BIT};
+        if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) < 0)
+                return -errno;
+        *ret = to_inside(c->cfg->uid_map, c->cfg->n_uid_map, info.ruid) == 0 ? prm : 0;
+        return 0;
+}
+
 int sentry_cred(struct sentry_call *c) {
         if (c->cred_valid)
                 return 0;

@@ -118,9 +118,9 @@ static int final_or_miss(struct sentry_call *c, int r) {
         return r;
 }
 
-int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret) {
-        if (!caller_overrides_dac(c))
-                return SENTRY_FAST_MISS;
+/* statx as the Sentry, for a caller the callers below found may search
+ * whatever the Sentry may */
+static int fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret) {
         const char *base;
         int dir = cached_parent(c, abs, &base);
         if (dir >= 0) {
@@ -143,6 +143,33 @@ int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsi
                 return SENTRY_FAST_MISS;
         c->used_fast = true;
         return 0;
+}
+
+int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsigned mask, struct statx *ret) {
+        if (!caller_overrides_dac(c))
+                return SENTRY_FAST_MISS;
+        return fast_statx(c, abs, at_flags, mask, ret);
+}
+
+/*
+ * access() checks with the real ids unless AT_EACCESS, and the kernel then
+ * gives root its permitted capabilities and others none
+ * (access_override_creds); with a DAC override in that set, a file that
+ * exists may be read (R_OK) and F_OK is existence.  W_OK (a read-only
+ * mount says EROFS) and X_OK (execute bits, a noexec mount) go to the
+ * Gofer.  Every dynamically linked program asks access("/etc/ld.so.preload",
+ * R_OK) at start: 25 us here against 400 through the Gofer.
+ */
+int sentry_fast_access(struct sentry_call *c, const char *abs, int mode, int at_flags) {
+        uint64_t caps;
+        if (mode & (W_OK | X_OK) || c->cfg->n_uid_map || c->cfg->n_gid_map || sentry_root_fd(c) < 0 ||
+            sentry_cred_access_caps(c, at_flags & AT_EACCESS, &caps) < 0)
+                return SENTRY_FAST_MISS;
+        if (!(caps & (UINT64_C(1) << CAP_DAC_OVERRIDE | UINT64_C(1) << CAP_DAC_READ_SEARCH)))
+                return SENTRY_FAST_MISS;
+        struct statx x;
+        int r = fast_statx(c, abs, at_flags & AT_SYMLINK_NOFOLLOW, STATX_TYPE, &x);
+        return r == SENTRY_FAST_MISS || r < 0 ? r : 0;
 }
 
 int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret_fd) {

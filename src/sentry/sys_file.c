@@ -258,6 +258,9 @@ static long do_access(struct sentry_call *c, int dirfd, uint64_t path, int mode,
         int r = resolve(c, dirfd, path, at_flags, &p);
         if (r != VIA_GOFER)
                 return r == VIA_KERNEL ? SENTRY_CONTINUE : r;
+        r = sentry_fast_access(c, p.abs, mode, at_flags);
+        if (r != SENTRY_FAST_MISS)
+                return r;
         struct gofer_client *g;
         r = sentry_gofer(c, &g);
         if (r < 0)

@@ -495,6 +495,69 @@ C
         assert_contains "$err" "Permission denied"
 }
 
+# access() on the fast path (sentry_fast_access): F_OK and R_OK of a caller
+# whose checking credentials override DAC are the Sentry's answer, everything
+# else the Gofer's.  Every mode and flag, as root and as uid 1000, over
+# files only root may read, a 0700 directory, a FIFO, links and missing
+# paths, gives what `none` gives; and root's F_OK/R_OK calls never reach the
+# Gofer.
+test_sentry_fast_access_matches_none() {
+        local B=$T/b
+        make_bundle "$B" /bin/true
+        docker_caps "$B"
+        local R=$B/rootfs
+        printf 'only root\n' >"$R/secret" && chmod 600 "$R/secret"
+        printf '#!/bin/sh\n' >"$R/script" && chmod 700 "$R/script"
+        mkdir -m 700 "$R/locked" && printf 'inside\n' >"$R/locked/f"
+        mkfifo "$R/fifo"
+        ln -s /secret "$R/link"
+        ln -s missing "$R/dangling"
+        gcc -static -O2 -o "$R/access-probe" -x c - <<'C' || fail "compiling the access probe"
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+        static const char *paths[] = {"/secret", "/script", "/locked", "/locked/f", "/locked/none", "/fifo",
+                                      "/link", "/dangling", "/missing", "/secret/x", "/etc/hostname", "/"};
+        static const int modes[] = {F_OK, R_OK, W_OK, X_OK, R_OK | X_OK};
+        static const int flags[] = {0, AT_EACCESS, AT_SYMLINK_NOFOLLOW};
+        int n_modes = argc > 1 ? 2 : 5; /* "quick": F_OK and R_OK only */
+        for (unsigned p = 0; p < sizeof paths / sizeof *paths; p++)
+                for (int m = 0; m < n_modes; m++)
+                        for (unsigned f = 0; f < sizeof flags / sizeof *flags; f++) {
+                                int r = faccessat(AT_FDCWD, paths[p], modes[m], flags[f]);
+                                printf("%s %d %d %s\n", paths[p], modes[m], flags[f], r == 0 ? "ok" : strerror(errno));
+                        }
+        printf("access %s\n", access("/secret", R_OK) == 0 ? "ok" : strerror(errno));
+        return 0;
+}
+C
+        local user
+        for user in root 1000; do
+                if [ "$user" = 1000 ]; then
+                        edit_config "$B" "c['process']['user']={'uid':1000,'gid':1000}"
+                fi
+                edit_config "$B" "c['process']['args']=['/access-probe']"
+                none_run_ok "$B"
+                local want=$out
+                run_bundle_ok "$B"
+                assert_eq "$want" "$out" "access() as $user under sentry vs none"
+        done
+        assert_contains "$want" "/secret 4 0 Permission denied"
+        # root's F_OK and R_OK: on the fast path, but below the 0700
+        # directory, which the Sentry (uid 65534) cannot search: /locked/f
+        # and /locked/none, 2 modes x 3 flags
+        edit_config "$B" "c['process']['user']={'uid':0,'gid':0}" "c['process']['args']=['/access-probe','quick']"
+        CC_GLOBAL="$CC_GLOBAL --debug --log $T/log"
+        run_bundle_ok "$B"
+        assert_contains "$out" "/secret 4 0 ok"
+        assert_contains "$out" "/missing 0 0 No such file or directory"
+        grep -q ' 12 Gofer calls' "$T/log" || fail "root's F_OK/R_OK calls reached the Gofer: $(grep -m1 'Gofer calls' "$T/log")"
+}
+
 # The fast path's directory cache (src/sentry/dcache.c) never answers for
 # a name that has changed: directories renamed, removed and made again, a
 # symlink on the way replaced, a file grown through a descriptor (attributes
