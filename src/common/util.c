@@ -123,6 +123,23 @@ int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t l
         return 0;
 }
 
+unsigned cpu_set_for_quota(const cpu_set_t *cpuset, uint64_t quota, uint64_t period, cpu_set_t *ret) {
+        unsigned n = (unsigned) CPU_COUNT(cpuset);
+        if (quota != UINT64_MAX && period > 0) {
+                uint64_t q = quota / period + (quota % period != 0);
+                if (q < n)
+                        n = q ? (unsigned) q : 1;
+        }
+        CPU_ZERO(ret);
+        unsigned k = 0;
+        for (int cpu = 0; cpu < CPU_SETSIZE && k < n; cpu++)
+                if (CPU_ISSET(cpu, cpuset)) {
+                        CPU_SET(cpu, ret);
+                        k++;
+                }
+        return k;
+}
+
 int cpu_list_format(const cpu_set_t *set, char *buf, size_t size) {
         size_t at = 0;
         if (size == 0)

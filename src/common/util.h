@@ -36,6 +36,12 @@ int proc_stat(pid_t pid, unsigned long long *start_time, char *state);
  * not fit in size bytes. */
 int cpu_list_format(const cpu_set_t *set, char *buf, size_t size);
 
+/* The CPUs a container with that CFS quota may keep busy, as /proc/cpuinfo,
+ * /sys's CPU lists and sched_getaffinity under the Sentry count them: the
+ * first ceil(quota / period) CPUs of cpuset, at least one; all of them
+ * when quota is UINT64_MAX (no quota) or period 0.  Returns their number. */
+unsigned cpu_set_for_quota(const cpu_set_t *cpuset, uint64_t quota, uint64_t period, cpu_set_t *ret);
+
 /* signal name ("TERM", "SIGTERM", "15") -> number */
 int signal_from_string(const char *s);
 

@@ -71,25 +71,14 @@ static int container_cpus(const struct oci_spec *spec, cpu_set_t *set) {
         cpu_set_t own;
         if (sched_getaffinity(0, sizeof own, &own) < 0)
                 return log_error_errno(-errno, "sysfs: sched_getaffinity");
-        unsigned n = (unsigned) CPU_COUNT(&own);
         json_t *cpu = json_object_get(spec->linux.resources, "cpu");
         json_t *quota = json_object_get(cpu, "quota"), *period = json_object_get(cpu, "period");
-        if (json_is_integer(quota) && json_integer_value(quota) > 0) {
-                /* cpu.max's period stays the kernel's default when none is given */
-                uint64_t p = json_is_integer(period) && json_integer_value(period) > 0
-                                     ? (uint64_t) json_integer_value(period)
-                                     : 100000;
-                uint64_t q = ((uint64_t) json_integer_value(quota) + p - 1) / p;
-                if (q < n)
-                        n = q ? (unsigned) q : 1;
-        }
-        CPU_ZERO(set);
-        unsigned k = 0;
-        for (int i = 0; i < CPU_SETSIZE && k < n; i++)
-                if (CPU_ISSET(i, &own)) {
-                        CPU_SET(i, set);
-                        k++;
-                }
+        uint64_t q = json_is_integer(quota) && json_integer_value(quota) > 0 ? (uint64_t) json_integer_value(quota)
+                                                                              : UINT64_MAX;
+        /* cpu.max's period stays the kernel's default when none is given */
+        uint64_t p = json_is_integer(period) && json_integer_value(period) > 0 ? (uint64_t) json_integer_value(period)
+                                                                                : 100000;
+        (void) cpu_set_for_quota(&own, q, p, set);
         return 0;
 }
 

@@ -337,7 +337,6 @@ int container_cpus(struct sentry_call *c, cpu_set_t *set, unsigned *ret_n) {
         /* the Sentry runs in the container's cpuset cgroup */
         if (sched_getaffinity(0, sizeof cpuset, &cpuset) < 0)
                 return log_error_errno(-errno, "sentry: sched_getaffinity");
-        unsigned n = (unsigned) CPU_COUNT(&cpuset);
         const struct sentry_cgroup_dir *d = &c->cfg->cg_cpu;
         uint64_t quota, period;
         if (d->v2) {
@@ -360,19 +359,7 @@ int container_cpus(struct sentry_call *c, cpu_set_t *set, unsigned *ret_n) {
                 if (r < 0)
                         return r;
         }
-        if (quota != UINT64_MAX && period > 0) {
-                uint64_t q = (quota + period - 1) / period;
-                if (q < n)
-                        n = q ? (unsigned) q : 1;
-        }
-        CPU_ZERO(set);
-        unsigned k = 0;
-        for (int cpu = 0; cpu < CPU_SETSIZE && k < n; cpu++)
-                if (CPU_ISSET(cpu, &cpuset)) {
-                        CPU_SET(cpu, set);
-                        k++;
-                }
-        *ret_n = k;
+        *ret_n = cpu_set_for_quota(&cpuset, quota, period, set);
         return 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* units.c: runc's size and duration syntax; util.c's cpu lists; how
+/* units.c: runc's size and duration syntax; util.c's cpu lists and
+ * quota CPUs; how
  * sync.c reports a peer that died. */
 #include <errno.h>
 #include <sched.h>
@@ -21,6 +22,19 @@ static void check_cpu_list(const int *cpus, const char *want) {
                 CPU_SET(*cpus, &set);
         char buf[64];
         CHECK_INT_EQ(cpu_list_format(&set, buf, sizeof buf), 0);
+        CHECK_STR_EQ(buf, want);
+}
+
+/* cpus: the cpuset, ended by -1; want: the list of the quota's CPUs */
+static void check_quota_cpus(const int *cpus, uint64_t quota, uint64_t period, const char *want) {
+        cpu_set_t set, got;
+        CPU_ZERO(&set);
+        for (; *cpus >= 0; cpus++)
+                CPU_SET(*cpus, &set);
+        char buf[64];
+        unsigned n = cpu_set_for_quota(&set, quota, period, &got);
+        CHECK_INT_EQ((int) n, CPU_COUNT(&got));
+        CHECK_INT_EQ(cpu_list_format(&got, buf, sizeof buf), 0);
         CHECK_STR_EQ(buf, want);
 }
 
@@ -92,6 +106,13 @@ int main(void) {
                 char small[16];
                 CHECK_INT_EQ(cpu_list_format(&all, small, sizeof small), -ENAMETOOLONG);
         }
+        check_quota_cpus((const int[]){0, 1, 2, 3, -1}, UINT64_MAX, 100000, "0-3");
+        check_quota_cpus((const int[]){0, 1, 2, 3, -1}, 100000, 0, "0-3");
+        check_quota_cpus((const int[]){0, 1, 2, 3, -1}, 100000, 100000, "0");
+        check_quota_cpus((const int[]){0, 1, 2, 3, -1}, 150000, 100000, "0-1");
+        check_quota_cpus((const int[]){0, 1, 2, 3, -1}, 1000, 100000, "0");
+        check_quota_cpus((const int[]){1, 3, 5, -1}, 200000, 100000, "1,3");
+        check_quota_cpus((const int[]){2, -1}, 800000, 100000, "2");
         check_size("0", 0);
         check_size("4096", 4096);
         check_size("-1", -1);
