@@ -284,7 +284,8 @@ static void filtered_checks(struct child_tally *res, pid_t parent, bool net_raw)
         struct utsname u;
         CCHECK(res, FAILS_WITH(syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY), ENOSYS));
         CCHECK(res, FAILS_WITH(syscall(SYS_uname, &u), ENOSYS));
-        CCHECK(res, FAILS_WITH(syscall(SYS_getuid), ENOSYS));
+        CCHECK(res, FAILS_WITH(syscall(SYS_getresuid, NULL, NULL, NULL), ENOSYS));
+        CCHECK(res, syscall(SYS_getuid) == (long) getuid()); /* host */
 
         /* deny */
         CCHECK(res, FAILS_WITH(syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL), EPERM));
