@@ -20,6 +20,12 @@
 #   SYSCALLS=1         then bash bench/syscalls.sh (its ROUNDS, OPS, ... apply);
 #                      SYSCALLS=0 leaves it out
 #   REDIS_N=20000      redis-benchmark requests per test (SET, GET)
+#   LDCACHE=1          the bundle's /etc/ld.so.cache is the host's, which
+#                      matches the host /usr it mounts, as every Debian-based
+#                      image has the cache of its own /usr; LDCACHE=0 leaves
+#                      it out, and the dynamic loader then tries about ten
+#                      directories for each library (python3 -c pass: 147
+#                      calls reach the Sentry instead of 130)
 #   COCOON=build/cocoon  RUNC=/usr/sbin/runc  RUNSC=/usr/bin/runsc
 # Prints one line per workload: the median seconds (or requests per second)
 # per runtime and the ratio to runc, and the spread of the rounds.  The temporary directory and every container are
@@ -35,6 +41,7 @@ PY_N=${PY_N:-20}
 PY_MODULE=${PY_MODULE:-test_tempfile}
 SYSCALLS=${SYSCALLS:-1}
 REDIS_N=${REDIS_N:-20000}
+LDCACHE=${LDCACHE:-1}
 COCOON=$(realpath "${COCOON:-build/cocoon}")
 RUNC=${RUNC:-/usr/sbin/runc}
 RUNSC=${RUNSC:-/usr/bin/runsc}
@@ -79,6 +86,9 @@ for l in bin sbin lib lib64; do ln -s "usr/$l" "$b/rootfs/$l"; done
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$b/rootfs/etc/passwd"
 printf 'root:x:0:\n' >"$b/rootfs/etc/group"
 printf '127.0.0.1 localhost\n' >"$b/rootfs/etc/hosts"
+if [ "$LDCACHE" = 1 ] && [ -f /etc/ld.so.cache ]; then
+        cp /etc/ld.so.cache "$b/rootfs/etc/"
+fi
 ln -s /usr/bin/redis-check-rdb "$b/rootfs/redis-server"
 (cd "$b" && "$COCOON" spec)
 python3 - "$b/config.json" <<'PY'
