@@ -191,6 +191,11 @@ int sentry_gofer(struct sentry_call *c, struct gofer_client **ret);
 /* The container root in the Gofer's tree (O_PATH), which the Gofer hands
  * the Sentry when it starts (notify.c). */
 int sentry_root_fd(const struct sentry_call *c);
+/* The Sentry's own /proc/self/fd (O_PATH, opened once): "N" in it reopens or
+ * names descriptor N of ours in one lookup, where "thread-self/fd/N" from
+ * the procfs root took four (open+close of the reopened file: 6.3 -> 4.9 us
+ * here). */
+int sentry_own_fd_dir(const struct sentry_call *c);
 /* statx of a container path, open for reading, readlink, by the Sentry itself
  * for a caller who may read anything the Sentry may: 0 (open: *ret_fd set),
  * an -errno that is the caller's answer, or SENTRY_FAST_MISS. */

@@ -213,9 +213,9 @@ int sentry_fast_open(struct sentry_call *c, const char *abs, int flags, int *ret
          * permission to read it.  Bits open() ignores and open of a magic
          * link refuses come back as a miss: the Gofer applies open()'s
          * own mask. */
-        char link[64];
-        snprintf(link, sizeof link, "thread-self/fd/%d", path_fd);
-        int fd = openat(c->cfg->proc_fd, link, (flags & ~(O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC);
+        char link[16];
+        snprintf(link, sizeof link, "%d", path_fd);
+        int fd = openat(sentry_own_fd_dir(c), link, (flags & ~(O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC);
         if (fd < 0)
                 return SENTRY_FAST_MISS;
         *ret_fd = fd;

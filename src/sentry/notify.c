@@ -103,6 +103,7 @@ struct sentry {
         unsigned n_workers;
         size_t notif_size, resp_size;
         int root_fd; /* the container root in the Gofer's tree (fastpath.c) */
+        int own_fd_dir; /* our own /proc/self/fd (O_PATH): see sentry_own_fd_dir */
         struct sentry_dcache_shared dshared;
         _Atomic uint64_t notifications, continued, gofer_calls, fast_path, fds_installed;
         atomic_bool persona_changed; /* a personality() call other than PER_LINUX went through */
@@ -131,6 +132,7 @@ static void sentry_free(struct sentry *s) {
         close_fd(&s->cfg.cg_cpuacct.fd);
         close_fd(&s->wake_fd);
         close_fd(&s->root_fd);
+        close_fd(&s->own_fd_dir);
         close_fd(&s->cfg.gofer_ctl_fd);
         close_fd(&s->cfg.proc_fd);
         close_fd(&s->cfg.workload_proc_fd);
@@ -636,6 +638,10 @@ int sentry_root_fd(const struct sentry_call *c) {
         return c->worker->s->root_fd;
 }
 
+int sentry_own_fd_dir(const struct sentry_call *c) {
+        return c->worker->s->own_fd_dir;
+}
+
 static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
         struct sentry *s = calloc(1, sizeof *s);
         if (!s)
@@ -649,7 +655,7 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
         s->refs = 1;
         s->cfg = *cfg;
         s->cfg.gofer_ctl_fd = s->cfg.proc_fd = s->cfg.workload_proc_fd = s->cfg.control_fd = s->wake_fd =
-                s->root_fd = -1;
+                s->root_fd = s->own_fd_dir = -1;
         s->cfg.notify_fd = -1;
         s->cfg.cg_memory.fd = s->cfg.cg_cpu.fd = s->cfg.cg_cpuacct.fd = -1;
         s->cfg.stats = NULL;
@@ -686,6 +692,11 @@ static int sentry_new(const struct sentry_config *cfg, struct sentry **ret) {
                 r = dup_fd(cfg->cg_cpuacct.fd, &s->cfg.cg_cpuacct.fd);
         if (r >= 0 && (cfg->procfs_files & SENTRY_PROCFS_MOUNTS))
                 r = dup_fd(cfg->workload_proc_fd, &s->cfg.workload_proc_fd);
+        if (r >= 0) {
+                s->own_fd_dir = openat(s->cfg.proc_fd, "self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (s->own_fd_dir < 0)
+                        r = log_error_errno(-errno, "sentry: open our own fd directory");
+        }
         if (r >= 0)
                 r = fetch_root(s);
         if (r >= 0) {

@@ -29,10 +29,10 @@ static bool has_deleted_suffix(const char *s, size_t n) {
         return n >= k && memcmp(s + n - k, DELETED_SUFFIX, k) == 0;
 }
 
-/* The path of a file procfs links to, NUL-terminated, with the " (deleted)"
+/* The path of a file procfs links to (link, in directory dir), NUL-terminated, with the " (deleted)"
  * suffix checked against the file itself (a live file may have that name). */
-static int link_target(int proc_fd, const char *link, char *out, size_t size, const struct stat *st) {
-        ssize_t n = readlinkat(proc_fd, link, out, size);
+static int link_target(int dir, const char *link, char *out, size_t size, const struct stat *st) {
+        ssize_t n = readlinkat(dir, link, out, size);
         if (n < 0)
                 return errno == ENOENT ? -EBADF : -errno;
         if ((size_t) n >= size)
@@ -43,7 +43,7 @@ static int link_target(int proc_fd, const char *link, char *out, size_t size, co
         if (has_deleted_suffix(out, (size_t) n)) {
                 struct stat own;
                 if (!st) {
-                        if (fstatat(proc_fd, link, &own, 0) < 0)
+                        if (fstatat(dir, link, &own, 0) < 0)
                                 return errno == ENOENT ? -EBADF : -errno;
                         st = &own;
                 }
@@ -57,7 +57,7 @@ static int link_target(int proc_fd, const char *link, char *out, size_t size, co
  * The caller's descriptor, taken into the Sentry first: /proc/<tid>/fd/<n>
  * is in a directory only its owner may search (proc_fd_permission), and the
  * Sentry is uid nobody without CAP_DAC_READ_SEARCH, so a root workload's
- * would be EACCES.  Our own /proc/thread-self/fd is ours to read; procfs
+ * would be EACCES.  Our own /proc/self/fd is ours to read; procfs
  * computes the same path from it.
  */
 static int fd_link(struct sentry_call *c, int fd, char *out, size_t size, struct stat *st) {
@@ -68,9 +68,9 @@ static int fd_link(struct sentry_call *c, int fd, char *out, size_t size, struct
                 return own;
         if (st && fstat(own, st) < 0)
                 return -errno;
-        char link[64];
-        snprintf(link, sizeof link, "thread-self/fd/%d", own);
-        return link_target(c->cfg->proc_fd, link, out, size, st);
+        char link[16];
+        snprintf(link, sizeof link, "%d", own);
+        return link_target(sentry_own_fd_dir(c), link, out, size, st);
 }
 
 int sentry_fd_path(struct sentry_call *c, int fd, char *out, size_t size) {

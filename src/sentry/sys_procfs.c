@@ -1056,9 +1056,9 @@ int sentry_sealed_file(struct sentry_call *c, const char *what, const char *text
         if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
                 return log_error_errno(-errno, "sentry: sealing %s", what);
         /* a new read-only file description of the same inode, at offset 0 */
-        char link[64];
-        snprintf(link, sizeof link, "thread-self/fd/%d", mfd);
-        int fd = openat(c->cfg->proc_fd, link, (flags & (O_NONBLOCK | O_PATH)) | O_RDONLY | O_CLOEXEC);
+        char link[16];
+        snprintf(link, sizeof link, "%d", mfd);
+        int fd = openat(sentry_own_fd_dir(c), link, (flags & (O_NONBLOCK | O_PATH)) | O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(-errno, "sentry: reopening %s read-only", what);
         return fd;
