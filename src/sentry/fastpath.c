@@ -48,18 +48,21 @@
 #include "cleanup.h"
 #include "sentry/call.h"
 
-static bool caller_overrides_dac(struct sentry_call *c) {
+/* Whether the fast path may answer at all, for a caller with caps. */
+static bool overrides_dac(struct sentry_call *c, uint64_t caps) {
         /* capabilities in a user namespace of its own reach only inodes
          * whose owner it maps: not worth deciding here */
         if (c->cfg->n_uid_map || c->cfg->n_gid_map || sentry_root_fd(c) < 0)
                 return false;
+        uint64_t dac = UINT64_C(1) << CAP_DAC_OVERRIDE | UINT64_C(1) << CAP_DAC_READ_SEARCH;
+        return (caps & dac) != 0;
+}
+
+static bool caller_overrides_dac(struct sentry_call *c) {
         /* the capabilities alone (no uids: the Sentry answers as itself),
          * checked by the sentry_write or ADDFD that delivers the answer */
         uint64_t eff;
-        if (sentry_cred_caps(c, &eff) < 0)
-                return false;
-        uint64_t dac = UINT64_C(1) << CAP_DAC_OVERRIDE | UINT64_C(1) << CAP_DAC_READ_SEARCH;
-        return (eff & dac) != 0;
+        return sentry_cred_caps(c, &eff) == 0 && overrides_dac(c, eff);
 }
 
 /* Whether err is the answer whoever asks (with search permission everywhere). */
@@ -158,14 +161,12 @@ int sentry_fast_statx(struct sentry_call *c, const char *abs, int at_flags, unsi
  * exists may be read (R_OK) and F_OK is existence.  W_OK (a read-only
  * mount says EROFS) and X_OK (execute bits, a noexec mount) go to the
  * Gofer.  Every dynamically linked program asks access("/etc/ld.so.preload",
- * R_OK) at start: 25 us here against 400 through the Gofer.
+ * R_OK) at start: 30 us here against 400 through the Gofer.
  */
 int sentry_fast_access(struct sentry_call *c, const char *abs, int mode, int at_flags) {
         uint64_t caps;
-        if (mode & (W_OK | X_OK) || c->cfg->n_uid_map || c->cfg->n_gid_map || sentry_root_fd(c) < 0 ||
-            sentry_cred_access_caps(c, at_flags & AT_EACCESS, &caps) < 0)
-                return SENTRY_FAST_MISS;
-        if (!(caps & (UINT64_C(1) << CAP_DAC_OVERRIDE | UINT64_C(1) << CAP_DAC_READ_SEARCH)))
+        if (mode & (W_OK | X_OK) || sentry_cred_access_caps(c, at_flags & AT_EACCESS, &caps) < 0 ||
+            !overrides_dac(c, caps))
                 return SENTRY_FAST_MISS;
         struct statx x;
         int r = fast_statx(c, abs, at_flags & AT_SYMLINK_NOFOLLOW, STATX_TYPE, &x);

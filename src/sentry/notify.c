@@ -241,8 +241,7 @@ int sentry_gofer(struct sentry_call *c, struct gofer_client **ret) {
                 w->in_gofer = true;
                 l->in_gofer++;
         }
-        if (!hand_over_recv_locked(s, l) && !s->stopping && !l->receiving && l->workers == l->in_gofer &&
-            l->workers < s->cfg.workers_max)
+        if (!hand_over_recv_locked(s, l) && l->workers == l->in_gofer && l->workers < s->cfg.workers_max)
                 (void) spawn_worker_locked(s, l);
         pthread_mutex_unlock(&s->lock);
         if (!w->gofer) {

@@ -271,7 +271,7 @@ static long do_access(struct sentry_call *c, int dirfd, uint64_t path, int mode,
                  * (access_override_creds) */
                 c->cred.fsuid = c->ruid;
                 c->cred.fsgid = c->rgid;
-                c->cred.cap_effective = c->ruid == 0 ? c->cap_permitted : 0;
+                (void) sentry_cred_access_caps(c, false, &c->cred.cap_effective);
         }
         return gofer_access(g, &c->cred, p.abs, mode, at_flags & (AT_EACCESS | AT_SYMLINK_NOFOLLOW));
 }

@@ -1036,7 +1036,6 @@ static int synthesized(struct sentry_call *c, const struct sentry_path *p, uint6
         return r <= 0 ? r : SENTRY_PROCFS_MOUNTS;
 }
 
-/* text in a sealed memfd, reopened with the caller's flags (read-only). */
 /* text in a sealed memfd, reopened read-only (flags: O_NONBLOCK, O_PATH);
  * `what` names the file (its last component names the memfd). */
 int sentry_sealed_file(struct sentry_call *c, const char *what, const char *text, size_t len, int flags) {
