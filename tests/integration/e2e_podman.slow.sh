@@ -46,9 +46,17 @@ has_cap() {
 
 pm_cleanup() {
         $PODMAN rm --all --force --time 0 >/dev/null 2>&1 || true
-        local d
+        # podman leaves conmon's cgroup behind, and `rm` can return while
+        # conmon is still exiting in it: wait (10 s at most) until each is
+        # empty, or the rmdir fails with EBUSY and the cgroups leak
+        local d i
         for d in /sys/fs/cgroup/*"$PARENT"/conmon /sys/fs/cgroup/*"$PARENT"; do
-                [ ! -d "$d" ] || rmdir "$d" 2>/dev/null || true
+                [ -d "$d" ] || continue
+                for ((i = 0; i < 100; i++)); do
+                        [ -n "$(cat "$d/cgroup.procs" 2>/dev/null)" ] || break
+                        sleep 0.1
+                done
+                rmdir "$d" 2>/dev/null || true
         done
         # the image store's own mounts, if podman left any
         for d in $(awk -v d="$T/pm/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
