@@ -117,11 +117,24 @@ static int devices_v1(const struct cgroup_dir *d, const struct device_rule *v, s
 }
 
 int cgroup_devices_apply(const struct cgroup *cg, json_t *rules, const struct oci_device *devs, size_t n_devs) {
+        return cgroup_devices_apply_extra(cg, rules, devs, n_devs, NULL, 0);
+}
+
+int cgroup_devices_apply_extra(const struct cgroup *cg, json_t *rules, const struct oci_device *devs, size_t n_devs,
+                               const struct device_rule *extra, size_t n_extra) {
         _cleanup_free_ struct device_rule *v = NULL;
         size_t n = 0;
         int r = device_rules_build(rules, devs, n_devs, &v, &n);
         if (r < 0)
                 return r;
+        if (n_extra > 0) {
+                struct device_rule *w = reallocarray(v, n + n_extra, sizeof *v);
+                if (!w)
+                        return -ENOMEM;
+                v = w;
+                memcpy(v + n, extra, n_extra * sizeof *v);
+                n += n_extra;
+        }
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 const struct cgroup_dir *d = &cg->dirs[i];
                 if (d->v2) {

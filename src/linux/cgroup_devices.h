@@ -31,3 +31,8 @@ int device_rules_build(json_t *rules, const struct oci_device *devs, size_t n_de
 /* Apply the list on every hierarchy that controls devices (v1 devices, or
  * eBPF on a pure v2 host); on v2 it replaces the program applied before. */
 int cgroup_devices_apply(const struct cgroup *cg, json_t *rules, const struct oci_device *devs, size_t n_devs);
+
+/* The same, with `extra` after every other rule: devices the runtime's own
+ * processes in the cgroup need (the vm sandbox's QEMU and /dev/kvm). */
+int cgroup_devices_apply_extra(const struct cgroup *cg, json_t *rules, const struct oci_device *devs, size_t n_devs,
+                               const struct device_rule *extra, size_t n_extra);

@@ -129,7 +129,16 @@ static void check_vm(struct check_report *rep, bool built) {
         _cleanup_close_ int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
         int api = kvm >= 0 ? ioctl(kvm, KVM_GET_API_VERSION, 0) : -1;
         int vm = api == KVM_API_VERSION ? ioctl(kvm, KVM_CREATE_VM, 0) : -1;
-        if (vm >= 0) {
+        /* kvm_pvm (software nested virtualisation, no VMX/SVM in the CPU)
+         * creates VMs too, but runs only kernels built as PVM guests; QEMU
+         * then fails and the monitor falls back to TCG at every boot */
+        bool pvm = access("/sys/module/kvm_pvm", F_OK) == 0 && access("/sys/module/kvm_intel", F_OK) < 0 &&
+                   access("/sys/module/kvm_amd", F_OK) < 0;
+        if (vm >= 0 && pvm) {
+                close(vm);
+                check_line(rep, CHECK_WARN, "/dev/kvm", kvm_fix, "it is kvm_pvm's, which runs only guest kernels built "
+                           "for PVM: the vm sandbox tries it and runs its guests under TCG emulation, much more slowly");
+        } else if (vm >= 0) {
                 close(vm);
                 check_line(rep, CHECK_OK, "/dev/kvm", NULL, "created a VM (KVM API %d): guests run with KVM", api);
         } else if (api >= 0 && api != KVM_API_VERSION)

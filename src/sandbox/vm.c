@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "linux/cgroup_devices.h"
 #include "linux/cgroup_knob.h"
 #include "linux/mounts.h"
 #include "linux/terminal.h"
@@ -125,9 +126,17 @@ static int knob(const struct cgroup *cg, const char *controller, const char *v2_
  */
 static int host_limits(const struct sandbox_create *sc, const struct vm_plan *p) {
         json_t *res = sc->spec->has_linux ? sc->spec->linux.resources : NULL;
-        if (!sc->cgroup || !res)
+        if (!sc->cgroup)
                 return 0;
-        int r = 0;
+        /* The config's device rules are the workload's, and the agent applies
+         * them in the guest.  On the host the cgroup holds QEMU, which needs
+         * /dev/kvm: with the container's list (which never names it) every
+         * VM fell back to TCG on a KVM host.  The defaults stay (QEMU's and
+         * the monitor's null, urandom, pty, tun); host disks stay out. */
+        static const struct device_rule vmm_devices[] = {{true, 'c', 10, 232, "rwm"}}; /* /dev/kvm */
+        int r = cgroup_devices_apply_extra(sc->cgroup, NULL, NULL, 0, vmm_devices, ELEMENTSOF(vmm_devices));
+        if (r < 0 || !res)
+                return r;
         if (json_is_integer(json_object_get(json_object_get(res, "memory"), "limit")))
                 r = knob(sc->cgroup, "memory", "memory.max", "memory.limit_in_bytes",
                          ((unsigned long long) p->mem_mib + VMM_OVERHEAD_MIB) << 20);

@@ -182,8 +182,9 @@ static int split(const json_t *res, json_t **ret_guest, json_t **ret_host) {
         for (size_t i = 0; i < ELEMENTSOF(host_only); i++)
                 json_object_del(guest, host_only[i]);
         /* sized from the VM below, never the workload's own numbers (which
-         * would have the host OOM-kill QEMU or starve it of threads) */
-        const char *guest_only[] = {"memory", "pids", "unified"};
+         * would have the host OOM-kill QEMU or starve it of threads); the
+         * host's device list is QEMU's, set at create (host_limits) */
+        const char *guest_only[] = {"memory", "pids", "unified", "devices"};
         for (size_t i = 0; i < ELEMENTSOF(guest_only); i++)
                 json_object_del(host, guest_only[i]);
         *ret_guest = TAKE_PTR(guest);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -448,6 +449,9 @@ static int spawn_qemu(const char *const *argv, int agent_fd, int console_fd, con
                  * MiB resident instead of what it uses).  Density over TLB reach;
                  * survives execve. */
                 prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+                /* QEMU's core is the guest's RAM, the tenant's memory, in a
+                 * host file (an assertion aborts it where KVM half works) */
+                setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
                 /* out of the way first: any of them may sit on 0-3 (dup2 onto itself keeps close-on-exec) */
                 int taps[VM_MAX_NICS];
                 if (taps_aside(p, taps) < 0)

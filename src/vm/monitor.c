@@ -267,9 +267,9 @@ static int launch(struct monitor *m, struct boot_clock *clock, struct vm_frame *
         r = setup_frame(m, clock, f);
         if (r == -ECHILD && m->plan.kvm) {
                 /* /dev/kvm opens but QEMU cannot run a guest with it (nested
-                 * virtualisation without the MSRs QEMU sets, or a device
-                 * cgroup that denies it): said once, then TCG */
-                log_warn("--sandbox=vm: QEMU could not run the guest with KVM (it %s; see %s in the state directory): "
+                 * virtualisation without the MSRs QEMU sets, as kvm_pvm's):
+                 * said once, then TCG */
+                log_warn("--sandbox=vm: QEMU could not run the guest with KVM (QEMU %s; see %s in the state directory): "
                          "the guest runs under TCG emulation, which is much slower",
                          m->qemu_status, VM_CONSOLE_LOG);
                 m->plan.kvm = false;
