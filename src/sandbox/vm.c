@@ -132,9 +132,12 @@ static int host_limits(const struct sandbox_create *sc, const struct vm_plan *p)
          * them in the guest.  On the host the cgroup holds QEMU, which needs
          * /dev/kvm: with the container's list (which never names it) every
          * VM fell back to TCG on a KVM host.  The defaults stay (QEMU's and
-         * the monitor's null, urandom, pty, tun); host disks stay out. */
+         * the monitor's null, urandom, pty, tun); host disks stay out.  Only
+         * where create could open /dev/kvm itself: a caller whose own device
+         * cgroup denies it (cocoon in a container) has a parent cgroup that
+         * would refuse the rule. */
         static const struct device_rule vmm_devices[] = {{true, 'c', 10, 232, "rwm"}}; /* /dev/kvm */
-        int r = cgroup_devices_apply_extra(sc->cgroup, NULL, NULL, 0, vmm_devices, ELEMENTSOF(vmm_devices));
+        int r = cgroup_devices_apply_extra(sc->cgroup, NULL, NULL, 0, vmm_devices, p->kvm ? ELEMENTSOF(vmm_devices) : 0);
         if (r < 0 || !res)
                 return r;
         if (json_is_integer(json_object_get(json_object_get(res, "memory"), "limit")))
