@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "linux/cgroup_resources.h"
@@ -87,8 +88,12 @@ static int memory(const char *dir, const struct cgroup_resources *res) {
         if (swap_set) {
                 limit_str(swap, buf, sizeof buf);
                 r = rc_write(dir, "memory.swap.max", buf);
-                /* without swap support there is no swap to allow or forbid */
-                if (r < 0 && !(r == -ENOENT && (swap <= 0)))
+                /* Without swap accounting there is no swap to allow or forbid
+                 * (runc's rule).  A kernel built without swap at all (no
+                 * /proc/swaps: the vm sandbox's minimal guest kernel) never
+                 * swaps, so memory+swap is memory and any swap limit, already
+                 * checked to be at least the memory limit, holds. */
+                if (r < 0 && !(r == -ENOENT && (swap <= 0 || access("/proc/swaps", F_OK) < 0)))
                         return fail_write(r, dir, "memory.swap.max", "memory.swap", buf);
         }
         if (res->memory.limit.set) {

@@ -169,7 +169,10 @@ test_vm_memory_limit_enforced_in_the_guest() {
         # QEMU by the host's: that one is sized for the guest's RAM plus QEMU)
         make_bundle "$B" sh -c 'dd if=/dev/zero of=/dev/null bs=8M count=1 2>/dev/null; echo "small=$?"
                                 dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo "big=$?"'
-        edit_config "$B" 'c["linux"].setdefault("resources", {})["memory"] = {"limit": 33554432}'
+        # memory+swap twice the limit, as `docker run --memory` asks: the
+        # minimal guest kernel has no swap at all (no memory.swap.max), and
+        # that must not refuse the container
+        edit_config "$B" 'c["linux"].setdefault("resources", {})["memory"] = {"limit": 33554432, "swap": 67108864}'
         capture cocoon run --bundle "$B" "$(new_id)"
         assert_eq 0 "$rc" "exit code (stderr: $err)"
         assert_eq "small=0
