@@ -134,13 +134,14 @@ static void check_vm(struct check_report *rep, bool built) {
          * then fails and the monitor falls back to TCG at every boot */
         bool pvm = access("/sys/module/kvm_pvm", F_OK) == 0 && access("/sys/module/kvm_intel", F_OK) < 0 &&
                    access("/sys/module/kvm_amd", F_OK) < 0;
-        if (vm >= 0 && pvm) {
+        if (vm >= 0) {
                 close(vm);
-                check_line(rep, CHECK_WARN, "/dev/kvm", kvm_fix, "it is kvm_pvm's, which runs only guest kernels built "
-                           "for PVM: the vm sandbox tries it and runs its guests under TCG emulation, much more slowly");
-        } else if (vm >= 0) {
-                close(vm);
-                check_line(rep, CHECK_OK, "/dev/kvm", NULL, "created a VM (KVM API %d): guests run with KVM", api);
+                if (pvm)
+                        check_line(rep, CHECK_WARN, "/dev/kvm", kvm_fix, "it is kvm_pvm's, which runs only guest kernels "
+                                   "built for PVM: the vm sandbox tries it and runs its guests under TCG emulation, much "
+                                   "more slowly");
+                else
+                        check_line(rep, CHECK_OK, "/dev/kvm", NULL, "created a VM (KVM API %d): guests run with KVM", api);
         } else if (api >= 0 && api != KVM_API_VERSION)
                 check_line(rep, CHECK_WARN, "/dev/kvm", kvm_fix, "KVM API version %d, expected %d: the vm sandbox would "
                            "run its guests under TCG emulation, much more slowly", api, KVM_API_VERSION);

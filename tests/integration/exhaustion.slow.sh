@@ -428,17 +428,20 @@ ex_memory_bomb() {
         # string grown from `head | tr`: under TCG that pipeline moves the
         # 64 MiB a byte at a time (~20 s on an idle host, past 120 s on a
         # loaded one), which timed the emulator, not the OOM killer.
-        printf '%s\n' '#include <stdio.h>' '#include <stdlib.h>' '#include <string.h>' \
-                'int main(void) {' \
-                '        for (int i = 0; i < 256; i++) {' \
-                '                char *p = malloc(1 << 20);' \
-                '                if (!p) { puts("malloc failed"); return 1; }' \
-                '                memset(p, i | 1, 1 << 20);' \
-                '        }' \
-                '        puts("survived 256 MiB");' \
-                '        return 0;' \
-                '}' >"$T/bomb.c"
-        gcc -static -O2 -o "$B/rootfs/bomb" "$T/bomb.c" || fail "building the memory bomb"
+        gcc -static -O2 -o "$B/rootfs/bomb" -x c - <<'C' || fail "building the memory bomb"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(void) {
+        for (int i = 0; i < 256; i++) {
+                char *p = malloc(1 << 20);
+                if (!p) { puts("malloc failed"); return 1; }
+                memset(p, i | 1, 1 << 20);
+        }
+        puts("survived 256 MiB");
+        return 0;
+}
+C
         ex_start "$sb" "$B"
         dir=$(ex_cgdir memory)
         capture timeout 120 "$COCOON" --root "$ROOT" exec "$id" /bomb
